@@ -1,0 +1,257 @@
+/**
+ * The drizzle schema: the single source of truth for every table dzx keeps.
+ * Migrations in ./migrations are generated from this file (`bun run db:generate`).
+ */
+import { sql } from "drizzle-orm";
+import {
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+
+const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp("updated_at", { withTimezone: true }).notNull().defaultNow();
+const deletedAt = () => timestamp("deleted_at", { withTimezone: true });
+
+/** Per-key or per-org rate windows; absent fields fall back to the next level. */
+export interface RateLimits {
+  burst?: number;
+  burstWindowSec?: number;
+  perMinute?: number;
+  perHour?: number;
+}
+
+/** Per-org caps on live assets. */
+export interface AssetCaps {
+  tools?: number;
+  prompts?: number;
+  resources?: number;
+  servers?: number;
+}
+
+/** Limits an org may override; unset values use the platform defaults. */
+export interface OrgLimits {
+  rate?: RateLimits;
+  caps?: AssetCaps;
+  retentionDays?: number;
+}
+
+export const orgs = pgTable("orgs", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull().unique(),
+  limits: jsonb("limits").$type<OrgLimits>().notNull().default({}),
+  createdAt: createdAt(),
+});
+
+export const workspaces = pgTable(
+  "workspaces",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => orgs.id),
+    name: text("name").notNull(),
+    slug: text("slug").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("workspaces_org_slug").on(t.orgId, t.slug)],
+);
+
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => orgs.id),
+    workspaceId: text("workspace_id").references(() => workspaces.id),
+    name: text("name"),
+    /** First characters of the key, enough to recognise it in a list; never the secret part. */
+    prefix: text("prefix").notNull(),
+    /** SHA-256 of the whole key: keys are never recoverable. */
+    hash: text("hash").notNull().unique(),
+    scopes: jsonb("scopes").$type<string[]>().notNull(),
+    rate: jsonb("rate").$type<RateLimits>(),
+    createdBy: text("created_by"),
+    createdAt: createdAt(),
+    rotatedAt: timestamp("rotated_at", { withTimezone: true }),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
+  },
+  (t) => [index("api_keys_org").on(t.orgId)],
+);
+
+export const tools = pgTable(
+  "tools",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => orgs.id),
+    slug: text("slug").notNull(),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    language: text("language").$type<"js" | "ts">().notNull().default("js"),
+    source: text("source").notNull(),
+    inputSchema: jsonb("input_schema").$type<Record<string, unknown>>().notNull(),
+    outputSchema: jsonb("output_schema").$type<Record<string, unknown>>(),
+    outputPolicy: text("output_policy").$type<"retain" | "omit" | "obfuscate">().notNull().default("retain"),
+    secrets: jsonb("secrets").$type<string[]>().notNull().default([]),
+    timeoutMs: integer("timeout_ms"),
+    /** Bumped on every update so compiled code can be cached per version. */
+    version: integer("version").notNull().default(1),
+    createdBy: text("created_by"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    deletedAt: deletedAt(),
+  },
+  (t) => [uniqueIndex("tools_org_slug_live").on(t.orgId, t.slug).where(sql`${t.deletedAt} is null`)],
+);
+
+export const resources = pgTable(
+  "resources",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => orgs.id),
+    slug: text("slug").notNull(),
+    uri: text("uri").notNull(),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    mimeType: text("mime_type").notNull().default("text/plain"),
+    text: text("text"),
+    blob: text("blob"),
+    createdBy: text("created_by"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    deletedAt: deletedAt(),
+  },
+  (t) => [
+    uniqueIndex("resources_org_slug_live").on(t.orgId, t.slug).where(sql`${t.deletedAt} is null`),
+    uniqueIndex("resources_org_uri_live").on(t.orgId, t.uri).where(sql`${t.deletedAt} is null`),
+  ],
+);
+
+/** A prompt argument as MCP publishes it. */
+export interface PromptArgument {
+  name: string;
+  description?: string;
+  required?: boolean;
+}
+
+/** A templated prompt message; `{{arg}}` placeholders are filled on prompts/get. */
+export interface PromptMessage {
+  role: "user" | "assistant" | "system";
+  content: string;
+}
+
+export const prompts = pgTable(
+  "prompts",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => orgs.id),
+    slug: text("slug").notNull(),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    arguments: jsonb("arguments").$type<PromptArgument[]>().notNull().default([]),
+    messages: jsonb("messages").$type<PromptMessage[]>().notNull(),
+    createdBy: text("created_by"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    deletedAt: deletedAt(),
+  },
+  (t) => [uniqueIndex("prompts_org_slug_live").on(t.orgId, t.slug).where(sql`${t.deletedAt} is null`)],
+);
+
+export const servers = pgTable(
+  "servers",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => orgs.id),
+    workspaceId: text("workspace_id").notNull().references(() => workspaces.id),
+    slug: text("slug").notNull(),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    mode: text("mode").$type<"TOOLS" | "CODE">().notNull().default("TOOLS"),
+    endUserId: text("end_user_id"),
+    /** SHA-256 of the bearer token; the token itself is shown once. */
+    tokenHash: text("token_hash").notNull().unique(),
+    createdBy: text("created_by"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    deletedAt: deletedAt(),
+  },
+  (t) => [uniqueIndex("servers_org_slug_live").on(t.orgId, t.slug).where(sql`${t.deletedAt} is null`)],
+);
+
+/** A tool attached to a server, with its per-server presentation (seed 001 "Add Tool"). */
+export const serverTools = pgTable(
+  "server_tools",
+  {
+    id: text("id").primaryKey(),
+    serverId: text("server_id").notNull().references(() => servers.id),
+    toolId: text("tool_id").notNull().references(() => tools.id),
+    alias: text("alias"),
+    displayName: text("display_name"),
+    description: text("description"),
+    inputDefaults: jsonb("input_defaults").$type<Record<string, unknown>>(),
+    partialIds: jsonb("partial_ids").$type<string[]>().notNull().default([]),
+    secretBindings: jsonb("secret_bindings").$type<Record<string, string>>(),
+    sortOrder: integer("sort_order").notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("server_tools_server").on(t.serverId)],
+);
+
+export const serverResources = pgTable(
+  "server_resources",
+  {
+    serverId: text("server_id").notNull().references(() => servers.id),
+    resourceId: text("resource_id").notNull().references(() => resources.id),
+    sortOrder: integer("sort_order").notNull().default(0),
+  },
+  (t) => [uniqueIndex("server_resources_pk").on(t.serverId, t.resourceId)],
+);
+
+export const serverPrompts = pgTable(
+  "server_prompts",
+  {
+    serverId: text("server_id").notNull().references(() => servers.id),
+    promptId: text("prompt_id").notNull().references(() => prompts.id),
+    sortOrder: integer("sort_order").notNull().default(0),
+  },
+  (t) => [uniqueIndex("server_prompts_pk").on(t.serverId, t.promptId)],
+);
+
+export const secrets = pgTable(
+  "secrets",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => orgs.id),
+    name: text("name").notNull(),
+    /** Empty string for the org-wide value, else the end user it belongs to. */
+    endUserId: text("end_user_id").notNull().default(""),
+    /** AES-256-GCM: iv, ciphertext and tag, base64, under DZX_SECRET_KEY. */
+    ciphertext: text("ciphertext").notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex("secrets_org_name_user").on(t.orgId, t.name, t.endUserId)],
+);
+
+export const auditLog = pgTable(
+  "audit_log",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => orgs.id),
+    /** The API key that acted, or null for the operator's CLI. */
+    actorKeyId: text("actor_key_id"),
+    operation: text("operation").notNull(),
+    targetType: text("target_type").notNull(),
+    targetId: text("target_id"),
+    /** Ids and names only, never secret material. */
+    detail: jsonb("detail").$type<Record<string, unknown>>().notNull().default({}),
+    ok: boolean("ok").notNull().default(true),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("audit_log_org_at").on(t.orgId, t.at)],
+);

@@ -1,0 +1,65 @@
+/**
+ * Sliding-log rate limiting over three windows (burst, minute, hour): exact, and
+ * small because the log never holds more than the hourly limit of timestamps.
+ */
+import type { Rate } from "../platform/limits.ts";
+
+/** The outcome of one admission check, with what RateLimit-* headers report. */
+export interface Admission {
+  ok: boolean;
+  /** Limit, remaining and reset (seconds) of the most constraining window. */
+  limit: number;
+  remaining: number;
+  resetSec: number;
+  /** When refused: how long until a request would be admitted. */
+  retryAfterMs: number;
+}
+
+/** A key's admitted-request log. */
+export class RateWindow {
+  private log: number[] = [];
+
+  /** Admits (and records) a request at `now` if every window has room. */
+  admit(now: number, rate: Rate): Admission {
+    const windows = [
+      { ms: rate.burstWindowSec * 1000, limit: rate.burst },
+      { ms: 60_000, limit: rate.perMinute },
+      { ms: 3_600_000, limit: rate.perHour },
+    ];
+    const horizon = Math.max(...windows.map((w) => w.ms));
+    let drop = 0;
+    while (drop < this.log.length && this.log[drop] <= now - horizon) drop++;
+    if (drop) this.log = this.log.slice(drop);
+
+    let retryAfterMs = 0;
+    const stats = windows.map((w) => {
+      const from = this.log.findIndex((t) => t > now - w.ms);
+      const inWindow = from === -1 ? 0 : this.log.length - from;
+      if (inWindow >= w.limit) {
+        // the request that must leave the window before one more fits
+        const leaving = this.log[this.log.length - w.limit];
+        retryAfterMs = Math.max(retryAfterMs, leaving + w.ms - now);
+      }
+      const oldest = from === -1 ? now : this.log[from];
+      return { limit: w.limit, used: inWindow, resetMs: oldest + w.ms - now };
+    });
+    const ok = retryAfterMs === 0;
+    if (ok) {
+      this.log.push(now);
+      for (const s of stats) s.used++;
+    }
+    const tightest = stats.reduce((a, b) => (b.limit - b.used < a.limit - a.used ? b : a));
+    return {
+      ok,
+      limit: tightest.limit,
+      remaining: Math.max(0, tightest.limit - tightest.used),
+      resetSec: Math.max(0, Math.ceil(tightest.resetMs / 1000)),
+      retryAfterMs: ok ? 0 : Math.max(1, retryAfterMs),
+    };
+  }
+
+  /** Whether the log has nothing inside the last `horizonMs` (the actor may be evicted). */
+  idle(now: number, horizonMs: number): boolean {
+    return this.log.length === 0 || this.log[this.log.length - 1] <= now - horizonMs;
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Environment → one typed Config, validated at start so a bad setting fails
+ * with a message naming the variable rather than somewhere deep at run time.
+ */
+import { Type, type Static } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+
+const ConfigSchema = Type.Object({
+  port: Type.Integer({ minimum: 0, maximum: 65535 }),
+  host: Type.String({ minLength: 1 }),
+  databaseUrl: Type.Optional(Type.String({ pattern: "^postgres(ql)?://" })),
+  dataDir: Type.String({ minLength: 1 }),
+  secretKey: Type.Optional(Type.String({ minLength: 1 })),
+  adminKey: Type.Optional(Type.String({ pattern: "^dwz_live_[A-Za-z0-9_-]{16,}$" })),
+  managementMcp: Type.Boolean(),
+  maxBodyBytes: Type.Integer({ minimum: 1024 }),
+  publicUrl: Type.Optional(Type.String({ pattern: "^https?://" })),
+  logLevel: Type.Union([Type.Literal("debug"), Type.Literal("info"), Type.Literal("warn"), Type.Literal("error")]),
+});
+
+/** The validated process configuration. */
+export type Config = Static<typeof ConfigSchema>;
+
+/** Raised when the environment holds an invalid setting; the message names it. */
+export class ConfigError extends Error {}
+
+const ENV_NAMES: Record<keyof Config, string> = {
+  port: "PORT",
+  host: "DZX_HOST",
+  databaseUrl: "DATABASE_URL",
+  dataDir: "DZX_DATA_DIR",
+  secretKey: "DZX_SECRET_KEY",
+  adminKey: "DZX_ADMIN_KEY",
+  managementMcp: "DZX_MANAGEMENT_MCP",
+  maxBodyBytes: "DZX_MAX_BODY_BYTES",
+  publicUrl: "DZX_PUBLIC_URL",
+  logLevel: "DZX_LOG_LEVEL",
+};
+
+function integer(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  return Number(raw.trim());
+}
+
+function flag(name: string, raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined || raw === "") return fallback;
+  const v = raw.trim().toLowerCase();
+  if (["on", "true", "1", "yes"].includes(v)) return true;
+  if (["off", "false", "0", "no"].includes(v)) return false;
+  throw new ConfigError(`${name} must be "on" or "off", got "${raw}"`);
+}
+
+function optional(raw: string | undefined): string | undefined {
+  return raw === undefined || raw.trim() === "" ? undefined : raw.trim();
+}
+
+/** Reads and validates the configuration from an environment (default: process.env). */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const config: Config = {
+    port: integer("PORT", env.PORT, 3333),
+    host: optional(env.DZX_HOST) ?? "127.0.0.1",
+    databaseUrl: optional(env.DATABASE_URL),
+    dataDir: optional(env.DZX_DATA_DIR) ?? "./data",
+    secretKey: optional(env.DZX_SECRET_KEY),
+    adminKey: optional(env.DZX_ADMIN_KEY),
+    managementMcp: flag("DZX_MANAGEMENT_MCP", env.DZX_MANAGEMENT_MCP, true),
+    maxBodyBytes: integer("DZX_MAX_BODY_BYTES", env.DZX_MAX_BODY_BYTES, 1024 * 1024),
+    publicUrl: optional(env.DZX_PUBLIC_URL)?.replace(/\/+$/, ""),
+    logLevel: (optional(env.DZX_LOG_LEVEL) ?? "info") as Config["logLevel"],
+  };
+  for (const k of Object.keys(config) as (keyof Config)[]) if (config[k] === undefined) delete config[k];
+  const first = Value.Errors(ConfigSchema, config).First();
+  if (first) {
+    const key = first.path.replace(/^\//, "") as keyof Config;
+    const name = ENV_NAMES[key] ?? key;
+    const hint =
+      key === "adminKey"
+        ? "it must look like dwz_live_ followed by at least 16 letters, digits, - or _"
+        : key === "databaseUrl"
+          ? "it must be a postgres:// or postgresql:// URL"
+          : first.message;
+    throw new ConfigError(`Invalid ${name}: ${hint}`);
+  }
+  return config;
+}

@@ -1,0 +1,17 @@
+/**
+ * The one database type the platform codes against: drizzle over either driver.
+ */
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import type * as schema from "../../db/schema.ts";
+
+/** A drizzle database (or transaction) over the dzx schema, whatever the driver. */
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+/** An open database with its driver's name and a way to close it. */
+export interface Database {
+  db: Db;
+  driver: "pglite" | "postgres";
+  /** Runs a trivial query; throws when the database cannot be reached. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,70 @@
+/**
+ * The REST mirror under /api/v1, generated from the operation table: same
+ * handlers, same scopes, errors as {error:{code,message}} with a fitting status.
+ */
+import { Value } from "@sinclair/typebox/value";
+import { Elysia } from "elysia";
+import { invoke } from "../management/invoke.ts";
+import type { Operation } from "../management/operation.ts";
+import { operations } from "../management/table.ts";
+import { DomainError, httpStatusOf, type DomainCode } from "../platform/domainError.ts";
+import type { Services } from "../services.ts";
+import { requestBaseUrl } from "./baseUrl.ts";
+import { BodyTooLargeError, readBody } from "./body.ts";
+import { passKeyGate } from "./keyGate.ts";
+import { openApiDocument } from "./openapi.ts";
+import { json } from "./streamable.ts";
+
+/** A REST error answer. */
+export function restError(code: DomainCode, message: string, headers: Record<string, string> = {}, extra: Record<string, unknown> = {}): Response {
+  return json({ error: { code, message, ...extra } }, httpStatusOf[code], headers);
+}
+
+async function readJsonObject(request: Request, limit: number): Promise<Record<string, unknown>> {
+  const text = await readBody(request, limit);
+  if (text.trim() === "") return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new DomainError("VALIDATION_ERROR", `Malformed JSON body: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new DomainError("VALIDATION_ERROR", "The body must be a JSON object");
+  return parsed as Record<string, unknown>;
+}
+
+function handler(services: Services, op: Operation) {
+  const hasBody = op.rest.method !== "GET" && op.rest.method !== "DELETE";
+  return async (request: Request, params: Record<string, string> | undefined) => {
+    const gate = await passKeyGate(services, request);
+    if (!gate.ok) return restError(gate.code, gate.message, gate.headers, gate.retryAfterMs ? { retryAfterMs: gate.retryAfterMs } : {});
+    try {
+      const body = hasBody ? await readJsonObject(request, services.config.maxBodyBytes) : {};
+      const path: Record<string, string> = {};
+      for (const [k, v] of Object.entries(params ?? {})) path[op.rest.rename?.[k] ?? k] = v;
+      const fromQuery = Value.Convert(op.args, Object.fromEntries(new URL(request.url).searchParams)) as Record<string, unknown>;
+      const args = op.rest.body ? { ...fromQuery, ...path, [op.rest.body]: body } : { ...fromQuery, ...body, ...path };
+      const ctx = { db: services.database.db, principal: gate.principal, box: services.box, baseUrl: requestBaseUrl(services.config, request) };
+      return json(await invoke(op, ctx, args), op.rest.status ?? 200, gate.headers);
+    } catch (err) {
+      if (err instanceof DomainError) return restError(err.code, err.message, gate.headers, err.details ? { details: err.details } : {});
+      if (err instanceof BodyTooLargeError) return restError("PAYLOAD_TOO_LARGE", err.message, gate.headers);
+      services.logger.error("REST operation failed", { operation: op.name, err });
+      return restError("INTERNAL", "Internal error; the operation was not completed", gate.headers);
+    }
+  };
+}
+
+/** Elysia plugin with one route per operation, plus the OpenAPI document. */
+export function restApi(services: Services) {
+  const app = new Elysia({ name: "dzx/rest", prefix: "/api/v1" });
+  const doc = openApiDocument(operations);
+  app.get("/openapi.json", () => json(doc, 200));
+  for (const op of operations) {
+    const h = handler(services, op);
+    app.route(op.rest.method, op.rest.path, ({ request, params }) => h(request, params as Record<string, string>), {
+      parse: "none",
+    });
+  }
+  return app;
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env bun
+/**
+ * CLI entry: start | keys | orgs | migrate | help.
+ */
+import { keysCommand } from "./cli/keys.ts";
+import { orgsCommand } from "./cli/orgs.ts";
+import { CliError, Flags } from "./cli/flags.ts";
+import { ConfigError, loadConfig } from "./config.ts";
+import { openDatabase } from "./database/index.ts";
+import { DataDirLockedError } from "./database/lock.ts";
+import { startServer } from "./server.ts";
+
+const HELP = `dzx — self-hosted MCP platform
+
+Usage:
+  dzx start                      serve the platform (PORT, DZX_HOST, DATABASE_URL, …)
+  dzx keys create --org <name> --scopes <a,b|all> [--name N] [--rate burst=N,perMinute=N,perHour=N] [--json]
+  dzx keys list --org <name> [--json]
+  dzx keys revoke <keyId> --org <name>
+  dzx orgs list [--json]
+  dzx orgs create <name>
+  dzx orgs limits --org <name> [--set '{"caps":{"tools":50},"rate":{"perMinute":600}}']
+  dzx migrate                    apply database migrations and exit
+  dzx help
+
+With bun: bun run dzx <command>. Configuration comes from the environment (see README).`;
+
+async function withDatabase<T>(fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
+  const database = await openDatabase(loadConfig());
+  try {
+    return await fn(database);
+  } finally {
+    await database.close();
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, sub, ...rest] = argv;
+  switch (command) {
+    case "start":
+    case undefined: {
+      const running = await startServer(loadConfig());
+      const shutdown = async (signal: string) => {
+        running.services.logger.info("shutting down", { signal });
+        await running.stop();
+        process.exit(0);
+      };
+      process.once("SIGTERM", () => void shutdown("SIGTERM"));
+      process.once("SIGINT", () => void shutdown("SIGINT"));
+      return -1; // keep running
+    }
+    case "keys":
+      console.log(await withDatabase((db) => keysCommand(db, sub, new Flags(rest))));
+      return 0;
+    case "orgs":
+      console.log(await withDatabase((db) => orgsCommand(db, sub, new Flags(rest))));
+      return 0;
+    case "migrate":
+      await withDatabase(async () => {});
+      console.log("Migrations applied.");
+      return 0;
+    case "help":
+    case "--help":
+    case "-h":
+      console.log(HELP);
+      return 0;
+    default:
+      throw new CliError(`Unknown command "${command}".\n\n${HELP}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err) => {
+    const known = err instanceof CliError || err instanceof ConfigError || err instanceof DataDirLockedError;
+    process.stderr.write(`dzx: ${known ? err.message : `unexpected error: ${(err as Error)?.message ?? err}`}\n`);
+    process.exit(known ? 2 : 1);
+  },
+);

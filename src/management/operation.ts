@@ -1,0 +1,63 @@
+/**
+ * One declaration per management operation — name, scope, argument schema, REST
+ * route, handler. The MCP tool, the REST route and the OpenAPI entry are all
+ * derived from it, never written twice.
+ */
+import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import type { Db } from "../database/index.ts";
+import type { Principal } from "../platform/principal.ts";
+import type { Scope } from "../platform/scope.ts";
+import type { SecretBox } from "../platform/secretBox.ts";
+
+/** What a handler gets besides its arguments. */
+export interface OpContext {
+  db: Db;
+  principal: Principal;
+  box: SecretBox;
+  /** Public base URL (no trailing slash) used to build endpoint URLs. */
+  baseUrl: string;
+}
+
+/** How the operation appears under /api/v1. */
+export interface RestRoute {
+  method: "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
+  /** Express-style path below /api/v1; `:name` segments become arguments of that name. */
+  path: string;
+  /** The JSON body becomes this argument (e.g. "tool", "patch"); absent: its fields merge into the arguments. */
+  body?: string;
+  /** Success status (default 200). */
+  status?: number;
+  /** Path parameters whose argument has another name (e.g. `{ id: "server" }`). */
+  rename?: Record<string, string>;
+}
+
+/** A management operation. */
+export interface Operation<S extends TSchema = TSchema> {
+  name: string;
+  scope: Scope;
+  /** One line, shown in tools/list and OpenAPI. */
+  description: string;
+  args: S;
+  rest: RestRoute;
+  run(ctx: OpContext, args: Static<S>): Promise<unknown>;
+}
+
+/** Declares an operation with its argument type inferred from the schema. */
+export function operation<S extends TSchema>(op: Operation<S>): Operation {
+  return op as unknown as Operation;
+}
+
+/** `{id}` or `{slug}` of an asset. */
+export const Ref = Type.Object({
+  id: Type.Optional(Type.String({ minLength: 1, description: "The asset's id (its slug is accepted too)" })),
+  slug: Type.Optional(Type.String({ minLength: 1, description: "The asset's slug" })),
+});
+
+/** Page arguments of list operations. */
+export const PageArgs = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, description: "Page size (default 50)" })),
+  cursor: Type.Optional(Type.String({ description: "nextCursor from the previous page" })),
+});
+
+/** Empty argument object. */
+export const NoArgs = Type.Object({});

@@ -1,0 +1,20 @@
+/**
+ * The operation table: every management operation, in catalog order.
+ */
+import type { Operation } from "./operation.ts";
+import { accountOperations, orgOperations } from "./operations/account.ts";
+import { promptOperations, resourceOperations, toolOperations } from "./operations/library.ts";
+import { serverOperations } from "./operations/servers.ts";
+
+/** All operations, in the order tools/list shows them. */
+export const operations: Operation[] = [
+  ...orgOperations,
+  ...toolOperations,
+  ...resourceOperations,
+  ...promptOperations,
+  ...serverOperations,
+  ...accountOperations,
+];
+
+/** Operations by name. */
+export const operationsByName = new Map(operations.map((op) => [op.name, op]));

@@ -1,0 +1,73 @@
+/**
+ * What an MCP server serves. The engine speaks the protocol; a Catalog says which
+ * tools, resources and prompts exist and runs them. The management server, hosted
+ * servers and `dzx dev` folders are all catalogs.
+ */
+
+/** A tool as tools/list publishes it. */
+export interface McpTool {
+  name: string;
+  title?: string;
+  description?: string;
+  inputSchema: Record<string, unknown>;
+  outputSchema?: Record<string, unknown>;
+  annotations?: Record<string, unknown>;
+}
+
+/** Content blocks a tool result carries. */
+export type ContentBlock = { type: "text"; text: string } | { type: string; [k: string]: unknown };
+
+/** The result of tools/call. */
+export interface CallToolResult {
+  content: ContentBlock[];
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+}
+
+/** A resource as resources/list publishes it. */
+export interface McpResource {
+  uri: string;
+  name: string;
+  title?: string;
+  description?: string;
+  mimeType?: string;
+}
+
+/** A prompt as prompts/list publishes it. */
+export interface McpPrompt {
+  name: string;
+  title?: string;
+  description?: string;
+  arguments?: { name: string; description?: string; required?: boolean }[];
+}
+
+/** Per-call facts and hooks the engine hands to the catalog. */
+export interface CallContext {
+  /** The JSON-RPC id of the request being served. */
+  requestId: string;
+  sessionId?: string;
+  signal: AbortSignal;
+  /** Sends notifications/progress when the client asked for it. */
+  progress?(progress: number, total?: number, message?: string): void;
+  /** Sends notifications/message at or above the session's log level. */
+  log?(level: string, data: unknown): void;
+}
+
+/** The contents a catalog supplies; optional parts turn the matching capability off. */
+export interface Catalog {
+  listTools(ctx: CallContext): Promise<McpTool[]>;
+  /** Throws RpcError(InvalidParams) for an unknown tool; tool failures are isError results. */
+  callTool(ctx: CallContext, name: string, args: Record<string, unknown>): Promise<CallToolResult>;
+  listResources?(ctx: CallContext): Promise<McpResource[]>;
+  readResource?(ctx: CallContext, uri: string): Promise<{ contents: Record<string, unknown>[] }>;
+  listPrompts?(ctx: CallContext): Promise<McpPrompt[]>;
+  getPrompt?(ctx: CallContext, name: string, args: Record<string, string>): Promise<{ description?: string; messages: unknown[] }>;
+}
+
+/** Name, version and instructions sent on initialize. */
+export interface ServerInfo {
+  name: string;
+  version: string;
+  title?: string;
+  instructions?: string;
+}

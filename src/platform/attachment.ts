@@ -1,0 +1,142 @@
+/**
+ * Tools attached to a server, each with its per-server presentation (seed 001 "Add Tool"):
+ * alias, display name, description, input defaults, partials, order, secret bindings.
+ */
+import { Type, type Static } from "@sinclair/typebox";
+import { and, asc, eq, inArray, isNull } from "drizzle-orm";
+import { serverTools, tools } from "../../db/schema.ts";
+import type { Db } from "../database/index.ts";
+import { findLive } from "./assetTable.ts";
+import { DomainError, invalid, notFound } from "./domainError.ts";
+import { newId } from "./token.ts";
+
+/** Alias grammar from seed 001. */
+export const ALIAS_PATTERN = "^[a-z][a-z0-9_-]*$";
+
+/** Per-attachment settings, shared by add and update. */
+export const AttachmentSettings = Type.Object({
+  alias: Type.Optional(Type.Union([Type.String({ pattern: ALIAS_PATTERN, maxLength: 64 }), Type.Null()])),
+  displayName: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
+  description: Type.Optional(Type.Union([Type.String({ maxLength: 4000 }), Type.Null()])),
+  inputDefaults: Type.Optional(Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()])),
+  partialIds: Type.Optional(Type.Array(Type.String())),
+  sortOrder: Type.Optional(Type.Integer({ minimum: -1000000, maximum: 1000000 })),
+  secretBindings: Type.Optional(Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()])),
+});
+export type AttachmentSettings = Static<typeof AttachmentSettings>;
+
+type AttachmentRow = typeof serverTools.$inferSelect;
+
+/** An attachment as the API shows it. */
+export function attachmentView(a: AttachmentRow, tool: { slug: string; name: string }) {
+  return {
+    id: a.id,
+    mcpServerId: a.serverId,
+    toolId: a.toolId,
+    toolSlug: tool.slug,
+    toolName: tool.name,
+    alias: a.alias,
+    exposedName: a.alias ? `${a.alias}__${tool.slug}` : tool.slug,
+    displayName: a.displayName,
+    description: a.description,
+    inputDefaults: a.inputDefaults,
+    partialIds: a.partialIds,
+    secretBindings: a.secretBindings,
+    sortOrder: a.sortOrder,
+    createdAt: a.createdAt.toISOString(),
+    updatedAt: a.updatedAt.toISOString(),
+  };
+}
+
+/** Attachments of a server whose tools are live, in exposure order. */
+export async function listAttachments(db: Db, serverId: string) {
+  const rows = await db
+    .select({ a: serverTools, t: { slug: tools.slug, name: tools.name } })
+    .from(serverTools)
+    .innerJoin(tools, eq(tools.id, serverTools.toolId))
+    .where(and(eq(serverTools.serverId, serverId), isNull(tools.deletedAt)))
+    .orderBy(asc(serverTools.sortOrder), asc(serverTools.createdAt), asc(serverTools.id));
+  return rows.map((r) => attachmentView(r.a, r.t));
+}
+
+/** Attaches a live tool of the org; DUPLICATE when the same tool already has that alias here. */
+export async function attachTool(db: Db, orgId: string, serverId: string, toolRef: string, settings: AttachmentSettings) {
+  const tool = await findLive(db, tools, orgId, { id: toolRef });
+  const alias = settings.alias ?? null;
+  const existing = await listAttachments(db, serverId);
+  const exposed = alias ? `${alias}__${tool.slug}` : tool.slug;
+  const clash = existing.find((a) => a.exposedName === exposed);
+  if (clash) {
+    if (clash.toolId === tool.id) throw new DomainError("DUPLICATE", `Tool "${tool.slug}" is already on this server${alias ? ` under alias "${alias}"` : ""}`);
+    throw new DomainError("ALIAS_CONFLICT", `The name "${exposed}" is already used by another tool on this server; choose another alias`);
+  }
+  const [row] = await db
+    .insert(serverTools)
+    .values({
+      id: newId(),
+      serverId,
+      toolId: tool.id,
+      alias,
+      displayName: settings.displayName ?? null,
+      description: settings.description ?? null,
+      inputDefaults: settings.inputDefaults ?? null,
+      partialIds: settings.partialIds ?? [],
+      secretBindings: settings.secretBindings ?? null,
+      sortOrder: settings.sortOrder ?? existing.length,
+    })
+    .returning();
+  return attachmentView(row, tool);
+}
+
+/** Finds an attachment of the server by its id, or by the attached tool's id or slug. */
+export async function findAttachment(db: Db, serverId: string, ref: string) {
+  const all = await listAttachments(db, serverId);
+  const hit = all.find((a) => a.id === ref) ?? all.find((a) => a.toolId === ref || a.toolSlug === ref || a.exposedName === ref);
+  if (!hit) throw notFound("tool attachment", ref);
+  return hit;
+}
+
+/** Updates an attachment's settings; renaming into a taken name is an ALIAS_CONFLICT. */
+export async function updateAttachment(db: Db, serverId: string, ref: string, patch: AttachmentSettings) {
+  const cur = await findAttachment(db, serverId, ref);
+  if (patch.alias !== undefined && patch.alias !== cur.alias) {
+    const exposed = patch.alias ? `${patch.alias}__${cur.toolSlug}` : cur.toolSlug;
+    const all = await listAttachments(db, serverId);
+    if (all.some((a) => a.id !== cur.id && a.exposedName === exposed)) {
+      throw new DomainError("ALIAS_CONFLICT", `The name "${exposed}" is already used by another tool on this server; choose another alias`);
+    }
+  }
+  const set = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+  if (Object.keys(set).length === 0) throw invalid("The patch is empty: pass at least one field to change");
+  const [row] = await db
+    .update(serverTools)
+    .set({ ...set, updatedAt: new Date() })
+    .where(eq(serverTools.id, cur.id))
+    .returning();
+  return attachmentView(row, { slug: cur.toolSlug, name: cur.toolName });
+}
+
+/** Removes an attachment. */
+export async function detachTool(db: Db, serverId: string, ref: string) {
+  const cur = await findAttachment(db, serverId, ref);
+  await db.delete(serverTools).where(eq(serverTools.id, cur.id));
+  return { deleted: true, id: cur.id };
+}
+
+/** Makes the server's attachments match `toolIds`: keeps those still listed (with their settings), adds new ones, drops the rest. */
+export async function syncToolIds(db: Db, orgId: string, serverId: string, toolIds: string[]) {
+  const wanted: string[] = [];
+  for (const ref of toolIds) {
+    const t = await findLive(db, tools, orgId, { id: ref });
+    if (!wanted.includes(t.id)) wanted.push(t.id);
+  }
+  const current = await db.select().from(serverTools).where(eq(serverTools.serverId, serverId));
+  const drop = current.filter((a) => !wanted.includes(a.toolId)).map((a) => a.id);
+  if (drop.length) await db.delete(serverTools).where(inArray(serverTools.id, drop));
+  const have = new Set(current.map((a) => a.toolId));
+  let order = current.length;
+  for (const toolId of wanted) {
+    if (have.has(toolId)) continue;
+    await db.insert(serverTools).values({ id: newId(), serverId, toolId, sortOrder: order++ });
+  }
+}

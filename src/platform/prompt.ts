@@ -1,0 +1,132 @@
+/**
+ * Prompts: templated messages with declared arguments (`{{arg}}` placeholders).
+ */
+import { Type, type Static } from "@sinclair/typebox";
+import { and, asc, eq, isNull } from "drizzle-orm";
+import { prompts, type PromptArgument, type PromptMessage } from "../../db/schema.ts";
+import type { Db } from "../database/index.ts";
+import { ensureSlugFree, ensureUnderCap, findLive, softDelete, write, type AssetRef } from "./assetTable.ts";
+import { invalid } from "./domainError.ts";
+import type { Principal } from "./principal.ts";
+import { resolveSlug } from "./slug.ts";
+import { newId } from "./token.ts";
+
+const Argument = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z_][A-Za-z0-9_-]*$" }),
+  description: Type.Optional(Type.String({ maxLength: 2000 })),
+  required: Type.Optional(Type.Boolean()),
+});
+const Message = Type.Object({
+  role: Type.Union([Type.Literal("user"), Type.Literal("assistant"), Type.Literal("system")]),
+  content: Type.String({ maxLength: 256 * 1024 }),
+});
+
+/** The fields a prompt is created with (seed 000 `{prompt:{...}}`). */
+export const PromptInput = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  slug: Type.Optional(Type.String({ description: "Unique per org; derived from name when omitted" })),
+  description: Type.Optional(Type.String({ maxLength: 4000 })),
+  arguments: Type.Optional(Type.Array(Argument, { maxItems: 64 })),
+  messages: Type.Array(Message, { minItems: 1, maxItems: 100 }),
+});
+export type PromptInput = Static<typeof PromptInput>;
+
+/** A prompt patch: any subset of the create fields. */
+export const PromptPatch = Type.Partial(PromptInput);
+export type PromptPatch = Static<typeof PromptPatch>;
+
+type PromptRow = typeof prompts.$inferSelect;
+
+/** A prompt as the API shows it. */
+export function promptView(r: PromptRow) {
+  return {
+    id: r.id,
+    orgId: r.orgId,
+    slug: r.slug,
+    name: r.name,
+    description: r.description,
+    arguments: r.arguments,
+    messages: r.messages,
+    createdAt: r.createdAt.toISOString(),
+    updatedAt: r.updatedAt.toISOString(),
+  };
+}
+
+const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}/g;
+
+/** Every `{{name}}` must be a declared argument, and argument names must be unique. */
+function checkTemplate(args: PromptArgument[], messages: PromptMessage[]): void {
+  const names = new Set<string>();
+  for (const a of args) {
+    if (names.has(a.name)) throw invalid(`Prompt argument "${a.name}" is declared twice`);
+    names.add(a.name);
+  }
+  messages.forEach((m, i) => {
+    for (const [, name] of m.content.matchAll(PLACEHOLDER)) {
+      if (!names.has(name)) throw invalid(`messages[${i}] uses {{${name}}}, which is not a declared argument; add it to "arguments"`);
+    }
+  });
+}
+
+/** Fills `{{arg}}` placeholders; absent optional arguments become empty. */
+export function renderTemplate(content: string, values: Record<string, string>): string {
+  return content.replace(PLACEHOLDER, (_, name: string) => values[name] ?? "");
+}
+
+/** Live prompts of the org, oldest first. */
+export async function listPrompts(db: Db, orgId: string): Promise<PromptRow[]> {
+  return db.select().from(prompts).where(and(eq(prompts.orgId, orgId), isNull(prompts.deletedAt))).orderBy(asc(prompts.createdAt), asc(prompts.id));
+}
+
+/** One live prompt by id or slug. */
+export function getPrompt(db: Db, orgId: string, ref: AssetRef): Promise<PromptRow> {
+  return findLive(db, prompts, orgId, ref);
+}
+
+/** Creates a prompt after checking its template, slug and the org's cap. */
+export async function createPrompt(db: Db, p: Principal, input: PromptInput) {
+  const slug = resolveSlug(input.slug, input.name, "prompt");
+  const args = input.arguments ?? [];
+  checkTemplate(args, input.messages);
+  return write(db, p, "prompts.create", "prompt", async (tx) => {
+    await ensureUnderCap(tx, prompts, p);
+    await ensureSlugFree(tx, prompts, p.orgId, slug);
+    const [row] = await tx
+      .insert(prompts)
+      .values({
+        id: newId(),
+        orgId: p.orgId,
+        slug,
+        name: input.name,
+        description: input.description ?? "",
+        arguments: args,
+        messages: input.messages,
+        createdBy: p.keyId,
+      })
+      .returning();
+    return { result: { prompt: promptView(row) }, targetId: row.id, detail: { slug } };
+  });
+}
+
+/** Applies a patch to a prompt. */
+export async function updatePrompt(db: Db, p: Principal, ref: AssetRef, patch: PromptPatch) {
+  return write(db, p, "prompts.update", "prompt", async (tx) => {
+    const cur = await findLive(tx, prompts, p.orgId, ref);
+    const next = {
+      name: patch.name ?? cur.name,
+      slug: patch.slug === undefined ? cur.slug : resolveSlug(patch.slug, cur.name, "prompt"),
+      description: patch.description ?? cur.description,
+      arguments: patch.arguments ?? cur.arguments,
+      messages: patch.messages ?? cur.messages,
+    };
+    checkTemplate(next.arguments, next.messages);
+    if (next.slug !== cur.slug) await ensureSlugFree(tx, prompts, p.orgId, next.slug, cur.id);
+    const [row] = await tx.update(prompts).set({ ...next, updatedAt: new Date() }).where(eq(prompts.id, cur.id)).returning();
+    return { result: { prompt: promptView(row) }, targetId: row.id, detail: { slug: row.slug, fields: Object.keys(patch) } };
+  });
+}
+
+/** Soft-deletes a prompt. */
+export function deletePrompt(db: Db, p: Principal, ref: AssetRef) {
+  return softDelete(db, prompts, p, "prompts.delete", ref);
+}

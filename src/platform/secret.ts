@@ -1,0 +1,55 @@
+/**
+ * Write-only secrets: encrypted at rest, listed by name with a masked placeholder,
+ * resolved in clear only for a tool that declares them.
+ */
+import { and, asc, eq } from "drizzle-orm";
+import { secrets } from "../../db/schema.ts";
+import type { Db } from "../database/index.ts";
+import { write } from "./assetTable.ts";
+import { notFound } from "./domainError.ts";
+import type { Principal } from "./principal.ts";
+import { mask, type SecretBox } from "./secretBox.ts";
+import { newId } from "./token.ts";
+
+/** Secret names are environment-variable-like. */
+export const SECRET_NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_]{0,127}$";
+
+/** Creates or replaces a secret (org-wide, or for one end user). */
+export async function setSecret(db: Db, box: SecretBox, p: Principal, name: string, value: string, endUserId?: string) {
+  const ciphertext = box.seal(value);
+  const user = endUserId ?? "";
+  return write(db, p, "secrets.set", "secret", async (tx) => {
+    const [row] = await tx
+      .insert(secrets)
+      .values({ id: newId(), orgId: p.orgId, name, endUserId: user, ciphertext })
+      .onConflictDoUpdate({ target: [secrets.orgId, secrets.name, secrets.endUserId], set: { ciphertext, updatedAt: new Date() } })
+      .returning();
+    const out = { name, ...(user ? { endUserId: user } : {}), masked: mask(value), updatedAt: row.updatedAt.toISOString() };
+    return { result: { secret: out }, targetId: row.id, detail: { name, endUserId: user || null } };
+  });
+}
+
+/** Names, end users and masked placeholders; never values. */
+export async function listSecrets(db: Db, box: SecretBox, orgId: string) {
+  const rows = await db.select().from(secrets).where(eq(secrets.orgId, orgId)).orderBy(asc(secrets.name), asc(secrets.endUserId));
+  return rows.map((r) => {
+    let masked = "••••";
+    try {
+      masked = mask(box.open(r.ciphertext));
+    } catch {} // a value sealed under another key still lists, fully masked
+    return { name: r.name, ...(r.endUserId ? { endUserId: r.endUserId } : {}), masked, updatedAt: r.updatedAt.toISOString() };
+  });
+}
+
+/** Deletes one secret value. */
+export async function deleteSecret(db: Db, p: Principal, name: string, endUserId?: string) {
+  const user = endUserId ?? "";
+  return write(db, p, "secrets.delete", "secret", async (tx) => {
+    const rows = await tx
+      .delete(secrets)
+      .where(and(eq(secrets.orgId, p.orgId), eq(secrets.name, name), eq(secrets.endUserId, user)))
+      .returning({ id: secrets.id });
+    if (!rows.length) throw notFound("secret", user ? `${name} (end user ${user})` : name);
+    return { result: { deleted: true, name, ...(user ? { endUserId: user } : {}) }, targetId: rows[0].id, detail: { name, endUserId: user || null } };
+  });
+}

@@ -1,0 +1,43 @@
+/**
+ * Random secrets (API keys, server tokens, ids) and their stored SHA-256 form.
+ */
+import { createHash, randomBytes } from "node:crypto";
+
+const ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+/** `n` characters of base62 from a CSPRNG (rejection sampling keeps it unbiased). */
+export function randomString(n: number, alphabet = ALPHABET): string {
+  let out = "";
+  while (out.length < n) {
+    for (const b of randomBytes(n * 2)) {
+      if (b < 256 - (256 % alphabet.length)) out += alphabet[b % alphabet.length];
+      if (out.length === n) break;
+    }
+  }
+  return out;
+}
+
+/** A new API key: `dwz_live_` + 40 base62 characters. */
+export function newApiKey(): string {
+  return `dwz_live_${randomString(40)}`;
+}
+
+/** A new hosted-server bearer token: `mcp_` + 48 base62 characters. */
+export function newServerToken(): string {
+  return `mcp_${randomString(48)}`;
+}
+
+/** The only form in which keys and tokens are stored. */
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+/** A new opaque id (UUID v4). */
+export function newId(): string {
+  return crypto.randomUUID();
+}
+
+/** A new server id: 12 lowercase characters, so endpoints read `/mcp/srv_<id>`. */
+export function newServerId(): string {
+  return randomString(12, "abcdefghijklmnopqrstuvwxyz0123456789");
+}

@@ -1,0 +1,67 @@
+/**
+ * `dzx start`: opens the services, installs the bootstrap key if configured,
+ * listens, and drains on SIGTERM/SIGINT.
+ */
+import { buildApp } from "./app.ts";
+import type { Config } from "./config.ts";
+import { insertKey } from "./platform/apiKey.ts";
+import { ensureOrg, hasAnyOrg } from "./platform/org.ts";
+import { ALL_SCOPES } from "./platform/scope.ts";
+import { openServices, type Services } from "./services.ts";
+
+/** A running dzx. */
+export interface Running {
+  url: string;
+  port: number;
+  services: Services;
+  stop(): Promise<void>;
+}
+
+async function bootstrap(services: Services): Promise<string> {
+  const { database, config } = services;
+  if (await hasAnyOrg(database.db)) return "";
+  if (config.adminKey) {
+    const org = await ensureOrg(database.db, "default");
+    await insertKey(database.db, { orgId: org.id, scopes: [...ALL_SCOPES], name: "DZX_ADMIN_KEY", key: config.adminKey });
+    return "Installed DZX_ADMIN_KEY as an all-scopes key of org \"default\".";
+  }
+  return [
+    "This database has no orgs or API keys yet. Create the first key with:",
+    "  bun run dzx keys create --org default --scopes all",
+    "(or set DZX_ADMIN_KEY=dwz_live_... before the first start).",
+  ].join("\n");
+}
+
+/** Starts serving; resolves once listening. */
+export async function startServer(config: Config): Promise<Running> {
+  const services = await openServices(config);
+  try {
+    const note = await bootstrap(services);
+    const app = buildApp(services);
+    const server = Bun.serve({
+      port: config.port,
+      hostname: config.host,
+      fetch: (request) => app.handle(request),
+      // our own reader enforces DZX_MAX_BODY_BYTES with a clear 413; this is only a backstop
+      maxRequestBodySize: Math.max(config.maxBodyBytes * 4, 16 * 1024 * 1024),
+      idleTimeout: 120,
+    });
+    const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
+    services.logger.info("dzx listening", { url, database: services.database.driver, managementMcp: config.managementMcp });
+    if (note) process.stderr.write(`\n${note}\n\n`);
+    let stopping: Promise<void> | undefined;
+    return {
+      url,
+      port: server.port!,
+      services,
+      stop: () =>
+        (stopping ??= (async () => {
+          await server.stop(false);
+          await services.close();
+        })()),
+    };
+  } catch (e) {
+    await services.close();
+    throw e;
+  }
+}

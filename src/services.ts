@@ -1,0 +1,59 @@
+/**
+ * The process's long-lived parts, opened once at start and closed in order on shutdown.
+ */
+import { Effect, Layer, ManagedRuntime } from "effect";
+import { KeyActors, KeyActorsLive, type KeyActorsShape } from "./actors/keyActors.ts";
+import type { Config } from "./config.ts";
+import { openDatabase, type Database } from "./database/index.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { openSecretBox, type SecretBox } from "./platform/secretBox.ts";
+import { SessionStore } from "./mcp/session.ts";
+
+/** Everything request handlers need. */
+export interface Services {
+  config: Config;
+  database: Database;
+  box: SecretBox;
+  logger: Logger;
+  keyActors: KeyActorsShape;
+  /** The one Effect runtime of the process. */
+  runtime: ManagedRuntime.ManagedRuntime<KeyActors, never>;
+  managementSessions: SessionStore;
+  close(): Promise<void>;
+}
+
+/** Opens the database, the secret box and the Effect runtime. */
+export async function openServices(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<Services> {
+  const database = await openDatabase(config);
+  try {
+    const box = openSecretBox(config.secretKey, config.dataDir);
+    if (box.generated && config.databaseUrl) {
+      logger.warn("DZX_SECRET_KEY is not set: using a key generated in the data dir; set DZX_SECRET_KEY when several processes share the database");
+    }
+    const runtime = ManagedRuntime.make(Layer.mergeAll(KeyActorsLive));
+    const keyActors = await runtime.runPromise(Effect.gen(function* () {
+      return yield* KeyActors;
+    }));
+    return {
+      config,
+      database,
+      box,
+      logger,
+      keyActors,
+      runtime,
+      managementSessions: new SessionStore(),
+      close: async () => {
+        await runtime.dispose();
+        await database.close();
+      },
+    };
+  } catch (e) {
+    await database.close();
+    throw e;
+  }
+}
+
+/** Runs an Effect on the process runtime. */
+export function run<A>(services: Services, effect: Effect.Effect<A, never, KeyActors>): Promise<A> {
+  return services.runtime.runPromise(effect);
+}
