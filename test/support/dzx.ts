@@ -1,0 +1,99 @@
+/**
+ * Starts a real dzx process on a free port against a fresh database, and runs
+ * its CLI. Tests talk to it over HTTP like any client would.
+ */
+import { join } from "node:path";
+import { freshDatabase, type TestDatabase } from "./database.ts";
+
+const MAIN = join(import.meta.dir, "..", "..", "src", "main.ts");
+
+/** Rate limits generous enough that ordinary tests never hit them. */
+export const UNLIMITED = "burst=100000,perMinute=100000,perHour=1000000";
+
+/** A key made through the CLI. */
+export interface TestKey {
+  key: string;
+  keyId: string;
+  orgId: string;
+  scopes: string[];
+}
+
+/** Runs `dzx <args>` against a database; resolves with exit code and output. */
+export async function runCli(db: TestDatabase, args: string[], env: Record<string, string> = {}) {
+  const proc = Bun.spawn(["bun", MAIN, ...args], { env: { ...process.env, ...db.env, ...env }, stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, stdout, stderr };
+}
+
+/** Creates a key with `dzx keys create --json` (the server must not hold an embedded database). */
+export async function cliKey(db: TestDatabase, org: string, scopes = "all", rate: string | null = UNLIMITED): Promise<TestKey> {
+  const r = await runCli(db, ["keys", "create", "--org", org, "--scopes", scopes, "--json", ...(rate ? ["--rate", rate] : [])]);
+  if (r.code !== 0) throw new Error(`keys create failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** A running dzx. */
+export interface Dzx {
+  url: string;
+  db: TestDatabase;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  stop(): Promise<void>;
+  /** Stops the process and drops its database. */
+  dispose(): Promise<void>;
+}
+
+/** Starts `dzx start` on a free port; reuses `db` when given (for restart tests). */
+export async function startDzx(opts: { db?: TestDatabase; env?: Record<string, string> } = {}): Promise<Dzx> {
+  const db = opts.db ?? (await freshDatabase());
+  const proc = Bun.spawn(["bun", MAIN, "start"], {
+    env: { ...process.env, ...db.env, PORT: "0", DZX_HOST: "127.0.0.1", DZX_LOG_LEVEL: "debug", ...opts.env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let out = "";
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    const dec = new TextDecoder();
+    for await (const chunk of stream) out += dec.decode(chunk);
+  };
+  void pump(proc.stdout);
+  void pump(proc.stderr);
+  const deadline = Date.now() + 30_000;
+  let url = "";
+  while (!url) {
+    const m = /"msg":"dzx listening","url":"([^"]+)"/.exec(out);
+    if (m) url = m[1];
+    else if (proc.exitCode !== null) throw new Error(`dzx exited (${proc.exitCode}):\n${out}`);
+    else if (Date.now() > deadline) throw new Error(`dzx did not start:\n${out}`);
+    else await Bun.sleep(20);
+  }
+  const stop = async () => {
+    if (proc.exitCode === null) {
+      proc.kill("SIGTERM");
+      await proc.exited;
+    }
+  };
+  return {
+    url,
+    db,
+    output: () => out,
+    stop,
+    dispose: async () => {
+      await stop();
+      await db.drop();
+    },
+  };
+}
+
+/** A started dzx with keys made before start: `keys` maps a label to [org, scopes, rate?]. */
+export async function startWithKeys<K extends string>(
+  keys: Record<K, [org: string, scopes?: string, rate?: string | null]>,
+  env: Record<string, string> = {},
+): Promise<{ dzx: Dzx; keys: Record<K, TestKey> }> {
+  const db = await freshDatabase();
+  const made = {} as Record<K, TestKey>;
+  for (const [label, [org, scopes, rate]] of Object.entries(keys) as [K, [string, string?, (string | null)?]][]) {
+    made[label] = await cliKey(db, org, scopes ?? "all", rate === undefined ? UNLIMITED : rate);
+  }
+  return { dzx: await startDzx({ db, env }), keys: made };
+}
