@@ -41,7 +41,20 @@ export async function startServer(config: Config): Promise<Running> {
     const server = Bun.serve({
       port: config.port,
       hostname: config.host,
-      fetch: (request) => app.handle(request),
+      fetch: async (request) => {
+        const started = performance.now();
+        const requestId = request.headers.get("x-request-id")?.slice(0, 128) || crypto.randomUUID();
+        const response = await app.handle(request);
+        response.headers.set("x-request-id", requestId);
+        services.logger.debug("request", {
+          requestId,
+          method: request.method,
+          path: new URL(request.url).pathname,
+          status: response.status,
+          ms: Math.round((performance.now() - started) * 100) / 100,
+        });
+        return response;
+      },
       // our own reader enforces DZX_MAX_BODY_BYTES with a clear 413; this is only a backstop
       maxRequestBodySize: Math.max(config.maxBodyBytes * 4, 16 * 1024 * 1024),
       idleTimeout: 120,

@@ -1,0 +1,24 @@
+# dzx in a container: Bun runs the TypeScript sources directly.
+# Build: docker build -t dzx .   Run: docker run -p 3333:3333 -v dzx-data:/app/data dzx
+FROM oven/bun:1 AS deps
+WORKDIR /app
+COPY package.json bun.lock* package-lock.json* ./
+RUN bun install --production --ignore-scripts
+
+FROM oven/bun:1
+WORKDIR /app
+ENV NODE_ENV=production \
+    DZX_HOST=0.0.0.0 \
+    PORT=3333 \
+    DZX_DATA_DIR=/app/data
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json tsconfig.json ./
+COPY src ./src
+COPY db ./db
+RUN mkdir -p /app/data && chown -R bun:bun /app/data
+USER bun
+EXPOSE 3333
+VOLUME ["/app/data"]
+HEALTHCHECK --interval=15s --timeout=3s CMD bun -e "fetch('http://127.0.0.1:' + (process.env.PORT || 3333) + '/ready').then(r => process.exit(r.ok ? 0 : 1)).catch(() => process.exit(1))"
+ENTRYPOINT ["bun", "run", "src/main.ts"]
+CMD ["start"]
