@@ -4,7 +4,7 @@
  */
 import { Value } from "@sinclair/typebox/value";
 import { Elysia } from "elysia";
-import { invoke } from "../management/invoke.ts";
+import { checkScope, invoke } from "../management/invoke.ts";
 import type { Operation } from "../management/operation.ts";
 import { operations } from "../management/table.ts";
 import { DomainError, httpStatusOf, type DomainCode } from "../platform/domainError.ts";
@@ -39,6 +39,7 @@ function handler(services: Services, op: Operation) {
     const gate = await passKeyGate(services, request);
     if (!gate.ok) return restError(gate.code, gate.message, gate.headers, gate.retryAfterMs ? { retryAfterMs: gate.retryAfterMs } : {});
     try {
+      checkScope(op, gate.principal); // before the body is read, as on MCP
       const body = hasBody ? await readJsonObject(request, services.config.maxBodyBytes) : {};
       const path: Record<string, string> = {};
       for (const [k, v] of Object.entries(params ?? {})) path[op.rest.rename?.[k] ?? k] = v;

@@ -5,6 +5,8 @@
 import type { TSchema } from "@sinclair/typebox";
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
 import { DomainError } from "../platform/domainError.ts";
+import { sqlState } from "../platform/pgError.ts";
+import type { Principal } from "../platform/principal.ts";
 import { grants } from "../platform/scope.ts";
 import type { Operation, OpContext } from "./operation.ts";
 
@@ -21,20 +23,46 @@ function argPath(pointer: string): string {
   return pointer.replace(/^\//, "").replace(/\//g, ".") || "arguments";
 }
 
+/** The path of the first string holding U+0000 (PostgreSQL cannot store it), if any. */
+function nulPath(value: unknown, path: string): string | undefined {
+  if (typeof value === "string") return value.includes("\u0000") ? path : undefined;
+  if (typeof value !== "object" || value === null) return undefined;
+  for (const [k, v] of Object.entries(value)) {
+    if (k.includes("\u0000")) return path || "arguments";
+    const hit = nulPath(v, path ? `${path}.${k}` : k);
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
 /** Throws VALIDATION_ERROR naming the first bad argument. */
 export function validateArgs(op: Operation, args: unknown): void {
   const check = checkerFor(op.args);
+  const nul = nulPath(args, "");
+  if (nul !== undefined) throw new DomainError("VALIDATION_ERROR", `Invalid argument "${nul || "arguments"}" for ${op.name}: text must not contain U+0000`, { path: nul });
   if (check.Check(args)) return;
   const e = check.Errors(args).First();
   const where = argPath(e?.path ?? "");
   throw new DomainError("VALIDATION_ERROR", `Invalid argument "${where}" for ${op.name}: ${e?.message ?? "invalid value"}`, { path: where });
 }
 
-/** Scope first (no side effect without it), then arguments, then the handler. */
-export async function invoke(op: Operation, ctx: OpContext, args: unknown): Promise<unknown> {
-  if (!grants(ctx.principal.scopes, op.scope)) {
+/** Throws FORBIDDEN_SCOPE naming the scope when the principal lacks it. */
+export function checkScope(op: Operation, principal: Principal): void {
+  if (!grants(principal.scopes, op.scope)) {
     throw new DomainError("FORBIDDEN_SCOPE", `${op.name} requires scope "${op.scope}", which this key lacks`, { requiredScope: op.scope });
   }
+}
+
+/** Scope first (no side effect without it), then arguments, then the handler. */
+export async function invoke(op: Operation, ctx: OpContext, args: unknown): Promise<unknown> {
+  checkScope(op, ctx.principal);
   validateArgs(op, args);
-  return op.run(ctx, args as never);
+  try {
+    return await op.run(ctx, args as never);
+  } catch (err) {
+    // text the database cannot hold is still the caller's input, not our fault
+    const state = sqlState(err);
+    if (state === "22021" || state === "22P05") throw new DomainError("VALIDATION_ERROR", `${op.name}: the arguments contain text the database cannot store`);
+    throw err;
+  }
 }

@@ -2,6 +2,7 @@
  * The protocol engine: answers MCP requests against a Catalog. Transport-free —
  * it knows nothing of HTTP, databases or the sandbox.
  */
+import { decodeOffset, encodeOffset } from "../offsetCursor.ts";
 import type { CallContext, Catalog, ServerInfo } from "./catalog.ts";
 import { failure, result, RpcCode, RpcError, type RpcRequest, type RpcResponse } from "./jsonrpc.ts";
 import type { Session } from "./session.ts";
@@ -33,12 +34,12 @@ export function canonicalMethod(method: string): string {
 function paginate<T>(items: T[], cursor: unknown): { page: T[]; nextCursor?: string } {
   let offset = 0;
   if (cursor !== undefined) {
-    const n = typeof cursor === "string" ? Number(Buffer.from(cursor, "base64url").toString("utf8")) : NaN;
-    if (!Number.isInteger(n) || n < 0) throw new RpcError(RpcCode.InvalidParams, "Invalid params: unknown cursor");
+    const n = decodeOffset(cursor);
+    if (n === undefined) throw new RpcError(RpcCode.InvalidParams, "Invalid params: unknown cursor; pass nextCursor from a previous page");
     offset = n;
   }
   const page = items.slice(offset, offset + PAGE);
-  const next = offset + page.length < items.length ? Buffer.from(String(offset + page.length)).toString("base64url") : undefined;
+  const next = offset + page.length < items.length ? encodeOffset(offset + page.length) : undefined;
   return next ? { page, nextCursor: next } : { page };
 }
 

@@ -1,7 +1,6 @@
 /**
  * Sessions of the initialize lane: issued on initialize, echoed as Mcp-Session-Id.
  */
-import { randomString } from "../platform/token.ts";
 
 /** What the server remembers about one client connection. */
 export interface Session {
@@ -29,7 +28,7 @@ export class SessionStore {
   open(owner: string, protocolVersion: string, clientInfo: unknown, clientCapabilities: unknown): Session {
     this.sweep();
     const t = this.now();
-    const s: Session = { id: randomString(32), protocolVersion, clientInfo, clientCapabilities, logLevel: "info", createdAt: t, lastSeenAt: t, owner };
+    const s: Session = { id: crypto.randomUUID().replace(/-/g, ""), protocolVersion, clientInfo, clientCapabilities, logLevel: "info", createdAt: t, lastSeenAt: t, owner };
     this.sessions.set(s.id, s);
     return s;
   }

@@ -1,7 +1,11 @@
 /**
- * Runs once per `bun test` process: prepares a migrated embedded-database template
- * so each test server starts from a copy instead of paying initdb (~4 s) again.
+ * Runs once per `bun test` process: raises the default timeout (integration tests
+ * start real dzx processes, on a 2-core machine) and prepares a migrated
+ * embedded-database template so each test server starts from a copy instead of
+ * paying initdb (~4 s) again.
  */
+import { setDefaultTimeout } from "bun:test";
 import { prepareTemplate } from "../support/database.ts";
 
+setDefaultTimeout(60_000);
 await prepareTemplate();

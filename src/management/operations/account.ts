@@ -11,6 +11,8 @@ import { capFor, effectiveRate } from "../../platform/limits.ts";
 import { getOrg } from "../../platform/org.ts";
 import { grants, isScope } from "../../platform/scope.ts";
 import { deleteSecret, listSecrets, SECRET_NAME_PATTERN, setSecret } from "../../platform/secret.ts";
+import type { Db } from "../../database/index.ts";
+import type { Principal } from "../../platform/principal.ts";
 import { NoArgs, operation } from "../operation.ts";
 
 const RateArgs = Type.Object({
@@ -23,6 +25,21 @@ const RateArgs = Type.Object({
 const KeyId = Type.Object({ keyId: Type.String({ minLength: 1 }) });
 const SecretName = Type.String({ pattern: SECRET_NAME_PATTERN, description: "Letters, digits and _, not starting with a digit" });
 const EndUser = Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: "Set the value for this end user only" }));
+
+/**
+ * A key may only revoke or rotate keys whose every scope it holds (and, when it is
+ * workspace-limited, only keys of its workspace); otherwise rotating an admin key
+ * would hand a narrow key the admin's new secret.
+ */
+async function ensureCovers(db: Db, p: Principal, keyId: string, action: string): Promise<void> {
+  const target = await apiKey.findKey(db, p.orgId, keyId);
+  if (!target || (p.workspaceId && target.workspaceId !== p.workspaceId)) throw notFound("key", keyId);
+  if (target.keyId === p.keyId) return;
+  const beyond = target.scopes.filter((s) => isScope(s) && !grants(p.scopes, s));
+  if (beyond.length) {
+    throw new DomainError("FORBIDDEN_SCOPE", `You can only ${action} keys whose scopes you hold; you lack ${beyond.join(", ")}`, { missingScopes: beyond });
+  }
+}
 
 /** dwizi.org.get */
 export const orgOperations = [
@@ -94,6 +111,7 @@ export const accountOperations = [
     rest: { method: "DELETE", path: "/keys/:keyId" },
     run: (ctx, args) =>
       write(ctx.db, ctx.principal, "keys.revoke", "key", async (tx) => {
+        await ensureCovers(tx, ctx.principal, args.keyId, "revoke");
         if (!(await apiKey.revokeKey(tx, ctx.principal.orgId, args.keyId))) throw notFound("key", args.keyId);
         return { result: { revoked: true, keyId: args.keyId }, targetId: args.keyId };
       }),
@@ -106,6 +124,7 @@ export const accountOperations = [
     rest: { method: "POST", path: "/keys/:keyId/rotate" },
     run: (ctx, args) =>
       write(ctx.db, ctx.principal, "keys.rotate", "key", async (tx) => {
+        await ensureCovers(tx, ctx.principal, args.keyId, "rotate");
         const key = await apiKey.rotateKey(tx, ctx.principal.orgId, args.keyId);
         if (!key) throw notFound("key", args.keyId);
         return { result: { key, keyId: args.keyId }, targetId: args.keyId };
