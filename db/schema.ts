@@ -39,6 +39,8 @@ export interface OrgLimits {
   rate?: RateLimits;
   caps?: AssetCaps;
   retentionDays?: number;
+  /** Sandbox fetch policy: hosts allowed (all public when empty), denied, and private ones let through. */
+  egress?: { allowHosts?: string[]; denyHosts?: string[]; allowPrivateHosts?: string[] };
 }
 
 export const orgs = pgTable("orgs", {

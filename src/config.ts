@@ -3,6 +3,9 @@
  * with a message naming the variable rather than somewhere deep at run time.
  */
 import { Type, type Static } from "@sinclair/typebox";
+import { accessSync, constants, mkdirSync } from "node:fs";
+import { isIP } from "node:net";
+import { parseKey } from "./platform/secretBox.ts";
 import { Value } from "@sinclair/typebox/value";
 
 const ConfigSchema = Type.Object({
@@ -16,6 +19,12 @@ const ConfigSchema = Type.Object({
   maxBodyBytes: Type.Integer({ minimum: 1024 }),
   publicUrl: Type.Optional(Type.String({ pattern: "^https?://" })),
   logLevel: Type.Union([Type.Literal("debug"), Type.Literal("info"), Type.Literal("warn"), Type.Literal("error")]),
+  workers: Type.Integer({ minimum: 1, maximum: 256 }),
+  toolTimeoutMs: Type.Integer({ minimum: 1 }),
+  toolTimeoutMaxMs: Type.Integer({ minimum: 1 }),
+  toolMemoryMb: Type.Integer({ minimum: 8, maximum: 2048 }),
+  sandboxQueue: Type.Integer({ minimum: 1 }),
+  sandboxQueuePerOrg: Type.Integer({ minimum: 1 }),
 });
 
 /** The validated process configuration. */
@@ -35,6 +44,12 @@ const ENV_NAMES: Record<keyof Config, string> = {
   maxBodyBytes: "DZX_MAX_BODY_BYTES",
   publicUrl: "DZX_PUBLIC_URL",
   logLevel: "DZX_LOG_LEVEL",
+  workers: "DZX_WORKERS",
+  toolTimeoutMs: "DZX_TOOL_TIMEOUT_MS",
+  toolTimeoutMaxMs: "DZX_TOOL_TIMEOUT_MAX_MS",
+  toolMemoryMb: "DZX_TOOL_MEMORY_MB",
+  sandboxQueue: "DZX_SANDBOX_QUEUE",
+  sandboxQueuePerOrg: "DZX_SANDBOX_QUEUE_PER_ORG",
 };
 
 function integer(name: string, raw: string | undefined, fallback: number): number {
@@ -68,6 +83,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxBodyBytes: integer("DZX_MAX_BODY_BYTES", env.DZX_MAX_BODY_BYTES, 1024 * 1024),
     publicUrl: optional(env.DZX_PUBLIC_URL)?.replace(/\/+$/, ""),
     logLevel: (optional(env.DZX_LOG_LEVEL) ?? "info") as Config["logLevel"],
+    workers: integer("DZX_WORKERS", env.DZX_WORKERS, Math.max(1, navigator.hardwareConcurrency || 1)),
+    toolTimeoutMs: integer("DZX_TOOL_TIMEOUT_MS", env.DZX_TOOL_TIMEOUT_MS, 30_000),
+    toolTimeoutMaxMs: integer("DZX_TOOL_TIMEOUT_MAX_MS", env.DZX_TOOL_TIMEOUT_MAX_MS, 300_000),
+    toolMemoryMb: integer("DZX_TOOL_MEMORY_MB", env.DZX_TOOL_MEMORY_MB, 64),
+    sandboxQueue: integer("DZX_SANDBOX_QUEUE", env.DZX_SANDBOX_QUEUE, 1024),
+    sandboxQueuePerOrg: integer("DZX_SANDBOX_QUEUE_PER_ORG", env.DZX_SANDBOX_QUEUE_PER_ORG, 128),
   };
   for (const k of Object.keys(config) as (keyof Config)[]) if (config[k] === undefined) delete config[k];
   const first = Value.Errors(ConfigSchema, config).First();
@@ -82,5 +103,25 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           : first.message;
     throw new ConfigError(`Invalid ${name}: ${hint}`);
   }
+  if (!isIP(config.host) && (/^[\d.]+$/.test(config.host) || !/^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(config.host))) {
+    throw new ConfigError(`Invalid DZX_HOST: "${config.host}" is neither an IP address nor a host name`);
+  }
+  if (config.secretKey) {
+    try {
+      parseKey(config.secretKey);
+    } catch (e) {
+      throw new ConfigError((e as Error).message);
+    }
+  }
   return config;
+}
+
+/** Creates DZX_DATA_DIR if needed and checks it is writable, naming the variable when not. */
+export function ensureDataDir(config: Pick<Config, "dataDir">): void {
+  try {
+    mkdirSync(config.dataDir, { recursive: true });
+    accessSync(config.dataDir, constants.W_OK);
+  } catch (e) {
+    throw new ConfigError(`Invalid DZX_DATA_DIR: cannot create or write ${config.dataDir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }

@@ -5,7 +5,7 @@
 import { keysCommand } from "./cli/keys.ts";
 import { orgsCommand } from "./cli/orgs.ts";
 import { CliError, Flags } from "./cli/flags.ts";
-import { ConfigError, loadConfig } from "./config.ts";
+import { ConfigError, ensureDataDir, loadConfig, type Config } from "./config.ts";
 import { openDatabase } from "./database/index.ts";
 import { DataDirLockedError } from "./database/lock.ts";
 import { startServer } from "./server.ts";
@@ -26,7 +26,7 @@ Usage:
 With bun: bun run dzx <command>. Configuration comes from the environment (see README).`;
 
 async function withDatabase<T>(fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
-  const database = await openDatabase(loadConfig());
+  const database = await openDatabase(checkedConfig());
   try {
     return await fn(database);
   } finally {
@@ -34,12 +34,18 @@ async function withDatabase<T>(fn: (db: Awaited<ReturnType<typeof openDatabase>>
   }
 }
 
+function checkedConfig(): Config {
+  const config = loadConfig();
+  ensureDataDir(config);
+  return config;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
   switch (command) {
     case "start":
     case undefined: {
-      const running = await startServer(loadConfig());
+      const running = await startServer(checkedConfig());
       const shutdown = async (signal: string) => {
         running.services.logger.info("shutting down", { signal });
         await running.stop();

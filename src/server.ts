@@ -3,7 +3,7 @@
  * listens, and drains on SIGTERM/SIGINT.
  */
 import { buildApp } from "./app.ts";
-import type { Config } from "./config.ts";
+import { ConfigError, type Config } from "./config.ts";
 import { insertKey } from "./platform/apiKey.ts";
 import { ensureOrg, hasAnyOrg } from "./platform/org.ts";
 import { ALL_SCOPES } from "./platform/scope.ts";
@@ -38,7 +38,9 @@ export async function startServer(config: Config): Promise<Running> {
   try {
     const note = await bootstrap(services);
     const app = buildApp(services);
-    const server = Bun.serve({
+    let server: ReturnType<typeof Bun.serve>;
+    try {
+      server = Bun.serve({
       port: config.port,
       hostname: config.host,
       fetch: async (request) => {
@@ -58,7 +60,10 @@ export async function startServer(config: Config): Promise<Running> {
       // our own reader enforces DZX_MAX_BODY_BYTES with a clear 413; this is only a backstop
       maxRequestBodySize: Math.max(config.maxBodyBytes * 4, 16 * 1024 * 1024),
       idleTimeout: 120,
-    });
+      });
+    } catch (e) {
+      throw new ConfigError(`Cannot listen on DZX_HOST=${config.host} PORT=${config.port}: ${(e as Error).message}`);
+    }
     const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
     services.logger.info("dzx listening", { url, database: services.database.driver, managementMcp: config.managementMcp });
     if (note) process.stderr.write(`\n${note}\n\n`);

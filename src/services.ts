@@ -8,6 +8,7 @@ import { openDatabase, type Database } from "./database/index.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { openSecretBox, type SecretBox } from "./platform/secretBox.ts";
 import { SessionStore } from "./mcp/session.ts";
+import { SandboxPool } from "./sandbox/pool.ts";
 
 /** Everything request handlers need. */
 export interface Services {
@@ -19,6 +20,7 @@ export interface Services {
   /** The one Effect runtime of the process. */
   runtime: ManagedRuntime.ManagedRuntime<KeyActors, never>;
   managementSessions: SessionStore;
+  sandbox: SandboxPool;
   close(): Promise<void>;
 }
 
@@ -31,6 +33,13 @@ export async function openServices(config: Config, logger: Logger = createLogger
       logger.warn("DZX_SECRET_KEY is not set: using a key generated in the data dir; set DZX_SECRET_KEY when several processes share the database");
     }
     const runtime = ManagedRuntime.make(Layer.mergeAll(KeyActorsLive));
+    const sandbox = await SandboxPool.start({
+      size: config.workers,
+      memoryBytes: config.toolMemoryMb * 1024 * 1024,
+      perOrgQueue: config.sandboxQueuePerOrg,
+      totalQueue: config.sandboxQueue,
+      defaults: { timeoutMs: config.toolTimeoutMs },
+    });
     const keyActors = await runtime.runPromise(Effect.gen(function* () {
       return yield* KeyActors;
     }));
@@ -42,7 +51,9 @@ export async function openServices(config: Config, logger: Logger = createLogger
       keyActors,
       runtime,
       managementSessions: new SessionStore(),
+      sandbox,
       close: async () => {
+        await sandbox.close();
         await runtime.dispose();
         await database.close();
       },

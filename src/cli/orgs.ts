@@ -1,7 +1,9 @@
 /**
  * `dzx orgs …`: list orgs and set their limits (rate, caps, retention).
  */
+import { Value } from "@sinclair/typebox/value";
 import type { OrgLimits } from "../../db/schema.ts";
+import { OrgLimitsSchema } from "../platform/limits.ts";
 import type { Database } from "../database/index.ts";
 import { ensureOrg, listOrgs, setOrgLimits } from "../platform/org.ts";
 import { CliError, type Flags } from "./flags.ts";
@@ -32,6 +34,8 @@ export async function orgsCommand(database: Database, sub: string | undefined, f
       } catch {
         throw new CliError(`--set must be JSON, e.g. '{"caps":{"tools":50},"rate":{"perMinute":600}}'`);
       }
+      const bad = Value.Errors(OrgLimitsSchema, limits).First();
+      if (bad) throw new CliError(`--set: ${bad.path || "/"} ${bad.message}`);
       await setOrgLimits(database.db, org.id, limits);
       return JSON.stringify(limits);
     }

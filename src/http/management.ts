@@ -9,7 +9,7 @@ import { RpcCode } from "../mcp/jsonrpc.ts";
 import type { Principal } from "../platform/principal.ts";
 import type { Services } from "../services.ts";
 import { passKeyGate } from "./keyGate.ts";
-import { requestBaseUrl } from "./baseUrl.ts";
+import { opContext } from "./opContext.ts";
 import { json, rpcErrorResponse, streamableEndpoint } from "./streamable.ts";
 
 const INSTRUCTIONS =
@@ -32,7 +32,7 @@ export function managementMcp(services: Services) {
       return rpcErrorResponse(gate.status, { code, message: gate.message, ...(gate.retryAfterMs ? { data: { retryAfterMs: gate.retryAfterMs } } : {}) }, gate.headers);
     },
     catalogFor: (principal, request) =>
-      managementCatalog({ db: services.database.db, principal, box: services.box, baseUrl: requestBaseUrl(services.config, request) }, onInternalError),
+      managementCatalog(opContext(services, principal, request), onInternalError),
     onInternalError,
   });
   const dark = () => json({ error: { code: "NOT_FOUND", message: "Not found" } }, 404);

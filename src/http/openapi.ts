@@ -20,7 +20,7 @@ export function openApiDocument(ops: Operation[]) {
     const props = ((op.args as TObject).properties ?? {}) as Record<string, TSchema>;
     const argOf = (p: string) => op.rest.rename?.[p] ?? p;
     const hasBody = op.rest.method !== "GET" && op.rest.method !== "DELETE";
-    const used = new Set(pathParams.map(argOf));
+    const used = new Set([...pathParams, ...pathParams.map(argOf)]);
     const parameters: unknown[] = pathParams.map((p) => ({ name: p, in: "path", required: true, schema: { type: "string" } }));
     let requestBody: unknown;
     if (hasBody) {

@@ -9,7 +9,7 @@ import type { Operation } from "../management/operation.ts";
 import { operations } from "../management/table.ts";
 import { DomainError, httpStatusOf, type DomainCode } from "../platform/domainError.ts";
 import type { Services } from "../services.ts";
-import { requestBaseUrl } from "./baseUrl.ts";
+import { opContext } from "./opContext.ts";
 import { BodyTooLargeError, readBody } from "./body.ts";
 import { passKeyGate } from "./keyGate.ts";
 import { openApiDocument } from "./openapi.ts";
@@ -45,7 +45,7 @@ function handler(services: Services, op: Operation) {
       for (const [k, v] of Object.entries(params ?? {})) path[op.rest.rename?.[k] ?? k] = v;
       const fromQuery = Value.Convert(op.args, Object.fromEntries(new URL(request.url).searchParams)) as Record<string, unknown>;
       const args = op.rest.body ? { ...fromQuery, ...path, [op.rest.body]: body } : { ...fromQuery, ...body, ...path };
-      const ctx = { db: services.database.db, principal: gate.principal, box: services.box, baseUrl: requestBaseUrl(services.config, request) };
+      const ctx = opContext(services, gate.principal, request);
       return json(await invoke(op, ctx, args), op.rest.status ?? 200, gate.headers);
     } catch (err) {
       if (err instanceof DomainError) return restError(err.code, err.message, gate.headers, err.details ? { details: err.details } : {});

@@ -4,7 +4,9 @@
  * derived from it, never written twice.
  */
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import type { Config } from "../config.ts";
 import type { Db } from "../database/index.ts";
+import type { SandboxPool } from "../sandbox/pool.ts";
 import type { Principal } from "../platform/principal.ts";
 import type { Scope } from "../platform/scope.ts";
 import type { SecretBox } from "../platform/secretBox.ts";
@@ -16,6 +18,8 @@ export interface OpContext {
   box: SecretBox;
   /** Public base URL (no trailing slash) used to build endpoint URLs. */
   baseUrl: string;
+  sandbox: SandboxPool;
+  config: Config;
 }
 
 /** How the operation appears under /api/v1. */

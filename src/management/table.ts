@@ -3,13 +3,14 @@
  */
 import type { Operation } from "./operation.ts";
 import { accountOperations, orgOperations } from "./operations/account.ts";
-import { promptOperations, resourceOperations, toolOperations } from "./operations/library.ts";
+import { promptOperations, resourceOperations, toolOperations, toolTestOperation } from "./operations/library.ts";
 import { serverOperations } from "./operations/servers.ts";
 
 /** All operations, in the order tools/list shows them. */
 export const operations: Operation[] = [
   ...orgOperations,
   ...toolOperations,
+  toolTestOperation,
   ...resourceOperations,
   ...promptOperations,
   ...serverOperations,

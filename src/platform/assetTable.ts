@@ -3,7 +3,7 @@
  * soft deletes, caps, and reference by id or slug. Another org's rows are simply
  * never matched, so they read as not found (no existence oracle).
  */
-import { and, count, eq, isNull, or } from "drizzle-orm";
+import { and, count, eq, isNull, or, sql } from "drizzle-orm";
 import { orgs, prompts, resources, servers, tools, type AssetCaps } from "../../db/schema.ts";
 import type { Db } from "../database/index.ts";
 import { recordAudit } from "./audit.ts";
@@ -45,6 +45,8 @@ export async function findLive<T extends AssetTable>(db: Db, table: T, orgId: st
     .select()
     .from(t)
     .where(and(eq(t.orgId, orgId), isNull(t.deletedAt), or(eq(t.id, r), eq(t.slug, r))))
+    // a slug may equal another row's id: the field the caller named wins
+    .orderBy(ref.id !== undefined ? sql`(${t.id} = ${r}) desc` : sql`(${t.slug} = ${r}) desc`)
     .limit(1);
   if (!row) throw notFound(kind, r);
   return row as T["$inferSelect"];

@@ -102,7 +102,9 @@ export async function updateAttachment(db: Db, serverId: string, ref: string, pa
   if (patch.alias !== undefined && patch.alias !== cur.alias) {
     const exposed = patch.alias ? `${patch.alias}__${cur.toolSlug}` : cur.toolSlug;
     const all = await listAttachments(db, serverId);
-    if (all.some((a) => a.id !== cur.id && a.exposedName === exposed)) {
+    const other = all.find((a) => a.id !== cur.id && a.exposedName === exposed);
+    if (other?.toolId === cur.toolId) throw new DomainError("DUPLICATE", `Tool "${cur.toolSlug}" is already on this server under that name`);
+    if (other) {
       throw new DomainError("ALIAS_CONFLICT", `The name "${exposed}" is already used by another tool on this server; choose another alias`);
     }
   }

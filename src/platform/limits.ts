@@ -2,7 +2,48 @@
  * Platform defaults for rate limits and asset caps (seed 000 "Limits"), and how
  * key- and org-level overrides combine with them.
  */
+import { Type } from "@sinclair/typebox";
 import type { AssetCaps, OrgLimits, RateLimits } from "../../db/schema.ts";
+
+/** The shape an org's limit overrides must have (checked before they are stored). */
+export const OrgLimitsSchema = Type.Object(
+  {
+    rate: Type.Optional(
+      Type.Object(
+        {
+          burst: Type.Optional(Type.Integer({ minimum: 1 })),
+          burstWindowSec: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
+          perMinute: Type.Optional(Type.Integer({ minimum: 1 })),
+          perHour: Type.Optional(Type.Integer({ minimum: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    caps: Type.Optional(
+      Type.Object(
+        {
+          tools: Type.Optional(Type.Integer({ minimum: 0 })),
+          prompts: Type.Optional(Type.Integer({ minimum: 0 })),
+          resources: Type.Optional(Type.Integer({ minimum: 0 })),
+          servers: Type.Optional(Type.Integer({ minimum: 0 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    retentionDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 90 })),
+    egress: Type.Optional(
+      Type.Object(
+        {
+          allowHosts: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+          denyHosts: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+          allowPrivateHosts: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 /** Rate windows with every field present. */
 export type Rate = Required<RateLimits>;
@@ -16,6 +57,11 @@ export const DEFAULT_CAPS: Required<AssetCaps> = { tools: 10, prompts: 20, resou
 /** Key settings win over org settings, which win over the defaults. */
 export function effectiveRate(org: OrgLimits | null | undefined, key: RateLimits | null | undefined): Rate {
   return { ...DEFAULT_RATE, ...stripUndefined(org?.rate), ...stripUndefined(key) };
+}
+
+/** The org's sandbox egress rules, with empty lists for what it does not set. */
+export function egressRules(org: OrgLimits | null | undefined) {
+  return { allowHosts: org?.egress?.allowHosts ?? [], denyHosts: org?.egress?.denyHosts ?? [], allowPrivateHosts: org?.egress?.allowPrivateHosts ?? [] };
 }
 
 /** The org's cap for one asset kind. */

@@ -100,6 +100,7 @@ export async function createResource(db: Db, p: Principal, input: ResourceInput)
 export async function updateResource(db: Db, p: Principal, ref: AssetRef, patch: ResourcePatch) {
   return write(db, p, "resources.update", "resource", async (tx) => {
     const cur = await findLive(tx, resources, p.orgId, ref);
+    if (patch.text !== undefined && patch.blob !== undefined) throw invalid(`A resource needs exactly one of "text" or "blob" (base64)`);
     const content =
       patch.text !== undefined ? { text: patch.text, blob: null } : patch.blob !== undefined ? { text: null, blob: patch.blob } : { text: cur.text, blob: cur.blob };
     const next = {

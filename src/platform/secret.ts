@@ -2,7 +2,7 @@
  * Write-only secrets: encrypted at rest, listed by name with a masked placeholder,
  * resolved in clear only for a tool that declares them.
  */
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, inArray } from "drizzle-orm";
 import { secrets } from "../../db/schema.ts";
 import type { Db } from "../database/index.ts";
 import { write } from "./assetTable.ts";
@@ -39,6 +39,22 @@ export async function listSecrets(db: Db, box: SecretBox, orgId: string) {
     } catch {} // a value sealed under another key still lists, fully masked
     return { name: r.name, ...(r.endUserId ? { endUserId: r.endUserId } : {}), masked, updatedAt: r.updatedAt.toISOString() };
   });
+}
+
+/** Clear values of the named secrets: the end user's value first, then the org-wide one. Absent names are left out. */
+export async function resolveSecrets(db: Db, box: SecretBox, orgId: string, names: string[], endUserId?: string | null): Promise<Record<string, string>> {
+  if (!names.length) return {};
+  const rows = await db
+    .select()
+    .from(secrets)
+    .where(and(eq(secrets.orgId, orgId), inArray(secrets.name, names), inArray(secrets.endUserId, endUserId ? ["", endUserId] : [""])));
+  const out: Record<string, string> = {};
+  for (const r of rows.sort((a, b) => a.endUserId.length - b.endUserId.length)) {
+    try {
+      out[r.name] = box.open(r.ciphertext);
+    } catch {} // sealed under another key: treated as missing
+  }
+  return out;
 }
 
 /** Deletes one secret value. */

@@ -14,7 +14,8 @@ export interface SecretBox {
   generated: boolean;
 }
 
-function parseKey(raw: string): Buffer {
+/** Decodes DZX_SECRET_KEY; throws with a message naming it when it is not 32 bytes. */
+export function parseKey(raw: string): Buffer {
   if (/^[0-9a-fA-F]{64}$/.test(raw)) return Buffer.from(raw, "hex");
   const b = Buffer.from(raw, "base64");
   if (b.length === 32 && /^[A-Za-z0-9+/_-]+={0,2}$/.test(raw)) return b;

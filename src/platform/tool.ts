@@ -7,6 +7,7 @@ import { and, asc, eq, isNull } from "drizzle-orm";
 import { tools } from "../../db/schema.ts";
 import type { Db } from "../database/index.ts";
 import { ensureSlugFree, ensureUnderCap, findLive, softDelete, write, type AssetRef } from "./assetTable.ts";
+import { invalid } from "./domainError.ts";
 import { checkObjectSchema } from "./jsonSchema.ts";
 import type { Principal } from "./principal.ts";
 import { resolveSlug } from "./slug.ts";
@@ -75,12 +76,21 @@ export function getTool(db: Db, orgId: string, ref: AssetRef): Promise<ToolRow> 
   return findLive(db, tools, orgId, ref);
 }
 
+/** A further check of the source (the sandbox loading it); returns why it cannot run, or null. */
+export type SourceVerifier = (source: string, language: "js" | "ts") => Promise<string | null>;
+
+async function verified(verify: SourceVerifier | undefined, source: string, language: "js" | "ts"): Promise<void> {
+  const problem = verify ? await verify(source, language) : null;
+  if (problem) throw invalid(problem);
+}
+
 /** Creates a tool after checking its source, schemas, slug and the org's cap. */
-export async function createTool(db: Db, p: Principal, input: ToolInput) {
+export async function createTool(db: Db, p: Principal, input: ToolInput, verify?: SourceVerifier) {
   const slug = resolveSlug(input.slug, input.name, "tool");
   const language = input.language ?? "js";
   const inputSchema = input.inputSchema ?? EMPTY_SCHEMA;
   check({ source: input.source, language, inputSchema, outputSchema: input.outputSchema });
+  await verified(verify, input.source, language);
   return write(db, p, "tools.create", "tool", async (tx) => {
     await ensureUnderCap(tx, tools, p);
     await ensureSlugFree(tx, tools, p.orgId, slug);
@@ -107,7 +117,7 @@ export async function createTool(db: Db, p: Principal, input: ToolInput) {
 }
 
 /** Applies a patch; the merged tool is checked as a whole and its version bumped. */
-export async function updateTool(db: Db, p: Principal, ref: AssetRef, patch: ToolPatch) {
+export async function updateTool(db: Db, p: Principal, ref: AssetRef, patch: ToolPatch, verify?: SourceVerifier) {
   return write(db, p, "tools.update", "tool", async (tx) => {
     const cur = await findLive(tx, tools, p.orgId, ref);
     const next = {
@@ -123,6 +133,7 @@ export async function updateTool(db: Db, p: Principal, ref: AssetRef, patch: Too
       timeoutMs: patch.timeoutMs === undefined ? cur.timeoutMs : patch.timeoutMs,
     };
     check(next);
+    if (patch.source !== undefined || patch.language !== undefined) await verified(verify, next.source, next.language);
     if (next.slug !== cur.slug) await ensureSlugFree(tx, tools, p.orgId, next.slug, cur.id);
     const [row] = await tx
       .update(tools)

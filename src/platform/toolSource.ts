@@ -16,7 +16,9 @@ export function checkToolSource(source: string, language: "js" | "ts"): void {
     exports = transpilers[language].scan(source).exports;
     transpilers[language].transformSync(source);
   } catch (err) {
-    const e = err as { message?: string; position?: { line: number; column: number; lineText?: string } };
+    // several errors arrive as one AggregateError-like value whose first entry has the position
+    type BuildMessage = { message?: string; position?: { line: number; column: number } | null };
+    const e = ((err as { errors?: BuildMessage[] }).errors?.[0] ?? err) as BuildMessage;
     const pos = e.position;
     const where = pos ? ` at line ${pos.line}, column ${pos.column}` : "";
     throw invalid(`Syntax error in ${language} source${where}: ${e.message ?? String(err)}`, pos ? { line: pos.line, column: pos.column } : undefined);

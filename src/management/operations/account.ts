@@ -160,7 +160,7 @@ export const accountOperations = [
     description: "List audit log entries, most recent first: {limit?, before? (ISO time)}.",
     args: Type.Object({
       limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
-      before: Type.Optional(Type.String({ format: "date-time", description: "ISO time; entries strictly before it" })),
+      before: Type.Optional(Type.String({ description: "ISO date-time; entries strictly before it" })),
     }),
     rest: { method: "GET", path: "/audit" },
     run: async (ctx, args) => {

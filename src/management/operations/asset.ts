@@ -5,10 +5,9 @@
 import { Type, type TObject } from "@sinclair/typebox";
 import type { Db } from "../../database/index.ts";
 import type { AssetRef } from "../../platform/assetTable.ts";
-import type { Principal } from "../../platform/principal.ts";
 import type { Scope } from "../../platform/scope.ts";
 import { listPage } from "../listPage.ts";
-import { operation, PageArgs, Ref, type Operation } from "../operation.ts";
+import { operation, PageArgs, Ref, type Operation, type OpContext } from "../operation.ts";
 
 /** How one asset kind plugs into the generic operations. */
 export interface AssetSpec<Row> {
@@ -21,9 +20,9 @@ export interface AssetSpec<Row> {
   view(row: Row): unknown;
   list(db: Db, orgId: string): Promise<Row[]>;
   get(db: Db, orgId: string, ref: AssetRef): Promise<Row>;
-  create(db: Db, p: Principal, input: any): Promise<unknown>;
-  update(db: Db, p: Principal, ref: AssetRef, patch: any): Promise<unknown>;
-  remove(db: Db, p: Principal, ref: AssetRef): Promise<unknown>;
+  create(ctx: OpContext, input: any): Promise<unknown>;
+  update(ctx: OpContext, ref: AssetRef, patch: any): Promise<unknown>;
+  remove(ctx: OpContext, ref: AssetRef): Promise<unknown>;
 }
 
 /** dwizi.<plural>.{list,get,create,update,delete} for one asset kind. */
@@ -52,7 +51,7 @@ export function assetOperations<Row>(s: AssetSpec<Row>): Operation[] {
       description: `Create a ${singular}: {${singular}: {...}}.`,
       args: Type.Object({ [singular]: s.input }),
       rest: { method: "POST", path: `/${plural}`, body: singular, status: 201 },
-      run: (ctx, args) => s.create(ctx.db, ctx.principal, (args as Record<string, unknown>)[singular]),
+      run: (ctx, args) => s.create(ctx, (args as Record<string, unknown>)[singular]),
     }),
     operation({
       name: `dwizi.${plural}.update`,
@@ -60,7 +59,7 @@ export function assetOperations<Row>(s: AssetSpec<Row>): Operation[] {
       description: `Update a ${singular} by id or slug: {id|slug, patch: {...}}.`,
       args: Type.Composite([Ref, Type.Object({ patch: s.patch })]),
       rest: { method: "PATCH", path: `/${plural}/:id`, body: "patch" },
-      run: (ctx, args) => s.update(ctx.db, ctx.principal, args as AssetRef, (args as { patch: unknown }).patch),
+      run: (ctx, args) => s.update(ctx, args as AssetRef, (args as { patch: unknown }).patch),
     }),
     operation({
       name: `dwizi.${plural}.delete`,
@@ -68,7 +67,7 @@ export function assetOperations<Row>(s: AssetSpec<Row>): Operation[] {
       description: `Soft-delete a ${singular} by id or slug; its slug becomes free again.`,
       args: Ref,
       rest: { method: "DELETE", path: `/${plural}/:id` },
-      run: (ctx, args) => s.remove(ctx.db, ctx.principal, args),
+      run: (ctx, args) => s.remove(ctx, args),
     }),
   ];
 }

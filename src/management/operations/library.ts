@@ -4,7 +4,15 @@
 import * as prompt from "../../platform/prompt.ts";
 import * as resource from "../../platform/resource.ts";
 import * as tool from "../../platform/tool.ts";
+import { Type } from "@sinclair/typebox";
+import { egressRules } from "../../platform/limits.ts";
+import { resolveSecrets } from "../../platform/secret.ts";
+import { callTool, checkInSandbox } from "../../sandbox/toolCall.ts";
+import { operation, Ref, type OpContext } from "../operation.ts";
 import { assetOperations } from "./asset.ts";
+
+/** The sandbox loads every new or changed source, so what cannot run is refused at write time. */
+const verifier = (ctx: OpContext) => (source: string, language: "js" | "ts") => checkInSandbox(ctx.sandbox, ctx.principal.orgId, source, language);
 
 /** dwizi.tools.* */
 export const toolOperations = assetOperations({
@@ -17,9 +25,38 @@ export const toolOperations = assetOperations({
   view: tool.toolView,
   list: tool.listTools,
   get: tool.getTool,
-  create: tool.createTool,
-  update: tool.updateTool,
-  remove: tool.deleteTool,
+  create: (ctx, input) => tool.createTool(ctx.db, ctx.principal, input, verifier(ctx)),
+  update: (ctx, ref, patch) => tool.updateTool(ctx.db, ctx.principal, ref, patch, verifier(ctx)),
+  remove: (ctx, ref) => tool.deleteTool(ctx.db, ctx.principal, ref),
+});
+
+/** dwizi.tools.test: the first way to execute a tool. */
+export const toolTestOperation = operation({
+  name: "dwizi.tools.test",
+  scope: "tools:write",
+  description: "Run a tool once in the sandbox with the given input: {id|slug, input}. Returns output, MCP content, logs and duration.",
+  args: Type.Composite([Ref, Type.Object({ input: Type.Optional(Type.Record(Type.String(), Type.Unknown())) })]),
+  rest: { method: "POST", path: "/tools/:id/test" },
+  run: async (ctx, args) => {
+    const t = await tool.getTool(ctx.db, ctx.principal.orgId, args);
+    const secrets = await resolveSecrets(ctx.db, ctx.box, ctx.principal.orgId, t.secrets);
+    const { outcome, result } = await callTool(ctx.sandbox, t, {
+      input: args.input ?? {},
+      context: { requestId: crypto.randomUUID(), endUserId: null, server: null, secrets },
+      egress: egressRules(ctx.principal.orgLimits),
+      defaultTimeoutMs: ctx.config.toolTimeoutMs,
+      maxTimeoutMs: ctx.config.toolTimeoutMaxMs,
+    });
+    return {
+      output: outcome.ok ? (outcome.output ?? null) : null,
+      content: result.content,
+      ...(result.structuredContent ? { structuredContent: result.structuredContent } : {}),
+      isError: Boolean(result.isError),
+      ...(outcome.error ? { error: outcome.error } : {}),
+      logs: outcome.logs,
+      durationMs: outcome.durationMs,
+    };
+  },
 });
 
 /** dwizi.resources.* */
@@ -33,9 +70,9 @@ export const resourceOperations = assetOperations({
   view: resource.resourceView,
   list: resource.listResources,
   get: resource.getResource,
-  create: resource.createResource,
-  update: resource.updateResource,
-  remove: resource.deleteResource,
+  create: (ctx, input) => resource.createResource(ctx.db, ctx.principal, input),
+  update: (ctx, ref, patch) => resource.updateResource(ctx.db, ctx.principal, ref, patch),
+  remove: (ctx, ref) => resource.deleteResource(ctx.db, ctx.principal, ref),
 });
 
 /** dwizi.prompts.* */
@@ -49,7 +86,7 @@ export const promptOperations = assetOperations({
   view: prompt.promptView,
   list: prompt.listPrompts,
   get: prompt.getPrompt,
-  create: prompt.createPrompt,
-  update: prompt.updatePrompt,
-  remove: prompt.deletePrompt,
+  create: (ctx, input) => prompt.createPrompt(ctx.db, ctx.principal, input),
+  update: (ctx, ref, patch) => prompt.updatePrompt(ctx.db, ctx.principal, ref, patch),
+  remove: (ctx, ref) => prompt.deletePrompt(ctx.db, ctx.principal, ref),
 });

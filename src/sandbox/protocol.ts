@@ -1,0 +1,85 @@
+/**
+ * Messages between the pool (main thread) and a sandbox worker, declared as data.
+ */
+import type { CallLimits } from "./limits.ts";
+
+/** Egress rules a call's fetch obeys. */
+export interface EgressRules {
+  /** Hosts (exact or `*.suffix`) that may be reached even if private; empty: none. */
+  allowPrivateHosts: string[];
+  /** When non-empty, only these hosts (exact or `*.suffix`) may be reached. */
+  allowHosts: string[];
+  /** Hosts never reached. */
+  denyHosts: string[];
+}
+
+/** What the sandboxed code sees as its second argument. */
+export interface ToolContext {
+  requestId: string;
+  endUserId: string | null;
+  server: { id: string; slug: string; name: string } | null;
+  secrets: Record<string, string>;
+}
+
+/** Start one call. */
+export interface RunMessage {
+  type: "run";
+  callId: number;
+  /** Cache key of the compiled code (tool id + version), or null for one-off scripts. */
+  codeKey: string | null;
+  /** Plain JavaScript module source (TypeScript already stripped). */
+  code: string;
+  /** "module": `export default async (input, context) => …`; "script": a body run as an async function (CODE mode); "check": load the module only. */
+  kind: "module" | "script" | "check";
+  input: unknown;
+  context: ToolContext;
+  limits: CallLimits;
+  egress: EgressRules;
+  /** Names callable as `tools.<name>()` (CODE mode); empty for tools. */
+  toolNames: string[];
+}
+
+/** Main → worker: the answer to a bridge request (e.g. tools.<name>()). */
+export interface BridgeReply {
+  type: "bridge-reply";
+  callId: number;
+  requestId: number;
+  ok: boolean;
+  value?: unknown;
+  error?: string;
+}
+
+/** Main → worker, first message: the shared abort flag and the memory cap. */
+export interface InitMessage {
+  type: "init";
+  /** Int32Array over a SharedArrayBuffer; slot 0 is set to 1 to abort the running call. */
+  abortFlag: SharedArrayBuffer;
+  memoryBytes: number;
+}
+
+/** Messages the worker accepts. */
+export type ToWorker = InitMessage | RunMessage | BridgeReply;
+
+/** One captured console line. */
+export interface LogLine {
+  level: "debug" | "info" | "log" | "warn" | "error";
+  message: string;
+}
+
+/** How a call ended. */
+export interface CallOutcome {
+  ok: boolean;
+  /** JSON-compatible output; undefined when the code returned undefined. */
+  output?: unknown;
+  /** Present when !ok: a message safe to show (no host stack). */
+  error?: { message: string; limit?: string };
+  logs: LogLine[];
+  durationMs: number;
+}
+
+/** Worker → main messages. */
+export type FromWorker =
+  | { type: "ready" }
+  | { type: "done"; callId: number; outcome: CallOutcome; heapBytes: number }
+  | { type: "progress"; callId: number; progress: number; total?: number; message?: string }
+  | { type: "bridge"; callId: number; requestId: number; name: string; input: unknown };

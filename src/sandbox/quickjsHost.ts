@@ -1,0 +1,299 @@
+/**
+ * Runs one call inside a fresh QuickJS runtime + context (inside a worker).
+ *
+ * Limits: the wasm memory has a hard maximum (QuickJS's own memory limit does not
+ * bound large buffers in this build), the interrupt handler enforces the deadline
+ * and cancellation, the stack size bounds recursion, and output/log/timer/fetch
+ * counts are capped here. Nothing of the host is reachable but the bridge below.
+ */
+import releaseSync from "@jitl/quickjs-wasmfile-release-sync";
+import {
+  newQuickJSWASMModuleFromVariant,
+  newVariant,
+  type QuickJSContext,
+  type QuickJSHandle,
+  type QuickJSWASMModule,
+} from "quickjs-emscripten-core";
+import { EgressError, policedFetch, type FetchInit } from "./bridgeFetch.ts";
+import type { LimitName } from "./limits.ts";
+import { LIBS, PRELUDE } from "./prelude.ts";
+import type { CallOutcome, LogLine, RunMessage } from "./protocol.ts";
+
+const PAGE = 64 * 1024;
+/** Room for the interpreter itself beside the call's heap. */
+const BASE_BYTES = 24 * 1024 * 1024;
+
+/** Hooks the worker gives a call: progress and CODE-mode tool calls go to the main thread. */
+export interface CallHooks {
+  aborted(): boolean;
+  progress(progress: number, total?: number, message?: string): void;
+  bridge(name: string, input: unknown): Promise<unknown>;
+}
+
+function limitError(limit: LimitName | "cancelled", message: string): CallOutcome["error"] {
+  return { message, limit };
+}
+
+/** Translates a QuickJS exception into a message safe to show (no host stack). */
+function describeError(ctx: QuickJSContext, handle: QuickJSHandle, memoryBytes: number, stackBytes: number): CallOutcome["error"] {
+  let value: unknown;
+  try {
+    value = ctx.dump(handle);
+  } catch {
+    value = undefined;
+  }
+  const err = (typeof value === "object" && value !== null ? value : {}) as { name?: string; message?: string };
+  const message = typeof value === "string" ? value : err.message ?? "";
+  if (message === "out of memory" || (message === "" && typeof value !== "string" && err.name === undefined)) {
+    return limitError("memory", `Memory limit exceeded (${Math.round(memoryBytes / 1048576)} MiB)`);
+  }
+  if (message === "stack overflow") return limitError("stack", `Stack limit exceeded (${Math.round(stackBytes / 1024)} KiB): too much recursion`);
+  if (message === "string too long") return limitError("memory", "Memory limit exceeded: string too long");
+  const name = err.name && err.name !== "Error" ? `${err.name}: ` : "";
+  if (typeof value !== "object" || value === null) return { message: `Uncaught ${message || String(value)}`.slice(0, 4000) };
+  return { message: `${name}${message}`.slice(0, 4000) || "Error" };
+}
+
+/** A QuickJS module with a hard memory ceiling; one call at a time. */
+export class QuickJsHost {
+  private constructor(
+    private readonly mod: QuickJSWASMModule,
+    private readonly memoryBytes: number,
+  ) {}
+
+  /** Loads the wasm module with its memory capped at the call heap plus interpreter room. */
+  static async create(memoryBytes: number): Promise<QuickJsHost> {
+    const pages = Math.ceil((memoryBytes + BASE_BYTES) / PAGE);
+    const wasmMemory = new WebAssembly.Memory({ initial: Math.min(256, pages), maximum: pages });
+    const mod = await newQuickJSWASMModuleFromVariant(newVariant(releaseSync as never, { wasmMemory }) as never);
+    return new QuickJsHost(mod, memoryBytes);
+  }
+
+  /** Bytes of wasm memory in use (it only grows). */
+  heapBytes(): number {
+    return (this.mod as unknown as { module: { HEAPU8: Uint8Array } }).module.HEAPU8.byteLength;
+  }
+
+  /** Runs a call to completion; never throws. */
+  async run(msg: RunMessage, hooks: CallHooks): Promise<CallOutcome> {
+    const started = performance.now();
+    const { limits } = msg;
+    const deadline = Date.now() + limits.timeoutMs;
+    const logs: LogLine[] = [];
+    let logBytes = 0;
+    let logsCut = false;
+    const secretValues = Object.values(msg.context.secrets).filter((v) => v.length >= 4);
+    const redact = (text: string) => secretValues.reduce((t, v) => t.split(v).join("[secret]"), text);
+    const pushLog = (level: string, text: string) => {
+      if (logsCut) return;
+      const line = redact(text);
+      if (logBytes + line.length > limits.logBytes) {
+        logsCut = true;
+        logs.push({ level: "warn", message: `[console output truncated at ${limits.logBytes} bytes]` });
+        return;
+      }
+      logBytes += line.length;
+      const lvl = (["debug", "info", "log", "warn", "error"].includes(level) ? level : "log") as LogLine["level"];
+      logs.push({ level: lvl, message: line });
+    };
+
+    let stop: LimitName | "cancelled" | undefined;
+    const rt = this.mod.newRuntime();
+    rt.setMemoryLimit(limits.memoryBytes);
+    rt.setMaxStackSize(limits.stackBytes);
+    rt.setInterruptHandler(() => {
+      if (hooks.aborted()) stop = "cancelled";
+      else if (Date.now() > deadline) stop = "timeout";
+      return stop !== undefined;
+    });
+    const ctx = rt.newContext();
+    let disposed = false;
+    let pending = 0;
+    let timers = 0;
+    let fetches = 0;
+    let wake: (() => void) | null = null;
+    const notify = () => {
+      const w = wake;
+      wake = null;
+      w?.();
+    };
+    const fetchAbort = new AbortController();
+    const handles: QuickJSHandle[] = [];
+    const keep = (h: QuickJSHandle) => (handles.push(h), h);
+
+    /** Starts a host promise and settles the QuickJS one when it ends. */
+    const hostAsync = (work: () => Promise<string | undefined>) => {
+      const d = ctx.newPromise();
+      pending++;
+      work().then(
+        (value) => {
+          pending--;
+          if (disposed) return;
+          d.resolve(value === undefined ? ctx.undefined : ctx.newString(value));
+          d.dispose();
+          notify();
+        },
+        (err) => {
+          pending--;
+          if (disposed) return;
+          const e = ctx.newError((err as Error)?.message ?? String(err));
+          d.reject(e);
+          e.dispose();
+          d.dispose();
+          notify();
+        },
+      );
+      return d.handle;
+    };
+
+    const finish = (outcome: Omit<CallOutcome, "logs" | "durationMs">): CallOutcome => ({
+      ...outcome,
+      logs,
+      durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+    });
+
+    try {
+      const host = keep(ctx.newObject());
+      const fn = (name: string, impl: (...args: QuickJSHandle[]) => QuickJSHandle | undefined) => {
+        const h = ctx.newFunction(name, impl);
+        ctx.setProp(host, name, h);
+        h.dispose();
+      };
+      fn("log", (level, text) => {
+        pushLog(ctx.getString(level), ctx.getString(text));
+        return undefined;
+      });
+      fn("sleep", (ms) => {
+        if (timers >= limits.maxTimers) throw new Error(`Timer limit exceeded: at most ${limits.maxTimers} pending timers`);
+        timers++;
+        const wait = Math.max(0, Math.min(ctx.getNumber(ms), deadline - Date.now()));
+        return hostAsync(
+          () =>
+            new Promise<undefined>((resolve) =>
+              setTimeout(() => {
+                timers--;
+                resolve(undefined);
+              }, wait),
+            ),
+        );
+      });
+      fn("fetch", (url, init) => {
+        if (fetches >= limits.maxFetches) throw new Error(`fetch limit exceeded: at most ${limits.maxFetches} requests per call`);
+        fetches++;
+        const u = ctx.getString(url);
+        const i = JSON.parse(ctx.getString(init)) as FetchInit;
+        return hostAsync(async () => {
+          try {
+            return JSON.stringify(await policedFetch(u, i, msg.egress, limits.fetchBodyBytes, fetchAbort.signal));
+          } catch (e) {
+            throw new TypeError(e instanceof EgressError ? e.message : "fetch failed");
+          }
+        });
+      });
+      fn("load", (name) => {
+        const lib = LIBS[ctx.getString(name)];
+        if (!lib) throw new Error("unknown library");
+        return ctx.unwrapResult(ctx.evalCode(lib, "lib.js", { type: "global" }));
+      });
+      fn("progress", (p, t, m) => {
+        hooks.progress(ctx.getNumber(p), ctx.typeof(t) === "number" ? ctx.getNumber(t) : undefined, ctx.typeof(m) === "string" ? ctx.getString(m) : undefined);
+        return undefined;
+      });
+      fn("call", (name, input) => {
+        const n = ctx.getString(name);
+        const payload = ctx.getString(input);
+        if (!msg.toolNames.includes(n)) throw new Error(`tools.${n} is not a tool of this server`);
+        return hostAsync(async () => JSON.stringify((await hooks.bridge(n, JSON.parse(payload))) ?? null));
+      });
+
+      const preludeFn = keep(ctx.unwrapResult(ctx.evalCode(PRELUDE, "prelude.js", { type: "global" })));
+      const runner = keep(ctx.unwrapResult(ctx.callFunction(preludeFn, ctx.undefined, host)));
+
+      const source = msg.kind === "script" ? `export default async (input, context) => {\n${msg.code}\n};` : msg.code;
+      const loaded = ctx.evalCode(source, "tool.js", { type: "module" });
+      if (loaded.error) {
+        const e = describeError(ctx, loaded.error, limits.memoryBytes, limits.stackBytes);
+        loaded.error.dispose();
+        return finish({ ok: false, error: stop ? this.stopError(stop, limits.timeoutMs) : { message: `The tool failed to load: ${e?.message}` } });
+      }
+      const ns = keep(loaded.value);
+      const fnHandle = keep(ctx.getProp(ns, "default"));
+      if (msg.kind === "check") {
+        return ctx.typeof(fnHandle) === "function"
+          ? finish({ ok: true })
+          : finish({ ok: false, error: { message: "Tool source must export a default function: export default async (input, context) => { ... }" } });
+      }
+      const input = keep(ctx.newString(JSON.stringify(msg.input ?? {})));
+      const context = keep(ctx.newString(JSON.stringify(msg.context)));
+      const called = ctx.callFunction(runner, ctx.undefined, fnHandle, input, context);
+      if (called.error) {
+        const e = describeError(ctx, called.error, limits.memoryBytes, limits.stackBytes);
+        called.error.dispose();
+        return finish({ ok: false, error: stop ? this.stopError(stop, limits.timeoutMs) : e });
+      }
+      const promise = keep(called.value);
+
+      let neverSettles = false;
+      for (;;) {
+        const jobs = rt.executePendingJobs(10_000);
+        if (jobs.error) jobs.error.dispose();
+        if (stop) break;
+        const state = ctx.getPromiseState(promise);
+        if (state.type !== "pending") {
+          if (state.type === "fulfilled") {
+            const value = state.value;
+            const text = ctx.typeof(value) === "string" ? ctx.getString(value) : undefined;
+            value.dispose();
+            if (text !== undefined && Buffer.byteLength(text) > limits.outputBytes) {
+              return finish({ ok: false, error: limitError("output", `Output limit exceeded: the result is larger than ${limits.outputBytes} bytes`) });
+            }
+            return finish({ ok: true, output: text === undefined ? undefined : JSON.parse(text) });
+          }
+          const e = describeError(ctx, state.error, limits.memoryBytes, limits.stackBytes);
+          state.error.dispose();
+          return finish({ ok: false, error: e });
+        }
+        if (rt.hasPendingJob()) continue;
+        if (pending === 0) {
+          neverSettles = true;
+          break;
+        }
+        // wait for a host operation, re-checking the deadline and the abort flag now and then
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, Math.max(1, Math.min(50, deadline - Date.now())));
+        });
+        wake = null;
+        if (hooks.aborted()) stop = "cancelled";
+        else if (Date.now() > deadline) stop = "timeout";
+      }
+      if (stop) return finish({ ok: false, error: this.stopError(stop, limits.timeoutMs) });
+      if (neverSettles) return finish({ ok: false, error: { message: "The tool returned a promise that never settles (nothing left to wait for)" } });
+      return finish({ ok: false, error: { message: "The tool did not finish" } });
+    } catch (err) {
+      // a host-side failure (e.g. memory exhausted while marshalling) is still the call's failure
+      const m = (err as Error)?.message ?? "";
+      if (stop) return finish({ ok: false, error: this.stopError(stop, limits.timeoutMs) });
+      if (/memory|alloc/i.test(m)) return finish({ ok: false, error: limitError("memory", `Memory limit exceeded (${Math.round(limits.memoryBytes / 1048576)} MiB)`) });
+      return finish({ ok: false, error: { message: m ? `The tool failed: ${m.slice(0, 2000)}` : "The tool failed" } });
+    } finally {
+      disposed = true;
+      fetchAbort.abort();
+      for (const h of handles.reverse()) {
+        try {
+          if (h.alive) h.dispose();
+        } catch {}
+      }
+      try {
+        ctx.dispose();
+        rt.dispose();
+      } catch {
+        // leaked handles after an abort only cost this runtime's memory, freed with the module
+      }
+    }
+  }
+
+  private stopError(stop: LimitName | "cancelled", timeoutMs: number): CallOutcome["error"] {
+    return stop === "cancelled" ? limitError("cancelled", "The call was cancelled") : limitError("timeout", `Timed out after ${timeoutMs} ms`);
+  }
+}
