@@ -12,6 +12,7 @@ import {
   newVariant,
   type QuickJSContext,
   type QuickJSHandle,
+  type QuickJSRuntime,
   type QuickJSWASMModule,
 } from "quickjs-emscripten-core";
 import { EgressError, policedFetch, type FetchInit } from "./bridgeFetch.ts";
@@ -54,12 +55,63 @@ function describeError(ctx: QuickJSContext, handle: QuickJSHandle, memoryBytes: 
   return { message: `${name}${message}`.slice(0, 4000) || "Error" };
 }
 
+/** What the host functions of a context delegate to; set when a call takes the context. */
+interface CallBridge {
+  log(level: QuickJSHandle, text: QuickJSHandle): void;
+  sleep(ms: QuickJSHandle): QuickJSHandle;
+  fetch(url: QuickJSHandle, init: QuickJSHandle): QuickJSHandle;
+  load(name: QuickJSHandle): QuickJSHandle;
+  progress(p: QuickJSHandle, t: QuickJSHandle, m: QuickJSHandle): void;
+  call(name: QuickJSHandle, input: QuickJSHandle): QuickJSHandle;
+}
+
+/** A context with the prelude already evaluated, waiting for its call. */
+interface Prepared {
+  rt: QuickJSRuntime;
+  ctx: QuickJSContext;
+  handles: QuickJSHandle[];
+  runner: QuickJSHandle;
+  bridge?: CallBridge;
+}
+
+/** Calls served by one runtime before it is replaced anyway (bounds fragmentation and atom growth). */
+const RUNTIME_CALLS = 500;
+
 /** A QuickJS module with a hard memory ceiling; one call at a time. */
 export class QuickJsHost {
+  /**
+   * Calls share a runtime (creating and freeing one costs more than the call) but
+   * each gets a fresh context, so no JS value crosses calls. The runtime is
+   * replaced when a call leaves jobs behind or breaches a limit.
+   */
+  private runtime?: QuickJSRuntime;
+  private runtimeCalls = 0;
+  /** The next call's context, made while the worker is idle so calls skip that cost. */
+  private prepared?: Prepared;
+
   private constructor(
     private readonly mod: QuickJSWASMModule,
     private readonly memoryBytes: number,
   ) {}
+
+  private takeRuntime(): QuickJSRuntime {
+    if (!this.runtime || this.runtimeCalls >= RUNTIME_CALLS) {
+      this.dropRuntime();
+      this.runtime = this.mod.newRuntime();
+    }
+    this.runtimeCalls++;
+    return this.runtime;
+  }
+
+  private dropRuntime(): void {
+    try {
+      this.runtime?.dispose();
+    } catch {
+      // leaked handles after an abort only cost this runtime's memory, freed with it
+    }
+    this.runtime = undefined;
+    this.runtimeCalls = 0;
+  }
 
   /** Loads the wasm module with its memory capped at the call heap plus interpreter room. */
   static async create(memoryBytes: number): Promise<QuickJsHost> {
@@ -67,6 +119,50 @@ export class QuickJsHost {
     const wasmMemory = new WebAssembly.Memory({ initial: Math.min(256, pages), maximum: pages });
     const mod = await newQuickJSWASMModuleFromVariant(newVariant(releaseSync as never, { wasmMemory }) as never);
     return new QuickJsHost(mod, memoryBytes);
+  }
+
+  /** Makes a fresh context with the host bridge and the prelude in place. */
+  private prepare(): Prepared {
+    const rt = this.takeRuntime();
+    rt.setInterruptHandler(() => false);
+    const ctx = rt.newContext();
+    const prep = { rt, ctx, handles: [] } as unknown as Prepared;
+    const host = ctx.newObject();
+    prep.handles.push(host);
+    const bridge = () => {
+      if (!prep.bridge) throw new Error("no call is running");
+      return prep.bridge;
+    };
+    const fns: [keyof CallBridge, (...a: QuickJSHandle[]) => QuickJSHandle | undefined][] = [
+      ["log", (l, t) => void bridge().log(l, t)],
+      ["sleep", (ms) => bridge().sleep(ms)],
+      ["fetch", (u, i) => bridge().fetch(u, i)],
+      ["load", (n) => bridge().load(n)],
+      ["progress", (p, t, m) => void bridge().progress(p, t, m)],
+      ["call", (n, i) => bridge().call(n, i)],
+    ];
+    for (const [name, impl] of fns) {
+      const h = ctx.newFunction(name, impl);
+      ctx.setProp(host, name, h);
+      h.dispose();
+    }
+    const preludeFn = ctx.unwrapResult(ctx.evalCode(PRELUDE, "prelude.js", { type: "global" }));
+    prep.handles.push(preludeFn);
+    prep.runner = ctx.unwrapResult(ctx.callFunction(preludeFn, ctx.undefined, host));
+    prep.handles.push(prep.runner);
+    return prep;
+  }
+
+  /** Prepares the next context soon, off the current call's path. */
+  private prepareSoon(): void {
+    setTimeout(() => {
+      if (this.prepared) return;
+      try {
+        this.prepared = this.prepare();
+      } catch {
+        this.dropRuntime();
+      }
+    }, 0);
   }
 
   /** Bytes of wasm memory in use (it only grows). */
@@ -98,7 +194,16 @@ export class QuickJsHost {
     };
 
     let stop: LimitName | "cancelled" | undefined;
-    const rt = this.mod.newRuntime();
+    let clean = false;
+    let prep: Prepared;
+    try {
+      prep = this.prepared ?? this.prepare();
+    } catch (err) {
+      this.dropRuntime();
+      return { ok: false, error: { message: `The sandbox could not start the call: ${(err as Error).message}` }, logs, durationMs: 0 };
+    }
+    this.prepared = undefined;
+    const { rt, ctx } = prep;
     rt.setMemoryLimit(limits.memoryBytes);
     rt.setMaxStackSize(limits.stackBytes);
     rt.setInterruptHandler(() => {
@@ -106,7 +211,6 @@ export class QuickJsHost {
       else if (Date.now() > deadline) stop = "timeout";
       return stop !== undefined;
     });
-    const ctx = rt.newContext();
     let disposed = false;
     let pending = 0;
     let timers = 0;
@@ -118,7 +222,7 @@ export class QuickJsHost {
       w?.();
     };
     const fetchAbort = new AbortController();
-    const handles: QuickJSHandle[] = [];
+    const handles: QuickJSHandle[] = prep.handles;
     const keep = (h: QuickJSHandle) => (handles.push(h), h);
 
     /** Starts a host promise and settles the QuickJS one when it ends. */
@@ -153,61 +257,50 @@ export class QuickJsHost {
     });
 
     try {
-      const host = keep(ctx.newObject());
-      const fn = (name: string, impl: (...args: QuickJSHandle[]) => QuickJSHandle | undefined) => {
-        const h = ctx.newFunction(name, impl);
-        ctx.setProp(host, name, h);
-        h.dispose();
+      prep.bridge = {
+        log: (level, text) => pushLog(ctx.getString(level), ctx.getString(text)),
+        sleep: (ms) => {
+          if (timers >= limits.maxTimers) throw new Error(`Timer limit exceeded: at most ${limits.maxTimers} pending timers`);
+          timers++;
+          const wait = Math.max(0, Math.min(ctx.getNumber(ms), deadline - Date.now()));
+          return hostAsync(
+            () =>
+              new Promise<undefined>((resolve) =>
+                setTimeout(() => {
+                  timers--;
+                  resolve(undefined);
+                }, wait),
+              ),
+          );
+        },
+        fetch: (url, init) => {
+          if (fetches >= limits.maxFetches) throw new Error(`fetch limit exceeded: at most ${limits.maxFetches} requests per call`);
+          fetches++;
+          const u = ctx.getString(url);
+          const i = JSON.parse(ctx.getString(init)) as FetchInit;
+          return hostAsync(async () => {
+            try {
+              return JSON.stringify(await policedFetch(u, i, msg.egress, limits.fetchBodyBytes, fetchAbort.signal));
+            } catch (e) {
+              throw new TypeError(e instanceof EgressError ? e.message : "fetch failed");
+            }
+          });
+        },
+        load: (name) => {
+          const lib = LIBS[ctx.getString(name)];
+          if (!lib) throw new Error("unknown library");
+          return ctx.unwrapResult(ctx.evalCode(lib, "lib.js", { type: "global" }));
+        },
+        progress: (p, t, m) =>
+          hooks.progress(ctx.getNumber(p), ctx.typeof(t) === "number" ? ctx.getNumber(t) : undefined, ctx.typeof(m) === "string" ? ctx.getString(m) : undefined),
+        call: (name, input) => {
+          const n = ctx.getString(name);
+          const payload = ctx.getString(input);
+          if (!msg.toolNames.includes(n)) throw new Error(`tools.${n} is not a tool of this server`);
+          return hostAsync(async () => JSON.stringify((await hooks.bridge(n, JSON.parse(payload))) ?? null));
+        },
       };
-      fn("log", (level, text) => {
-        pushLog(ctx.getString(level), ctx.getString(text));
-        return undefined;
-      });
-      fn("sleep", (ms) => {
-        if (timers >= limits.maxTimers) throw new Error(`Timer limit exceeded: at most ${limits.maxTimers} pending timers`);
-        timers++;
-        const wait = Math.max(0, Math.min(ctx.getNumber(ms), deadline - Date.now()));
-        return hostAsync(
-          () =>
-            new Promise<undefined>((resolve) =>
-              setTimeout(() => {
-                timers--;
-                resolve(undefined);
-              }, wait),
-            ),
-        );
-      });
-      fn("fetch", (url, init) => {
-        if (fetches >= limits.maxFetches) throw new Error(`fetch limit exceeded: at most ${limits.maxFetches} requests per call`);
-        fetches++;
-        const u = ctx.getString(url);
-        const i = JSON.parse(ctx.getString(init)) as FetchInit;
-        return hostAsync(async () => {
-          try {
-            return JSON.stringify(await policedFetch(u, i, msg.egress, limits.fetchBodyBytes, fetchAbort.signal));
-          } catch (e) {
-            throw new TypeError(e instanceof EgressError ? e.message : "fetch failed");
-          }
-        });
-      });
-      fn("load", (name) => {
-        const lib = LIBS[ctx.getString(name)];
-        if (!lib) throw new Error("unknown library");
-        return ctx.unwrapResult(ctx.evalCode(lib, "lib.js", { type: "global" }));
-      });
-      fn("progress", (p, t, m) => {
-        hooks.progress(ctx.getNumber(p), ctx.typeof(t) === "number" ? ctx.getNumber(t) : undefined, ctx.typeof(m) === "string" ? ctx.getString(m) : undefined);
-        return undefined;
-      });
-      fn("call", (name, input) => {
-        const n = ctx.getString(name);
-        const payload = ctx.getString(input);
-        if (!msg.toolNames.includes(n)) throw new Error(`tools.${n} is not a tool of this server`);
-        return hostAsync(async () => JSON.stringify((await hooks.bridge(n, JSON.parse(payload))) ?? null));
-      });
-
-      const preludeFn = keep(ctx.unwrapResult(ctx.evalCode(PRELUDE, "prelude.js", { type: "global" })));
-      const runner = keep(ctx.unwrapResult(ctx.callFunction(preludeFn, ctx.undefined, host)));
+      const runner = prep.runner;
 
       const source = msg.kind === "script" ? `export default async (input, context) => {\n${msg.code}\n};` : msg.code;
       const loaded = ctx.evalCode(source, "tool.js", { type: "module" });
@@ -240,6 +333,7 @@ export class QuickJsHost {
         if (stop) break;
         const state = ctx.getPromiseState(promise);
         if (state.type !== "pending") {
+          clean = true;
           if (state.type === "fulfilled") {
             const value = state.value;
             const text = ctx.typeof(value) === "string" ? ctx.getString(value) : undefined;
@@ -251,6 +345,7 @@ export class QuickJsHost {
           }
           const e = describeError(ctx, state.error, limits.memoryBytes, limits.stackBytes);
           state.error.dispose();
+          if (e?.limit) clean = false;
           return finish({ ok: false, error: e });
         }
         if (rt.hasPendingJob()) continue;
@@ -284,12 +379,16 @@ export class QuickJsHost {
           if (h.alive) h.dispose();
         } catch {}
       }
+      // a call that ended with work still queued, or by breaching a limit, takes its runtime with it
+      let reusable = clean && !stop && !rt.hasPendingJob();
       try {
         ctx.dispose();
-        rt.dispose();
       } catch {
-        // leaked handles after an abort only cost this runtime's memory, freed with the module
+        reusable = false;
       }
+      prep.bridge = undefined;
+      if (!reusable) this.dropRuntime();
+      this.prepareSoon();
     }
   }
 
