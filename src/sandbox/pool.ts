@@ -34,6 +34,11 @@ export interface PoolOptions {
   perOrgQueue: number;
   totalQueue: number;
   defaults?: Partial<CallLimits>;
+  /**
+   * Trusted native mode (`dzx dev` only): `code` is a module file path run
+   * directly in the worker, with only `env` visible as process.env.
+   */
+  native?: { env: Record<string, string> };
 }
 
 interface Job {
@@ -134,7 +139,9 @@ export class SandboxPool {
   }
 
   private spawn(): Promise<void> {
-    const worker = new Worker(new URL("./worker.ts", import.meta.url).href);
+    const worker = this.opts.native
+      ? new Worker(new URL("./nativeWorker.ts", import.meta.url).href, { env: this.opts.native.env } as WorkerOptions)
+      : new Worker(new URL("./worker.ts", import.meta.url).href);
     const shared = new SharedArrayBuffer(4);
     const slot: Slot = { worker, flag: new Int32Array(shared), ready: false };
     this.slots.push(slot);

@@ -1,0 +1,56 @@
+/**
+ * Trusted native mode: runs tool modules from the operator's own disk (`dzx dev`)
+ * directly in the worker, so they may import npm packages. Never used for
+ * API-created tools. The environment is restricted by the pool; deadlines and
+ * cancellation are enforced by terminating the worker.
+ */
+import type { CallOutcome, FromWorker, LogLine, ToWorker } from "./protocol.ts";
+
+declare const self: Worker;
+
+const post = (m: FromWorker) => self.postMessage(m);
+let current: { logs: LogLine[]; bytes: number; cap: number } | undefined;
+
+// console output of the running call is captured, not printed
+for (const level of ["log", "info", "warn", "error", "debug"] as const) {
+  console[level] = (...args: unknown[]) => {
+    if (!current) return;
+    const text = args.map((a) => (typeof a === "string" ? a : Bun.inspect(a))).join(" ");
+    if (current.bytes + text.length > current.cap) return;
+    current.bytes += text.length;
+    current.logs.push({ level, message: text });
+  };
+}
+
+self.onmessage = async (event: MessageEvent<ToWorker>) => {
+  const m = event.data;
+  if (m.type === "init") return post({ type: "ready" });
+  if (m.type !== "run") return;
+  const started = performance.now();
+  current = { logs: [], bytes: 0, cap: m.limits.logBytes };
+  let outcome: CallOutcome;
+  try {
+    // codeKey carries the file's version so an edited file is imported afresh
+    const mod = await import(`${m.code}?v=${encodeURIComponent(m.codeKey ?? "")}`);
+    if (typeof mod.default !== "function") throw new TypeError("The tool module must export a default function");
+    if (m.kind === "check") outcome = { ok: true, logs: [], durationMs: 0 };
+    else {
+      const context = {
+        ...m.context,
+        progress: (progress: number, total?: number, message?: string) => post({ type: "progress", callId: m.callId, progress, total, message }),
+        log: (level: string, data: unknown) => console.log(`[${level}]`, data),
+      };
+      const out = await mod.default(m.input, context);
+      const text = out === undefined ? undefined : JSON.stringify(out);
+      if (text !== undefined && Buffer.byteLength(text) > m.limits.outputBytes) {
+        outcome = { ok: false, error: { message: `Output limit exceeded: the result is larger than ${m.limits.outputBytes} bytes`, limit: "output" }, logs: [], durationMs: 0 };
+      } else outcome = { ok: true, output: text === undefined ? undefined : JSON.parse(text), logs: [], durationMs: 0 };
+    }
+  } catch (err) {
+    outcome = { ok: false, error: { message: err instanceof Error ? `${err.name === "Error" ? "" : `${err.name}: `}${err.message}` : `Uncaught ${String(err)}` }, logs: [], durationMs: 0 };
+  }
+  outcome.logs = current.logs;
+  outcome.durationMs = Math.round((performance.now() - started) * 1000) / 1000;
+  current = undefined;
+  post({ type: "done", callId: m.callId, outcome, heapBytes: 0 });
+};
