@@ -1,54 +1,18 @@
 /**
- * JavaScript evaluated inside each fresh QuickJS context before the tool: console,
- * fetch, timers and the context object, all built on a private host object that
- * the tool cannot reach (it is captured in a closure, never put on globalThis).
+ * The parts of the sandbox API written in JavaScript (fetch with Headers and
+ * Response, timers, `tools.*`). Each is parsed in a call's context only when the
+ * tool first touches one of its globals; all are built on a private host object
+ * the tool cannot reach (captured in a closure, never put on globalThis).
  */
 
-/**
- * Parsing is most of a fresh context's cost, so the prelude is small and the
- * rest (fetch with Headers/Response, timers, `tools`) is parsed on first use:
- * `host.load(name)` evaluates LIBS[name] in the call's context.
- */
-export const PRELUDE = String.raw`(function (host) {
-  "use strict";
-  const fmt = (a) => {
-    if (typeof a === "string") return a;
-    if (a instanceof Error) return a.name + ": " + a.message;
-    try { const s = JSON.stringify(a); return s === undefined ? String(a) : s; } catch (e) { return String(a); }
-  };
-  const logAt = (level) => (...args) => { host.log(level, args.map(fmt).join(" ")); };
-  globalThis.console = { log: logAt("log"), info: logAt("info"), warn: logAt("warn"), error: logAt("error"), debug: logAt("debug"), trace: logAt("debug") };
-  const libs = {};
-  const lazy = (lib, names) => {
-    for (const name of names) {
-      Object.defineProperty(globalThis, name, {
-        configurable: true,
-        get() { const v = (libs[lib] || (libs[lib] = host.load(lib)(host, fmt)))[name]; Object.defineProperty(globalThis, name, { value: v, writable: true, configurable: true }); return v; },
-        set(v) { Object.defineProperty(globalThis, name, { value: v, writable: true, configurable: true }); },
-      });
-    }
-  };
-  lazy("net", ["fetch", "Headers", "Response"]);
-  lazy("timers", ["setTimeout", "clearTimeout", "queueMicrotask"]);
-  lazy("tools", ["tools"]);
-  const makeContext = (c) => Object.freeze({
-    requestId: c.requestId,
-    endUserId: c.endUserId,
-    server: c.server ? Object.freeze(c.server) : null,
-    secrets: Object.freeze(c.secrets),
-    progress: (p, t, m) => { host.progress(Number(p), t === undefined ? undefined : Number(t), m === undefined ? undefined : String(m)); },
-    log: (level, data) => { host.log(String(level), fmt(data)); },
-  });
-  return async (fn, inputJson, contextJson) => {
-    if (typeof fn !== "function") throw new TypeError("The tool module must export a default function: export default async (input, context) => { ... }");
-    const out = await fn(JSON.parse(inputJson), makeContext(JSON.parse(contextJson)));
-    if (out === undefined) return undefined;
-    const text = JSON.stringify(out);
-    return text === undefined ? undefined : text;
-  };
-})`;
+/** Globals defined on first touch, by the library that provides them. */
+export const LAZY_GLOBALS: [lib: string, names: string[]][] = [
+  ["net", ["fetch", "Headers", "Response"]],
+  ["timers", ["setTimeout", "clearTimeout", "queueMicrotask"]],
+  ["tools", ["tools"]],
+];
 
-/** Parts of the sandbox API parsed on first use; each is `(host, fmt) => ({...names})`. */
+/** Each library is `(host) => ({...globals})`. */
 export const LIBS: Record<string, string> = {
   net: String.raw`(function (host) {
   class Headers {

@@ -17,7 +17,7 @@ import {
 } from "quickjs-emscripten-core";
 import { EgressError, policedFetch, type FetchInit } from "./bridgeFetch.ts";
 import type { LimitName } from "./limits.ts";
-import { LIBS, PRELUDE } from "./prelude.ts";
+import { LAZY_GLOBALS, LIBS } from "./prelude.ts";
 import type { CallOutcome, LogLine, RunMessage } from "./protocol.ts";
 
 const PAGE = 64 * 1024;
@@ -57,21 +57,38 @@ function describeError(ctx: QuickJSContext, handle: QuickJSHandle, memoryBytes: 
 
 /** What the host functions of a context delegate to; set when a call takes the context. */
 interface CallBridge {
-  log(level: QuickJSHandle, text: QuickJSHandle): void;
+  log(level: string, text: string): void;
   sleep(ms: QuickJSHandle): QuickJSHandle;
   fetch(url: QuickJSHandle, init: QuickJSHandle): QuickJSHandle;
-  load(name: QuickJSHandle): QuickJSHandle;
   progress(p: QuickJSHandle, t: QuickJSHandle, m: QuickJSHandle): void;
   call(name: QuickJSHandle, input: QuickJSHandle): QuickJSHandle;
 }
 
-/** A context with the prelude already evaluated, waiting for its call. */
+/** A fresh context with the sandbox API in place, waiting for its call. */
 interface Prepared {
   rt: QuickJSRuntime;
   ctx: QuickJSContext;
   handles: QuickJSHandle[];
-  runner: QuickJSHandle;
+  /** JSON.parse, JSON.stringify and Object.freeze as they were before any tool code ran. */
+  parse: QuickJSHandle;
+  stringify: QuickJSHandle;
+  freeze: QuickJSHandle;
   bridge?: CallBridge;
+}
+
+/** console.* arguments as text: strings as is, errors as "Name: message", the rest as JSON. */
+function formatArg(ctx: QuickJSContext, h: QuickJSHandle): string {
+  const t = ctx.typeof(h);
+  if (t === "string") return ctx.getString(h);
+  if (t === "undefined") return "undefined";
+  if (t === "function") return "[function]";
+  try {
+    const v = ctx.dump(h) as unknown;
+    if (v && typeof v === "object" && "message" in v && "name" in v && "stack" in v) return `${(v as Error).name}: ${(v as Error).message}`;
+    return typeof v === "string" ? v : (JSON.stringify(v) ?? String(v));
+  } catch {
+    return "[unprintable]";
+  }
 }
 
 /** Calls served by one runtime before it is replaced anyway (bounds fragmentation and atom growth). */
@@ -121,24 +138,44 @@ export class QuickJsHost {
     return new QuickJsHost(mod, memoryBytes);
   }
 
-  /** Makes a fresh context with the host bridge and the prelude in place. */
+  /**
+   * Makes a fresh context with the sandbox API in place. Parsing JS is most of a
+   * context's cost, so console and the context object are host functions, and
+   * fetch/timers/tools are parsed only when first touched (a getter on globalThis).
+   */
   private prepare(): Prepared {
     const rt = this.takeRuntime();
     rt.setInterruptHandler(() => false);
     const ctx = rt.newContext();
-    const prep = { rt, ctx, handles: [] } as unknown as Prepared;
-    const host = ctx.newObject();
-    prep.handles.push(host);
+    const handles: QuickJSHandle[] = [];
+    const keep = (h: QuickJSHandle) => (handles.push(h), h);
+    const g = ctx.global;
+    const json = keep(ctx.getProp(g, "JSON"));
+    const object = keep(ctx.getProp(g, "Object"));
+    const prep: Prepared = {
+      rt,
+      ctx,
+      handles,
+      parse: keep(ctx.getProp(json, "parse")),
+      stringify: keep(ctx.getProp(json, "stringify")),
+      freeze: keep(ctx.getProp(object, "freeze")),
+    };
     const bridge = () => {
       if (!prep.bridge) throw new Error("no call is running");
       return prep.bridge;
     };
-    const fns: [keyof CallBridge, (...a: QuickJSHandle[]) => QuickJSHandle | undefined][] = [
-      ["log", (l, t) => void bridge().log(l, t)],
+    const consoleObj = ctx.newObject();
+    for (const level of ["log", "info", "warn", "error", "debug", "trace"]) {
+      const f = ctx.newFunction(level, (...args) => void bridge().log(level === "trace" ? "debug" : level, args.map((a) => formatArg(ctx, a)).join(" ")));
+      ctx.setProp(consoleObj, level, f);
+      f.dispose();
+    }
+    ctx.setProp(g, "console", consoleObj);
+    consoleObj.dispose();
+    const host = keep(ctx.newObject());
+    const fns: [string, (...a: QuickJSHandle[]) => QuickJSHandle | undefined][] = [
       ["sleep", (ms) => bridge().sleep(ms)],
       ["fetch", (u, i) => bridge().fetch(u, i)],
-      ["load", (n) => bridge().load(n)],
-      ["progress", (p, t, m) => void bridge().progress(p, t, m)],
       ["call", (n, i) => bridge().call(n, i)],
     ];
     for (const [name, impl] of fns) {
@@ -146,10 +183,28 @@ export class QuickJsHost {
       ctx.setProp(host, name, h);
       h.dispose();
     }
-    const preludeFn = ctx.unwrapResult(ctx.evalCode(PRELUDE, "prelude.js", { type: "global" }));
-    prep.handles.push(preludeFn);
-    prep.runner = ctx.unwrapResult(ctx.callFunction(preludeFn, ctx.undefined, host));
-    prep.handles.push(prep.runner);
+    const libs = new Map<string, QuickJSHandle>();
+    const define = (name: string, value: QuickJSHandle) => ctx.defineProp(g, name, { value, configurable: true });
+    for (const [lib, names] of LAZY_GLOBALS) {
+      for (const name of names) {
+        ctx.defineProp(g, name, {
+          configurable: true,
+          get: () => {
+            let api = libs.get(lib);
+            if (!api) {
+              const factory = ctx.unwrapResult(ctx.evalCode(LIBS[lib], `${lib}.js`, { type: "global" }));
+              api = keep(ctx.unwrapResult(ctx.callFunction(factory, ctx.undefined, host)));
+              factory.dispose();
+              libs.set(lib, api);
+            }
+            const value = ctx.getProp(api, name);
+            define(name, value);
+            return value;
+          },
+          set: (value) => define(name, value),
+        });
+      }
+    }
     return prep;
   }
 
@@ -258,7 +313,7 @@ export class QuickJsHost {
 
     try {
       prep.bridge = {
-        log: (level, text) => pushLog(ctx.getString(level), ctx.getString(text)),
+        log: (level, text) => pushLog(level, text),
         sleep: (ms) => {
           if (timers >= limits.maxTimers) throw new Error(`Timer limit exceeded: at most ${limits.maxTimers} pending timers`);
           timers++;
@@ -286,11 +341,6 @@ export class QuickJsHost {
             }
           });
         },
-        load: (name) => {
-          const lib = LIBS[ctx.getString(name)];
-          if (!lib) throw new Error("unknown library");
-          return ctx.unwrapResult(ctx.evalCode(lib, "lib.js", { type: "global" }));
-        },
         progress: (p, t, m) =>
           hooks.progress(ctx.getNumber(p), ctx.typeof(t) === "number" ? ctx.getNumber(t) : undefined, ctx.typeof(m) === "string" ? ctx.getString(m) : undefined),
         call: (name, input) => {
@@ -300,7 +350,6 @@ export class QuickJsHost {
           return hostAsync(async () => JSON.stringify((await hooks.bridge(n, JSON.parse(payload))) ?? null));
         },
       };
-      const runner = prep.runner;
 
       const source = msg.kind === "script" ? `export default async (input, context) => {\n${msg.code}\n};` : msg.code;
       const loaded = ctx.evalCode(source, "tool.js", { type: "module" });
@@ -316,9 +365,27 @@ export class QuickJsHost {
           ? finish({ ok: true })
           : finish({ ok: false, error: { message: "Tool source must export a default function: export default async (input, context) => { ... }" } });
       }
-      const input = keep(ctx.newString(JSON.stringify(msg.input ?? {})));
-      const context = keep(ctx.newString(JSON.stringify(msg.context)));
-      const called = ctx.callFunction(runner, ctx.undefined, fnHandle, input, context);
+      if (ctx.typeof(fnHandle) !== "function") {
+        return finish({ ok: false, error: { message: "The tool module must export a default function: export default async (input, context) => { ... }" } });
+      }
+      const fromJson = (value: unknown) => keep(ctx.unwrapResult(ctx.callFunction(prep.parse, ctx.undefined, keep(ctx.newString(JSON.stringify(value))))));
+      const input = fromJson(msg.input ?? {});
+      const context = fromJson(msg.context);
+      for (const [name, impl] of [
+        ["progress", (p: QuickJSHandle, t: QuickJSHandle, m: QuickJSHandle) => void prep.bridge?.progress(p, t, m)],
+        ["log", (level: QuickJSHandle, data: QuickJSHandle) => void prep.bridge?.log(formatArg(ctx, level), formatArg(ctx, data))],
+      ] as const) {
+        const f = ctx.newFunction(name, impl as (...a: QuickJSHandle[]) => undefined);
+        ctx.setProp(context, name, f);
+        f.dispose();
+      }
+      for (const part of ["secrets", "server"]) {
+        const h = ctx.getProp(context, part);
+        if (ctx.typeof(h) === "object") ctx.callFunction(prep.freeze, ctx.undefined, h).dispose();
+        h.dispose();
+      }
+      ctx.callFunction(prep.freeze, ctx.undefined, context).dispose();
+      const called = ctx.callFunction(fnHandle, ctx.undefined, input, context);
       if (called.error) {
         const e = describeError(ctx, called.error, limits.memoryBytes, limits.stackBytes);
         called.error.dispose();
@@ -336,8 +403,19 @@ export class QuickJsHost {
           clean = true;
           if (state.type === "fulfilled") {
             const value = state.value;
-            const text = ctx.typeof(value) === "string" ? ctx.getString(value) : undefined;
-            value.dispose();
+            let text: string | undefined;
+            if (ctx.typeof(value) !== "undefined") {
+              const encoded = ctx.callFunction(prep.stringify, ctx.undefined, value);
+              if (!state.notAPromise) value.dispose();
+              if (encoded.error) {
+                const e = describeError(ctx, encoded.error, limits.memoryBytes, limits.stackBytes);
+                encoded.error.dispose();
+                if (e?.limit) return finish({ ok: false, error: e });
+                return finish({ ok: false, error: { message: `The tool's result cannot be turned into JSON: ${e?.message}` } });
+              }
+              text = ctx.typeof(encoded.value) === "string" ? ctx.getString(encoded.value) : undefined;
+              encoded.value.dispose();
+            } else if (!state.notAPromise) value.dispose();
             if (text !== undefined && Buffer.byteLength(text) > limits.outputBytes) {
               return finish({ ok: false, error: limitError("output", `Output limit exceeded: the result is larger than ${limits.outputBytes} bytes`) });
             }
@@ -346,6 +424,7 @@ export class QuickJsHost {
           const e = describeError(ctx, state.error, limits.memoryBytes, limits.stackBytes);
           state.error.dispose();
           if (e?.limit) clean = false;
+          if (stop) return finish({ ok: false, error: this.stopError(stop, limits.timeoutMs) });
           return finish({ ok: false, error: e });
         }
         if (rt.hasPendingJob()) continue;
