@@ -1,20 +1,23 @@
 /**
  * The Streamable HTTP transport: carries the engine over POST (JSON or SSE answers),
- * GET and DELETE, with Mcp-Session-Id sessions. Adds no MCP behaviour of its own.
+ * GET (the session's notification stream) and DELETE, with Mcp-Session-Id sessions.
+ * Adds no MCP behaviour of its own.
  */
 import type { Catalog } from "../mcp/catalog.ts";
-import type { McpEngine } from "../mcp/engine.ts";
-import { decode, failure, RpcCode, type RpcErrorBody, type RpcResponse } from "../mcp/jsonrpc.ts";
+import { LOG_LEVELS, type McpEngine, type RequestScope } from "../mcp/engine.ts";
+import { decode, failure, RpcCode, RpcError, type Incoming, type RpcErrorBody, type RpcResponse } from "../mcp/jsonrpc.ts";
 import type { Session, SessionStore } from "../mcp/session.ts";
 import { isSupported, negotiate } from "../mcp/version.ts";
 import { BodyTooLargeError, readBody } from "./body.ts";
-import { sseFrame, wantsSse } from "./sse.ts";
+import { acceptsSse, liveSse, sseFrame, SSE_HEADERS, wantsSse } from "./sse.ts";
 
 /** The caller, as the endpoint's authenticator resolved it. */
 export interface Admitted<A> {
   auth: A;
-  /** Sessions are bound to this owner (a key id, a server id). */
+  /** Sessions are bound to this owner (a key id; a server id and token). */
   owner: string;
+  /** Sessions of one group share a cap and its notifications (a hosted server's id). */
+  group?: string;
   headers: Record<string, string>;
 }
 
@@ -27,7 +30,7 @@ export interface EndpointOptions<A> {
   requireSession: boolean;
   /** Resolves the caller, or answers (401, 429…) in its place. */
   admit(request: Request): Promise<Admitted<A> | Response>;
-  catalogFor(auth: A, request: Request): Catalog;
+  catalogFor(auth: A, request: Request): Catalog | Promise<Catalog>;
   onInternalError(err: unknown): void;
 }
 
@@ -41,6 +44,75 @@ export function rpcErrorResponse(status: number, error: RpcErrorBody, headers: R
   return json(failure(null, error), status, headers);
 }
 
+/** Where a request's notifications (progress, log messages) go while it runs. */
+export type Sink = (message: unknown) => void;
+
+/** The per-request scope: progress for a progressToken, log messages at the session's level, both into `sink`. */
+export function requestScope(params: Record<string, unknown> | undefined, session: Session | undefined, signal: AbortSignal, sink: Sink | undefined, onInternalError: (err: unknown) => void): RequestScope {
+  const token = (params?._meta as Record<string, unknown> | undefined)?.progressToken;
+  const hasToken = typeof token === "string" || typeof token === "number";
+  return {
+    session,
+    signal,
+    onInternalError,
+    progress:
+      sink && hasToken
+        ? (progress, total, message) =>
+            sink({ jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: token, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) } })
+        : undefined,
+    log: sink
+      ? (level, data) => {
+          const min = LOG_LEVELS.indexOf(session?.logLevel ?? "info");
+          if (LOG_LEVELS.indexOf(level) >= min) sink({ jsonrpc: "2.0", method: "notifications/message", params: { level, data } });
+        }
+      : undefined,
+  };
+}
+
+/** Runs decoded messages in order; returns the responses owed (notifications get none). */
+export async function runMessages(
+  engine: McpEngine,
+  catalog: Catalog,
+  messages: Incoming[],
+  session: Session | undefined,
+  signal: AbortSignal,
+  sink: Sink | undefined,
+  onInternalError: (err: unknown) => void,
+): Promise<RpcResponse[]> {
+  const responses: RpcResponse[] = [];
+  for (const m of messages) {
+    if (m.kind === "invalid") responses.push(m.response);
+    else if (m.kind === "notification") engine.notify(m.msg.method, m.msg.params, session);
+    else if (m.kind === "request") {
+      const res = await engine.handle(catalog, m.msg, requestScope(m.msg.params, session, signal, sink, onInternalError));
+      if (res) responses.push(res);
+    }
+  }
+  return responses;
+}
+
+/** Reads and parses a POST body; an error Response when it is too large or not JSON. */
+export async function parseBody(request: Request, maxBodyBytes: number, headers: Record<string, string>): Promise<{ batch: boolean; messages: Incoming[] } | Response> {
+  let text: string;
+  try {
+    text = await readBody(request, maxBodyBytes);
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) return rpcErrorResponse(413, { code: RpcCode.InvalidRequest, message: err.message }, headers);
+    throw err;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    const detail = text.trim() === "" ? "the body is empty" : (err as Error).message;
+    return rpcErrorResponse(400, { code: RpcCode.ParseError, message: `Parse error: ${detail}` }, headers);
+  }
+  const batch = Array.isArray(parsed);
+  const items = batch ? (parsed as unknown[]) : [parsed];
+  if (batch && items.length === 0) return rpcErrorResponse(400, { code: RpcCode.InvalidRequest, message: "Invalid Request: empty batch" }, headers);
+  return { batch, messages: items.map(decode) };
+}
+
 /** Builds the POST/GET/DELETE handlers of one MCP endpoint. */
 export function streamableEndpoint<A>(opts: EndpointOptions<A>) {
   async function post(request: Request): Promise<Response> {
@@ -52,31 +124,15 @@ export function streamableEndpoint<A>(opts: EndpointOptions<A>) {
     if (version && !isSupported(version)) {
       return rpcErrorResponse(400, { code: RpcCode.InvalidRequest, message: `Unsupported MCP-Protocol-Version "${version}"` }, headers);
     }
-
-    let text: string;
-    try {
-      text = await readBody(request, opts.maxBodyBytes);
-    } catch (err) {
-      if (err instanceof BodyTooLargeError) return rpcErrorResponse(413, { code: RpcCode.InvalidRequest, message: err.message }, headers);
-      throw err;
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (err) {
-      const detail = text.trim() === "" ? "the body is empty" : (err as Error).message;
-      return rpcErrorResponse(400, { code: RpcCode.ParseError, message: `Parse error: ${detail}` }, headers);
-    }
-    const batch = Array.isArray(parsed);
-    const items = batch ? (parsed as unknown[]) : [parsed];
-    if (batch && items.length === 0) return rpcErrorResponse(400, { code: RpcCode.InvalidRequest, message: "Invalid Request: empty batch" }, headers);
-    const messages = items.map(decode);
+    const parsed = await parseBody(request, opts.maxBodyBytes, headers);
+    if (parsed instanceof Response) return parsed;
+    const { batch, messages } = parsed;
 
     // Session: initialize opens one; otherwise the header must name a live one.
-    const isInit = messages.some((m) => m.kind === "request" && m.msg.method === "initialize");
+    const init = messages.find((m) => m.kind === "request" && m.msg.method === "initialize");
     const sessionId = request.headers.get("mcp-session-id");
     let session: Session | undefined;
-    if (isInit) {
+    if (init) {
       if (batch) return rpcErrorResponse(400, { code: RpcCode.InvalidRequest, message: "Invalid Request: initialize must not be batched" }, headers);
     } else if (sessionId) {
       session = opts.sessions.get(sessionId, admitted.owner);
@@ -85,29 +141,39 @@ export function streamableEndpoint<A>(opts: EndpointOptions<A>) {
       return rpcErrorResponse(400, { code: RpcCode.InvalidRequest, message: "Bad Request: Mcp-Session-Id header is required; call initialize first" }, headers);
     }
 
-    const catalog = opts.catalogFor(admitted.auth, request);
-    const responses: RpcResponse[] = [];
-    for (const m of messages) {
-      if (m.kind === "invalid") responses.push(m.response);
-      else if (m.kind === "request") {
-        const res = await opts.engine.handle(catalog, m.msg, { session, signal: request.signal, onInternalError: opts.onInternalError });
-        if (m.msg.method === "initialize" && "result" in res) {
-          const p = m.msg.params ?? {};
-          session = opts.sessions.open(admitted.owner, negotiate(p.protocolVersion), p.clientInfo, p.capabilities);
-          headers["mcp-session-id"] = session.id;
-        }
-        responses.push(res);
+    const catalog = await opts.catalogFor(admitted.auth, request);
+    if (init?.kind === "request") {
+      const p = init.msg.params ?? {};
+      try {
+        session = opts.sessions.open(admitted.owner, negotiate(p.protocolVersion), p.clientInfo, p.capabilities, admitted.group);
+      } catch (err) {
+        if (err instanceof RpcError) return json(failure(init.msg.id, err.toBody()), 429, headers);
+        throw err;
       }
-      // notifications and client responses need no answer
+      headers["mcp-session-id"] = session.id;
     }
-    if (responses.length === 0) return new Response(null, { status: 202, headers });
-    const url = new URL(request.url);
-    const body = batch ? responses : responses[0];
-    if (wantsSse(request, url)) {
-      const frames = (batch ? responses : [responses[0]]).map(sseFrame).join("");
-      return new Response(frames, { status: 200, headers: { ...headers, "content-type": "text/event-stream", "cache-control": "no-cache" } });
+
+    // Stream when asked to, or when a tool call could report progress and the client takes SSE.
+    const streaming = wantsSse(request, new URL(request.url)) || (acceptsSse(request) && messages.some((m) => m.kind === "request" && /^tools[/.]call$/.test(m.msg.method)));
+    if (!streaming) {
+      const responses = await runMessages(opts.engine, catalog, messages, session, request.signal, undefined, opts.onInternalError);
+      if (responses.length === 0) return new Response(null, { status: 202, headers });
+      return json(batch ? responses : responses[0], 200, headers);
     }
-    return json(body, 200, headers);
+    if (!messages.some((m) => m.kind !== "notification" && m.kind !== "response")) {
+      await runMessages(opts.engine, catalog, messages, session, request.signal, undefined, opts.onInternalError);
+      return new Response(null, { status: 202, headers });
+    }
+    const abort = new AbortController();
+    const live = liveSse(() => abort.abort(new Error("client went away")), 0);
+    const signal = AbortSignal.any([request.signal, abort.signal]);
+    void runMessages(opts.engine, catalog, messages, session, signal, live.send, opts.onInternalError)
+      .then((responses) => {
+        for (const r of responses) live.write(sseFrame(r));
+      })
+      .catch(opts.onInternalError)
+      .finally(() => live.close());
+    return new Response(live.body, { status: 200, headers: { ...headers, ...SSE_HEADERS } });
   }
 
   async function del(request: Request): Promise<Response> {
@@ -121,13 +187,25 @@ export function streamableEndpoint<A>(opts: EndpointOptions<A>) {
     return new Response(null, { status: 204, headers: admitted.headers });
   }
 
+  /** GET opens the session's stream of server-initiated notifications. */
   async function get(request: Request): Promise<Response> {
     const admitted = await opts.admit(request);
     if (admitted instanceof Response) return admitted;
-    return rpcErrorResponse(405, { code: RpcCode.InvalidRequest, message: "Method not allowed: this endpoint has no server-initiated stream; use POST" }, {
-      ...admitted.headers,
-      allow: "POST, DELETE",
-    });
+    const id = request.headers.get("mcp-session-id");
+    if (!acceptsSse(request)) {
+      return rpcErrorResponse(406, { code: RpcCode.InvalidRequest, message: "Not Acceptable: GET opens an event stream; send Accept: text/event-stream" }, admitted.headers);
+    }
+    if (!id) {
+      return rpcErrorResponse(400, { code: RpcCode.InvalidRequest, message: "Bad Request: Mcp-Session-Id header is required; call initialize first" }, admitted.headers);
+    }
+    const session = opts.sessions.get(id, admitted.owner);
+    if (!session) return rpcErrorResponse(404, { code: RpcCode.SessionNotFound, message: "Session not found: it expired or was ended; initialize a new one" }, admitted.headers);
+    const live = liveSse(() => session.streams.delete(stream));
+    const stream = { send: (m: unknown) => void live.send(m), close: () => live.close() };
+    session.streams.add(stream);
+    request.signal.addEventListener("abort", () => live.close(), { once: true });
+    live.write(": stream open\n\n");
+    return new Response(live.body, { status: 200, headers: { ...admitted.headers, ...SSE_HEADERS, "mcp-session-id": session.id } });
   }
 
   return { post, get, delete: del };

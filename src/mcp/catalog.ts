@@ -62,7 +62,12 @@ export interface Catalog {
   readResource?(ctx: CallContext, uri: string): Promise<{ contents: Record<string, unknown>[] }>;
   listPrompts?(ctx: CallContext): Promise<McpPrompt[]>;
   getPrompt?(ctx: CallContext, name: string, args: Record<string, string>): Promise<{ description?: string; messages: unknown[] }>;
+  /** Candidate values for an argument, given what the user typed so far. */
+  complete?(ctx: CallContext, ref: CompletionRef, argument: string, value: string): Promise<string[]>;
 }
+
+/** What completion/complete asks about. */
+export type CompletionRef = { type: "ref/prompt"; name: string } | { type: "ref/resource"; uri: string } | { type: string; [k: string]: unknown };
 
 /** Name, version and instructions sent on initialize. */
 export interface ServerInfo {

@@ -3,7 +3,7 @@
  * it knows nothing of HTTP, databases or the sandbox.
  */
 import { decodeOffset, encodeOffset } from "../offsetCursor.ts";
-import type { CallContext, Catalog, ServerInfo } from "./catalog.ts";
+import type { CallContext, Catalog, CompletionRef, ServerInfo } from "./catalog.ts";
 import { failure, result, RpcCode, RpcError, type RpcRequest, type RpcResponse } from "./jsonrpc.ts";
 import type { Session } from "./session.ts";
 import { negotiate } from "./version.ts";
@@ -88,14 +88,14 @@ export class McpEngine {
         if (!catalog.readResource) unsupported("resources");
         return catalog.readResource(ctx, str(params, "uri", "resources/read"));
       },
-      "resources/subscribe": async (catalog, params) => {
+      "resources/subscribe": async (catalog, params, _ctx, scope) => {
         if (!catalog.readResource) unsupported("resources");
-        str(params, "uri", "resources/subscribe");
+        scope.session?.subscriptions.add(str(params, "uri", "resources/subscribe"));
         return {};
       },
-      "resources/unsubscribe": async (catalog, params) => {
+      "resources/unsubscribe": async (catalog, params, _ctx, scope) => {
         if (!catalog.readResource) unsupported("resources");
-        str(params, "uri", "resources/unsubscribe");
+        scope.session?.subscriptions.delete(str(params, "uri", "resources/unsubscribe"));
         return {};
       },
       "prompts/list": async (catalog, params, ctx) => {
@@ -110,6 +110,20 @@ export class McpEngine {
           throw new RpcError(RpcCode.InvalidParams, `Invalid params: "arguments" must be an object of strings`);
         }
         return catalog.getPrompt(ctx, str(params, "name", "prompts/get"), args as Record<string, string>);
+      },
+      "completion/complete": async (catalog, params, ctx) => {
+        const ref = params.ref as Record<string, unknown> | undefined;
+        const argument = params.argument as Record<string, unknown> | undefined;
+        if (typeof ref !== "object" || ref === null || typeof ref.type !== "string") {
+          throw new RpcError(RpcCode.InvalidParams, `Invalid params: completion/complete needs "ref" ({type:"ref/prompt", name} or {type:"ref/resource", uri})`);
+        }
+        if (typeof argument !== "object" || argument === null || typeof argument.name !== "string") {
+          throw new RpcError(RpcCode.InvalidParams, `Invalid params: completion/complete needs "argument" ({name, value})`);
+        }
+        const value = typeof argument.value === "string" ? argument.value : "";
+        const values = catalog.complete ? await catalog.complete(ctx, ref as CompletionRef, argument.name, value) : [];
+        const capped = values.slice(0, PAGE);
+        return { completion: { values: capped, total: values.length, hasMore: values.length > capped.length } };
       },
       "logging/setLevel": async (_catalog, params, _ctx, scope) => {
         const level = str(params, "level", "logging/setLevel");
@@ -126,28 +140,49 @@ export class McpEngine {
       tools: { listChanged: true },
       ...(catalog.readResource ? { resources: { subscribe: true, listChanged: true } } : {}),
       ...(catalog.getPrompt ? { prompts: { listChanged: true } } : {}),
+      ...(catalog.getPrompt ? { completions: {} } : {}),
       logging: {},
     };
   }
 
-  /** Answers one request; never throws (internal faults become -32603 without details). */
-  async handle(catalog: Catalog, req: RpcRequest, scope: RequestScope): Promise<RpcResponse> {
+  /**
+   * Answers one request; never throws (internal faults become -32603 without details).
+   * Resolves to null when the client cancelled the request: it gets no result.
+   */
+  async handle(catalog: Catalog, req: RpcRequest, scope: RequestScope): Promise<RpcResponse | null> {
     const method = canonicalMethod(req.method);
     const handler = Object.hasOwn(this.methods, method) ? this.methods[method] : undefined;
     if (!handler) return failure(req.id, { code: RpcCode.MethodNotFound, message: `Method not found: ${req.method}` });
+    const key = String(req.id);
+    const cancel = new AbortController();
+    const inflight = scope.session?.inflight;
+    inflight?.set(key, cancel);
     const ctx: CallContext = {
-      requestId: String(req.id),
+      requestId: key,
       sessionId: scope.session?.id,
-      signal: scope.signal,
+      signal: AbortSignal.any([scope.signal, cancel.signal]),
       progress: scope.progress,
       log: scope.log,
     };
     try {
-      return result(req.id, await handler(catalog, req.params ?? {}, ctx, scope));
+      const value = await handler(catalog, req.params ?? {}, ctx, scope);
+      return cancel.signal.aborted ? null : result(req.id, value);
     } catch (err) {
+      if (cancel.signal.aborted) return null;
       if (err instanceof RpcError) return failure(req.id, err.toBody());
       scope.onInternalError?.(err);
       return failure(req.id, { code: RpcCode.InternalError, message: "Internal error" });
+    } finally {
+      if (inflight?.get(key) === cancel) inflight.delete(key);
+    }
+  }
+
+  /** Acts on a client notification: cancellation aborts the named request of the same session. */
+  notify(method: string, params: Record<string, unknown> | undefined, session: Session | undefined): void {
+    const m = canonicalMethod(method);
+    if (m === "notifications/cancelled" || m === "notifications/canceled") {
+      const id = params?.requestId;
+      if ((typeof id === "string" || typeof id === "number") && session) session.inflight.get(String(id))?.abort(new Error("cancelled by the client"));
     }
   }
 }

@@ -1,6 +1,16 @@
 /**
  * Sessions of the initialize lane: issued on initialize, echoed as Mcp-Session-Id.
+ * A session remembers what the protocol needs between requests: its log level,
+ * resource subscriptions, requests in flight (for cancellation) and the open
+ * server-to-client streams notifications are pushed on.
  */
+import { RpcCode, RpcError } from "./jsonrpc.ts";
+
+/** A server-to-client message channel (a GET stream, a legacy SSE stream). */
+export interface SessionStream {
+  send(message: unknown): void;
+  close(): void;
+}
 
 /** What the server remembers about one client connection. */
 export interface Session {
@@ -11,24 +21,59 @@ export interface Session {
   logLevel: string;
   createdAt: number;
   lastSeenAt: number;
-  /** Opaque owner (e.g. the key or server that opened it): a session is only usable by its owner. */
+  /** Opaque owner (e.g. the key, or the server and token, that opened it): a session is only usable by its owner. */
   owner: string;
+  /** Sessions of one group (a hosted server) share the per-group cap and are notified together. */
+  group: string;
+  streams: Set<SessionStream>;
+  /** Requests being served, by JSON-RPC id, so notifications/cancelled can abort them. */
+  inflight: Map<string, AbortController>;
+  /** Resource URIs the client subscribed to. */
+  subscriptions: Set<string>;
+}
+
+/** Session settings. */
+export interface SessionStoreOptions {
+  ttlMs?: number;
+  /** Live sessions one group may hold; initialize past it is refused. */
+  maxPerGroup?: number;
+  now?: () => number;
 }
 
 /** An in-process session table (sessions live on the process that created them). */
 export class SessionStore {
   private readonly sessions = new Map<string, Session>();
+  private readonly ttlMs: number;
+  private readonly maxPerGroup: number;
+  private readonly now: () => number;
 
-  constructor(
-    private readonly ttlMs = 30 * 60_000,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(opts: SessionStoreOptions = {}) {
+    this.ttlMs = opts.ttlMs ?? 30 * 60_000;
+    this.maxPerGroup = opts.maxPerGroup ?? Number.POSITIVE_INFINITY;
+    this.now = opts.now ?? Date.now;
+  }
 
-  /** Opens a session. */
-  open(owner: string, protocolVersion: string, clientInfo: unknown, clientCapabilities: unknown): Session {
+  /** Opens a session; refuses when the group is at its cap. */
+  open(owner: string, protocolVersion: string, clientInfo: unknown, clientCapabilities: unknown, group = owner): Session {
     this.sweep();
+    if (Number.isFinite(this.maxPerGroup) && this.inGroup(group).length >= this.maxPerGroup) {
+      throw new RpcError(RpcCode.InvalidRequest, `Too many sessions: this server already has ${this.maxPerGroup} open; end one (DELETE) or wait for idle ones to expire`);
+    }
     const t = this.now();
-    const s: Session = { id: crypto.randomUUID().replace(/-/g, ""), protocolVersion, clientInfo, clientCapabilities, logLevel: "info", createdAt: t, lastSeenAt: t, owner };
+    const s: Session = {
+      id: crypto.randomUUID().replace(/-/g, ""),
+      protocolVersion,
+      clientInfo,
+      clientCapabilities,
+      logLevel: "info",
+      createdAt: t,
+      lastSeenAt: t,
+      owner,
+      group,
+      streams: new Set(),
+      inflight: new Map(),
+      subscriptions: new Set(),
+    };
     this.sessions.set(s.id, s);
     return s;
   }
@@ -37,8 +82,8 @@ export class SessionStore {
   get(id: string, owner: string): Session | undefined {
     const s = this.sessions.get(id);
     if (!s || s.owner !== owner) return undefined;
-    if (this.now() - s.lastSeenAt > this.ttlMs) {
-      this.sessions.delete(id);
+    if (this.expired(s)) {
+      this.end(s);
       return undefined;
     }
     s.lastSeenAt = this.now();
@@ -49,16 +94,49 @@ export class SessionStore {
   close(id: string, owner: string): boolean {
     const s = this.sessions.get(id);
     if (!s || s.owner !== owner) return false;
-    return this.sessions.delete(id);
+    this.end(s);
+    return true;
   }
 
-  /** Drops idle sessions. */
+  /** Live sessions of a group. */
+  inGroup(group: string): Session[] {
+    return [...this.sessions.values()].filter((s) => s.group === group);
+  }
+
+  /** Ends every session of a group that `keep` rejects (rotation, deletion). */
+  closeWhere(group: string, keep: (s: Session) => boolean): number {
+    let n = 0;
+    for (const s of this.inGroup(group)) {
+      if (!keep(s)) {
+        this.end(s);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Drops idle sessions; a session with an open stream is not idle. */
   sweep(): void {
-    const t = this.now();
-    for (const [id, s] of this.sessions) if (t - s.lastSeenAt > this.ttlMs) this.sessions.delete(id);
+    for (const s of this.sessions.values()) if (this.expired(s)) this.end(s);
+  }
+
+  /** Ends every session (shutdown). */
+  closeAll(): void {
+    for (const s of this.sessions.values()) this.end(s);
   }
 
   get size(): number {
     return this.sessions.size;
+  }
+
+  private expired(s: Session): boolean {
+    return s.streams.size === 0 && this.now() - s.lastSeenAt > this.ttlMs;
+  }
+
+  private end(s: Session): void {
+    this.sessions.delete(s.id);
+    for (const c of s.inflight.values()) c.abort(new Error("session ended"));
+    for (const stream of s.streams) stream.close();
+    s.streams.clear();
   }
 }
