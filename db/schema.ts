@@ -257,3 +257,44 @@ export const auditLog = pgTable(
   },
   (t) => [index("audit_log_org_at").on(t.orgId, t.at)],
 );
+
+/** Input partials (seed 001/002): saved argument presets; `enforced` keys are hidden from the published schema and always win. */
+export const partials = pgTable(
+  "partials",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => orgs.id),
+    slug: text("slug").notNull(),
+    name: text("name").notNull(),
+    values: jsonb("values").$type<Record<string, unknown>>().notNull().default({}),
+    enforced: jsonb("enforced").$type<string[]>().notNull().default([]),
+    createdBy: text("created_by"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    deletedAt: deletedAt(),
+  },
+  (t) => [uniqueIndex("partials_org_slug_live").on(t.orgId, t.slug).where(sql`${t.deletedAt} is null`)],
+);
+
+/** One tool call on a hosted server, as its tool's outputPolicy allows it to be kept. */
+export const calls = pgTable(
+  "calls",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => orgs.id),
+    serverId: text("server_id").notNull(),
+    toolId: text("tool_id"),
+    /** The name the client called (`alias__slug`, `slug`, or a CODE-mode tool). */
+    toolName: text("tool_name").notNull(),
+    endUserId: text("end_user_id"),
+    status: text("status").$type<"ok" | "error" | "cancelled">().notNull(),
+    durationMs: integer("duration_ms").notNull(),
+    input: jsonb("input"),
+    output: jsonb("output"),
+    error: text("error"),
+    logs: jsonb("logs").$type<{ level: string; message: string }[]>().notNull().default([]),
+    bytes: integer("bytes").notNull().default(0),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("calls_org_at").on(t.orgId, t.at), index("calls_server_at").on(t.serverId, t.at)],
+);
