@@ -4,6 +4,7 @@
  */
 import { Elysia } from "elysia";
 import { health } from "./http/health.ts";
+import { hostedMcp } from "./http/hosted.ts";
 import { managementMcp } from "./http/management.ts";
 import { restApi } from "./http/rest.ts";
 import { json } from "./http/streamable.ts";
@@ -23,5 +24,6 @@ export function buildApp(services: Services) {
     })
     .use(health(services))
     .use(managementMcp(services))
+    .use(hostedMcp(services))
     .use(restApi(services));
 }

@@ -25,6 +25,12 @@ const ConfigSchema = Type.Object({
   toolMemoryMb: Type.Integer({ minimum: 8, maximum: 2048 }),
   sandboxQueue: Type.Integer({ minimum: 1 }),
   sandboxQueuePerOrg: Type.Integer({ minimum: 1 }),
+  sessionTtlMs: Type.Integer({ minimum: 1000 }),
+  maxSessionsPerServer: Type.Integer({ minimum: 1 }),
+  /** Host header values accepted on MCP endpoints (DNS-rebinding guard); empty → derived from DZX_HOST. */
+  allowedHosts: Type.Array(Type.String({ minLength: 1 })),
+  /** Origin header values accepted on MCP endpoints; empty → same-host and loopback origins only. */
+  allowedOrigins: Type.Array(Type.String({ minLength: 1 })),
 });
 
 /** The validated process configuration. */
@@ -50,6 +56,10 @@ const ENV_NAMES: Record<keyof Config, string> = {
   toolMemoryMb: "DZX_TOOL_MEMORY_MB",
   sandboxQueue: "DZX_SANDBOX_QUEUE",
   sandboxQueuePerOrg: "DZX_SANDBOX_QUEUE_PER_ORG",
+  sessionTtlMs: "DZX_SESSION_TTL_MS",
+  maxSessionsPerServer: "DZX_MAX_SESSIONS_PER_SERVER",
+  allowedHosts: "DZX_ALLOWED_HOSTS",
+  allowedOrigins: "DZX_ALLOWED_ORIGINS",
 };
 
 function integer(name: string, raw: string | undefined, fallback: number): number {
@@ -64,6 +74,13 @@ function flag(name: string, raw: string | undefined, fallback: boolean): boolean
   if (["on", "true", "1", "yes"].includes(v)) return true;
   if (["off", "false", "0", "no"].includes(v)) return false;
   throw new ConfigError(`${name} must be "on" or "off", got "${raw}"`);
+}
+
+function list(raw: string | undefined): string[] {
+  return (raw ?? "")
+    .split(",")
+    .map((v) => v.trim().toLowerCase())
+    .filter(Boolean);
 }
 
 function optional(raw: string | undefined): string | undefined {
@@ -89,6 +106,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     toolMemoryMb: integer("DZX_TOOL_MEMORY_MB", env.DZX_TOOL_MEMORY_MB, 64),
     sandboxQueue: integer("DZX_SANDBOX_QUEUE", env.DZX_SANDBOX_QUEUE, 1024),
     sandboxQueuePerOrg: integer("DZX_SANDBOX_QUEUE_PER_ORG", env.DZX_SANDBOX_QUEUE_PER_ORG, 128),
+    sessionTtlMs: integer("DZX_SESSION_TTL_MS", env.DZX_SESSION_TTL_MS, 30 * 60_000),
+    maxSessionsPerServer: integer("DZX_MAX_SESSIONS_PER_SERVER", env.DZX_MAX_SESSIONS_PER_SERVER, 1000),
+    allowedHosts: list(env.DZX_ALLOWED_HOSTS),
+    allowedOrigins: list(env.DZX_ALLOWED_ORIGINS),
   };
   for (const k of Object.keys(config) as (keyof Config)[]) if (config[k] === undefined) delete config[k];
   const first = Value.Errors(ConfigSchema, config).First();

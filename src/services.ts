@@ -9,6 +9,9 @@ import { createLogger, type Logger } from "./logger.ts";
 import { openSecretBox, type SecretBox } from "./platform/secretBox.ts";
 import { SessionStore } from "./mcp/session.ts";
 import { SandboxPool } from "./sandbox/pool.ts";
+import { ServerActors } from "./actors/serverActors.ts";
+import { memoryChangeBus, postgresChangeBus, type ChangeBus } from "./platform/changeBus.ts";
+import { CallLog } from "./platform/callLog.ts";
 
 /** Everything request handlers need. */
 export interface Services {
@@ -20,7 +23,12 @@ export interface Services {
   /** The one Effect runtime of the process. */
   runtime: ManagedRuntime.ManagedRuntime<KeyActors, never>;
   managementSessions: SessionStore;
+  /** Sessions of hosted servers, grouped by server id. */
+  hostedSessions: SessionStore;
   sandbox: SandboxPool;
+  changes: ChangeBus;
+  servers: ServerActors;
+  callLog: CallLog;
   close(): Promise<void>;
 }
 
@@ -43,6 +51,18 @@ export async function openServices(config: Config, logger: Logger = createLogger
     const keyActors = await runtime.runPromise(Effect.gen(function* () {
       return yield* KeyActors;
     }));
+    const onError = (what: string) => (err: unknown) => logger.error(what, { err });
+    const changes = config.databaseUrl ? await postgresChangeBus(config.databaseUrl, onError("change bus failed")) : memoryChangeBus();
+    const managementSessions = new SessionStore({ ttlMs: config.sessionTtlMs });
+    const hostedSessions = new SessionStore({ ttlMs: config.sessionTtlMs, maxPerGroup: config.maxSessionsPerServer });
+    const servers = new ServerActors(database.db, hostedSessions, onError("hosted server reload failed"));
+    changes.subscribe((orgId) => servers.orgChanged(orgId));
+    const callLog = new CallLog(database.db, onError("call log write failed"));
+    const sweeper = setInterval(() => {
+      managementSessions.sweep();
+      hostedSessions.sweep();
+    }, Math.max(250, Math.min(60_000, Math.floor(config.sessionTtlMs / 4))));
+    (sweeper as { unref?: () => void }).unref?.();
     return {
       config,
       database,
@@ -50,10 +70,19 @@ export async function openServices(config: Config, logger: Logger = createLogger
       logger,
       keyActors,
       runtime,
-      managementSessions: new SessionStore(),
+      managementSessions,
+      hostedSessions,
       sandbox,
+      changes,
+      servers,
+      callLog,
       close: async () => {
+        clearInterval(sweeper);
+        managementSessions.closeAll();
+        hostedSessions.closeAll();
         await sandbox.close();
+        await callLog.flush();
+        await changes.close();
         await runtime.dispose();
         await database.close();
       },

@@ -15,5 +15,6 @@ export function opContext(services: Services, principal: Principal, request: Req
     baseUrl: requestBaseUrl(services.config, request),
     sandbox: services.sandbox,
     config: services.config,
+    announceChange: () => services.changes.publish(principal.orgId),
   };
 }

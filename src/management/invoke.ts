@@ -58,7 +58,9 @@ export async function invoke(op: Operation, ctx: OpContext, args: unknown): Prom
   checkScope(op, ctx.principal);
   validateArgs(op, args);
   try {
-    return await op.run(ctx, args as never);
+    const out = await op.run(ctx, args as never);
+    if (op.scope.endsWith(":write")) await ctx.announceChange?.();
+    return out;
   } catch (err) {
     // text the database cannot hold is still the caller's input, not our fault
     const state = sqlState(err);

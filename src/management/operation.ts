@@ -20,6 +20,8 @@ export interface OpContext {
   baseUrl: string;
   sandbox: SandboxPool;
   config: Config;
+  /** Announces that the caller's org changed, so hosted servers reload and notify their sessions. */
+  announceChange?(): Promise<void>;
 }
 
 /** How the operation appears under /api/v1. */

@@ -1,0 +1,167 @@
+/**
+ * The catalog of a hosted server in TOOLS mode: one MCP tool per attachment, the
+ * server's resources and prompts. Arguments are checked against the published
+ * schema before the sandbox is touched; tool failures are isError results.
+ */
+import type { CallContext, CallToolResult, Catalog, McpPrompt, McpResource } from "../mcp/catalog.ts";
+import { RpcCode, RpcError } from "../mcp/jsonrpc.ts";
+import type { Config } from "../config.ts";
+import type { Db } from "../database/index.ts";
+import { egressRules } from "../platform/limits.ts";
+import { renderTemplate } from "../platform/prompt.ts";
+import { resolveSecrets } from "../platform/secret.ts";
+import type { SecretBox } from "../platform/secretBox.ts";
+import type { SandboxPool } from "../sandbox/pool.ts";
+import type { LogLine } from "../sandbox/protocol.ts";
+import { callTool } from "../sandbox/toolCall.ts";
+import type { ServerDefinition } from "./definition.ts";
+import { publishTool, type PublishedTool } from "./publishedTool.ts";
+
+/** What a finished call leaves for the call log. */
+export interface CallRecord {
+  orgId: string;
+  serverId: string;
+  toolId: string | null;
+  toolName: string;
+  endUserId: string | null;
+  status: "ok" | "error" | "cancelled";
+  durationMs: number;
+  input: unknown;
+  output: unknown;
+  error: string | null;
+  logs: LogLine[];
+  outputPolicy: "retain" | "omit" | "obfuscate";
+}
+
+/** Process-wide parts a hosted catalog runs with. */
+export interface HostedDeps {
+  db: Db;
+  box: SecretBox;
+  sandbox: SandboxPool;
+  config: Pick<Config, "toolTimeoutMs" | "toolTimeoutMaxMs">;
+  onCall(record: CallRecord): void;
+}
+
+/** A definition published: what the lists show, computed once per definition. */
+export interface Published {
+  tools: PublishedTool[];
+  byName: Map<string, PublishedTool>;
+  resources: McpResource[];
+  prompts: McpPrompt[];
+}
+
+/** Publishes a definition's tools, resources and prompts. */
+export function publish(def: ServerDefinition): Published {
+  const tools = def.tools.map(publishTool);
+  return {
+    tools,
+    byName: new Map(tools.map((t) => [t.name, t])),
+    resources: def.resources.map((r) => ({ uri: r.uri, name: r.slug, title: r.name, ...(r.description ? { description: r.description } : {}), mimeType: r.mimeType })),
+    prompts: def.prompts.map((p) => ({ name: p.slug, title: p.name, ...(p.description ? { description: p.description } : {}), arguments: p.arguments })),
+  };
+}
+
+const LOG_LEVEL_OF: Record<LogLine["level"], string> = { debug: "debug", info: "info", log: "info", warn: "warning", error: "error" };
+
+function toolError(message: string): CallToolResult {
+  return { content: [{ type: "text", text: message }], isError: true };
+}
+
+/** Secrets the tool declares, by their declared names; the first missing one is named. */
+async function secretsFor(deps: HostedDeps, def: ServerDefinition, t: PublishedTool): Promise<Record<string, string> | { missing: string }> {
+  const declared = t.entry.tool.secrets;
+  if (!declared.length) return {};
+  const bindings = t.entry.attachment.secretBindings ?? {};
+  const stored = declared.map((n) => bindings[n] ?? n);
+  const values = await resolveSecrets(deps.db, deps.box, def.server.orgId, stored, def.server.endUserId);
+  const out: Record<string, string> = {};
+  for (let i = 0; i < declared.length; i++) {
+    const v = values[stored[i]];
+    if (v === undefined) return { missing: stored[i] };
+    out[declared[i]] = v;
+  }
+  return out;
+}
+
+function missingSecretMessage(name: string, endUserId: string | null): string {
+  const args = JSON.stringify(endUserId ? { name, value: "…", endUserId } : { name, value: "…" });
+  return `Missing secret "${name}"${endUserId ? ` for end user "${endUserId}"` : ""}: the tool needs it. Set it with the management operation dwizi.secrets.set ${args} (REST: POST /api/v1/secrets), then call again.`;
+}
+
+/** The catalog of one hosted server, over its current definition. */
+export function hostedCatalog(def: ServerDefinition, published: Published, deps: HostedDeps): Catalog {
+  const server = { id: def.server.id, slug: def.server.slug, name: def.server.name };
+  return {
+    listTools: async () => published.tools.map((t) => t.listing),
+    callTool: async (ctx: CallContext, name, args) => {
+      const t = published.byName.get(name);
+      if (!t) throw new RpcError(RpcCode.InvalidParams, `Unknown tool: "${name}"; tools/list shows this server's tools`);
+      const prepared = t.prepare(args);
+      if ("error" in prepared) return toolError(prepared.error);
+      const secrets = await secretsFor(deps, def, t);
+      if ("missing" in secrets) return toolError(missingSecretMessage(secrets.missing as string, def.server.endUserId));
+      const { outcome, result } = await callTool(deps.sandbox, t.entry.tool, {
+        input: prepared.input,
+        context: { requestId: ctx.requestId, endUserId: def.server.endUserId, server, secrets },
+        egress: egressRules(def.orgLimits),
+        defaultTimeoutMs: deps.config.toolTimeoutMs,
+        maxTimeoutMs: deps.config.toolTimeoutMaxMs,
+        signal: ctx.signal,
+        onProgress: ctx.progress,
+      });
+      for (const line of outcome.logs) ctx.log?.(LOG_LEVEL_OF[line.level] ?? "info", { tool: name, message: line.message });
+      deps.onCall({
+        orgId: def.server.orgId,
+        serverId: def.server.id,
+        toolId: t.entry.tool.id,
+        toolName: name,
+        endUserId: def.server.endUserId,
+        status: ctx.signal.aborted ? "cancelled" : outcome.ok ? "ok" : "error",
+        durationMs: outcome.durationMs,
+        input: prepared.input,
+        output: outcome.ok ? outcome.output : undefined,
+        error: outcome.error?.message ?? null,
+        logs: outcome.logs,
+        outputPolicy: t.entry.tool.outputPolicy,
+      });
+      return result;
+    },
+    listResources: async () => published.resources,
+    readResource: async (_ctx, uri) => {
+      const r = def.resources.find((x) => x.uri === uri);
+      if (!r) throw new RpcError(RpcCode.InvalidParams, `Resource not found: "${uri}"; resources/list shows this server's resources`, { uri });
+      return { contents: [r.blob !== null ? { uri, mimeType: r.mimeType, blob: r.blob } : { uri, mimeType: r.mimeType, text: r.text ?? "" }] };
+    },
+    listPrompts: async () => published.prompts,
+    getPrompt: async (_ctx, name, args) => {
+      const p = def.prompts.find((x) => x.slug === name);
+      if (!p) throw new RpcError(RpcCode.InvalidParams, `Unknown prompt: "${name}"; prompts/list shows this server's prompts`);
+      for (const a of p.arguments) {
+        if (a.required && (args[a.name] === undefined || args[a.name] === "")) {
+          throw new RpcError(RpcCode.InvalidParams, `Invalid params: prompt "${name}" requires argument "${a.name}"`);
+        }
+      }
+      for (const [k, v] of Object.entries(args)) {
+        if (typeof v !== "string") throw new RpcError(RpcCode.InvalidParams, `Invalid params: prompt argument "${k}" must be a string`);
+      }
+      return {
+        ...(p.description ? { description: p.description } : {}),
+        messages: p.messages.map((m) => ({
+          role: m.role === "assistant" ? "assistant" : "user",
+          content: { type: "text", text: renderTemplate(m.content, args) },
+        })),
+      };
+    },
+    complete: async (_ctx, ref, argument, value) => {
+      if (ref.type === "ref/prompt") {
+        const p = def.prompts.find((x) => x.slug === ref.name);
+        if (!p) throw new RpcError(RpcCode.InvalidParams, `Unknown prompt: "${String(ref.name)}"`);
+        if (!p.arguments.some((a) => a.name === argument)) throw new RpcError(RpcCode.InvalidParams, `Prompt "${p.slug}" has no argument "${argument}"`);
+        return []; // prompt arguments carry no stored value lists yet
+
+      }
+      if (ref.type === "ref/resource") return def.resources.map((r) => r.uri).filter((u) => u.startsWith(value));
+      throw new RpcError(RpcCode.InvalidParams, `Invalid params: ref.type must be "ref/prompt" or "ref/resource"`);
+    },
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * How an attached tool is published on its server (seed 001 "Add Tool", seed 002
+ * partials): its exposed name, title and description, the input schema with
+ * enforced partial keys removed, and the argument pipeline run before the
+ * sandbox is touched — defaults, presets, validation, enforced values.
+ */
+import Ajv2020, { type ValidateFunction } from "ajv/dist/2020.js";
+import type { McpTool } from "../mcp/catalog.ts";
+import type { AttachedTool } from "./definition.ts";
+
+const ajv = new Ajv2020({ strict: false, allErrors: false, validateFormats: false, useDefaults: false });
+
+/** An attached tool ready to list and call. */
+export interface PublishedTool {
+  name: string;
+  entry: AttachedTool;
+  listing: McpTool;
+  /** Client arguments → the tool's input, or the message of why they are not acceptable. */
+  prepare(args: Record<string, unknown>): { input: Record<string, unknown> } | { error: string };
+}
+
+/** `<alias>__<slug>` when an alias is set, else `<slug>`. */
+export function exposedName(alias: string | null, slug: string): string {
+  return alias ? `${alias}__${slug}` : slug;
+}
+
+function withoutKeys(schema: Record<string, unknown>, keys: Set<string>): Record<string, unknown> {
+  if (keys.size === 0) return schema;
+  const props = { ...((schema.properties as Record<string, unknown>) ?? {}) };
+  for (const k of keys) delete props[k];
+  const out: Record<string, unknown> = { ...schema, properties: props };
+  if (Array.isArray(schema.required)) out.required = (schema.required as string[]).filter((k) => !keys.has(k));
+  return out;
+}
+
+function describeError(errors: ValidateFunction["errors"]): string {
+  const e = errors?.[0];
+  if (!e) return "invalid arguments";
+  const where = e.instancePath ? `"${e.instancePath.slice(1).replace(/\//g, ".")}"` : "arguments";
+  const extra = e.keyword === "additionalProperties" ? ` ("${(e.params as { additionalProperty: string }).additionalProperty}")` : e.keyword === "enum" ? ` (${JSON.stringify((e.params as { allowedValues: unknown[] }).allowedValues)})` : "";
+  return `${where} ${e.message ?? "is invalid"}${extra}`;
+}
+
+/** Publishes one attachment. */
+export function publishTool(entry: AttachedTool): PublishedTool {
+  const { attachment: a, tool: t } = entry;
+  const enforced: Record<string, unknown> = {};
+  const presets: Record<string, unknown> = {};
+  for (const p of entry.partials) {
+    const locked = new Set(p.enforced);
+    for (const [k, v] of Object.entries(p.values)) (locked.has(k) ? enforced : presets)[k] = v;
+    for (const k of p.enforced) if (!(k in p.values)) enforced[k] = undefined;
+  }
+  const hidden = new Set(Object.keys(enforced));
+  const inputSchema = withoutKeys(t.inputSchema, hidden);
+  const name = exposedName(a.alias, t.slug);
+  const listing: McpTool = {
+    name,
+    title: a.displayName ?? t.name,
+    description: a.description ?? t.description,
+    inputSchema,
+    ...(t.outputSchema ? { outputSchema: t.outputSchema } : {}),
+  };
+  let validate: ValidateFunction | undefined;
+  return {
+    name,
+    entry,
+    listing,
+    prepare(args) {
+      const input: Record<string, unknown> = { ...(a.inputDefaults ?? {}), ...presets };
+      for (const [k, v] of Object.entries(args)) if (!hidden.has(k)) input[k] = v; // enforced keys: the client's value never counts
+      validate ??= ajv.compile(inputSchema);
+      if (!validate(input)) return { error: `Invalid arguments for ${name}: ${describeError(validate.errors)}` };
+      for (const [k, v] of Object.entries(enforced)) if (v !== undefined) input[k] = v;
+      return { input };
+    },
+  };
+}

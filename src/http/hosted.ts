@@ -1,0 +1,117 @@
+/**
+ * Hosted MCP servers over HTTP: `/mcp/srv_<id>` and `/api/v1/mcp/servers/<id>/protocol`
+ * (Streamable HTTP), plus the legacy HTTP+SSE transport (`GET /mcp/srv_<id>/sse`,
+ * `POST /mcp/srv_<id>/messages?sessionId=`). Each server is opened by its own
+ * bearer token; sessions are bound to the token they were opened with.
+ */
+import { Elysia } from "elysia";
+import { sessionOwner, type LiveServer } from "../actors/serverActors.ts";
+import { hostedCatalog } from "../hosted/catalog.ts";
+import { McpEngine } from "../mcp/engine.ts";
+import { RpcCode } from "../mcp/jsonrpc.ts";
+import type { Services } from "../services.ts";
+import { originGuard } from "./originGuard.ts";
+import { liveSse, SSE_HEADERS } from "./sse.ts";
+import { json, parseBody, rpcErrorResponse, runMessages, streamableEndpoint, type Admitted } from "./streamable.ts";
+
+const UNAUTHORIZED_HEADERS = { "www-authenticate": 'Bearer realm="dzx", error="invalid_token"' };
+
+/** Elysia plugin serving every hosted server. */
+export function hostedMcp(services: Services) {
+  const engine = new McpEngine({ name: "dzx", version: "0.1.0" });
+  const guard = originGuard(services.config);
+  const onInternalError = (err: unknown) => services.logger.error("hosted server request failed", { err });
+  const deps = {
+    db: services.database.db,
+    box: services.box,
+    sandbox: services.sandbox,
+    config: services.config,
+    onCall: (r: Parameters<typeof services.callLog.record>[0]) => services.callLog.record(r),
+  };
+
+  /** The server the path names, opened by the request's bearer token; or the refusal. */
+  async function admit(request: Request, pathId: string): Promise<Admitted<LiveServer> | Response> {
+    const refused = guard(request);
+    if (refused) return refused;
+    const auth = request.headers.get("authorization") ?? "";
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+    if (!m) {
+      return rpcErrorResponse(401, { code: RpcCode.Unauthorized, message: "Unauthorized: send the server's token as Authorization: Bearer mcp_…" }, UNAUTHORIZED_HEADERS);
+    }
+    const id = pathId.replace(/^srv_/, "");
+    const hit = await services.servers.authenticate(m[1]);
+    if (!hit || hit.serverId !== id) {
+      return rpcErrorResponse(401, { code: RpcCode.Unauthorized, message: "Unauthorized: the token is not valid for this server (rotated, or the server was deleted)" }, UNAUTHORIZED_HEADERS);
+    }
+    const live = await services.servers.get(hit.serverId, hit.orgId);
+    if (!live) return rpcErrorResponse(404, { code: RpcCode.InvalidRequest, message: "Not found: this server no longer exists" });
+    return { auth: live, owner: sessionOwner(hit.serverId, hit.tokenHash), group: hit.serverId, headers: {} };
+  }
+
+  const catalogFor = (live: LiveServer) => hostedCatalog(live.def, live.published, deps);
+
+  function endpointFor(pathId: string) {
+    return streamableEndpoint<LiveServer>({
+      engine,
+      sessions: services.hostedSessions,
+      maxBodyBytes: services.config.maxBodyBytes,
+      requireSession: true,
+      admit: (request) => admit(request, pathId),
+      catalogFor,
+      onInternalError,
+    });
+  }
+
+  /** Legacy HTTP+SSE: the stream carries an `endpoint` event, then every response and notification. */
+  async function legacyStream(request: Request, pathId: string): Promise<Response> {
+    const admitted = await admit(request, pathId);
+    if (admitted instanceof Response) return admitted;
+    let session: ReturnType<typeof services.hostedSessions.open>;
+    try {
+      session = services.hostedSessions.open(admitted.owner, "2024-11-05", undefined, undefined, admitted.group);
+    } catch (err) {
+      return rpcErrorResponse(429, { code: RpcCode.InvalidRequest, message: (err as Error).message });
+    }
+    const owner = admitted.owner;
+    const live = liveSse(() => services.hostedSessions.close(session.id, owner));
+    const stream = { send: (m: unknown) => void live.send(m), close: () => live.close() };
+    session.streams.add(stream);
+    request.signal.addEventListener("abort", () => live.close(), { once: true });
+    const base = new URL(request.url).pathname.replace(/\/sse$/, "");
+    live.write(`event: endpoint\ndata: ${base}/messages?sessionId=${session.id}\n\n`);
+    return new Response(live.body, { status: 200, headers: SSE_HEADERS });
+  }
+
+  async function legacyMessage(request: Request, pathId: string): Promise<Response> {
+    const admitted = await admit(request, pathId);
+    if (admitted instanceof Response) return admitted;
+    const id = new URL(request.url).searchParams.get("sessionId") ?? "";
+    const session = services.hostedSessions.get(id, admitted.owner);
+    if (!session) return rpcErrorResponse(404, { code: RpcCode.SessionNotFound, message: "Session not found: open GET …/sse first and post to the endpoint it names" });
+    const parsed = await parseBody(request, services.config.maxBodyBytes, {});
+    if (parsed instanceof Response) return parsed;
+    const send = (m: unknown) => {
+      for (const s of session.streams) s.send(m);
+    };
+    void runMessages(engine, catalogFor(admitted.auth), parsed.messages, session, new AbortController().signal, send, onInternalError)
+      .then((responses) => {
+        if (parsed.batch && responses.length) send(responses);
+        else for (const r of responses) send(r);
+      })
+      .catch(onInternalError);
+    return new Response("Accepted", { status: 202 });
+  }
+
+  const notFound = (path: string) => json({ error: { code: "NOT_FOUND", message: `No route for ${path}` } }, 404);
+  const hostedId = (name: string) => (name.startsWith("srv_") ? name : undefined);
+  const opts = { parse: "none" as const };
+  return new Elysia({ name: "dzx/hosted-mcp" })
+    .post("/mcp/:name", ({ request, params }) => (hostedId(params.name) ? endpointFor(params.name).post(request) : notFound(`/mcp/${params.name}`)), opts)
+    .get("/mcp/:name", ({ request, params }) => (hostedId(params.name) ? endpointFor(params.name).get(request) : notFound(`/mcp/${params.name}`)))
+    .delete("/mcp/:name", ({ request, params }) => (hostedId(params.name) ? endpointFor(params.name).delete(request) : notFound(`/mcp/${params.name}`)))
+    .get("/mcp/:name/sse", ({ request, params }) => (hostedId(params.name) ? legacyStream(request, params.name) : notFound(`/mcp/${params.name}/sse`)))
+    .post("/mcp/:name/messages", ({ request, params }) => (hostedId(params.name) ? legacyMessage(request, params.name) : notFound(`/mcp/${params.name}/messages`)), opts)
+    .post("/api/v1/mcp/servers/:id/protocol", ({ request, params }) => endpointFor(params.id).post(request), opts)
+    .get("/api/v1/mcp/servers/:id/protocol", ({ request, params }) => endpointFor(params.id).get(request))
+    .delete("/api/v1/mcp/servers/:id/protocol", ({ request, params }) => endpointFor(params.id).delete(request));
+}

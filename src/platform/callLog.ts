@@ -1,0 +1,105 @@
+/**
+ * The call log: each hosted tool call's server, tool, end user, status, duration,
+ * input/output as the tool's outputPolicy allows, and console output. Records are
+ * queued and written in batches, off the hot path of tools/call.
+ */
+import { and, desc, eq, lt, or } from "drizzle-orm";
+import { calls } from "../../db/schema.ts";
+import type { Db } from "../database/index.ts";
+import type { CallRecord } from "../hosted/catalog.ts";
+import { newId } from "./token.ts";
+
+const MASK = "***";
+
+/** The same shape with every leaf value masked (outputPolicy "obfuscate"). */
+export function obfuscate(value: unknown): unknown {
+  if (value === null || value === undefined) return value ?? null;
+  if (Array.isArray(value)) return value.map(obfuscate);
+  if (typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, obfuscate(v)]));
+  return MASK;
+}
+
+/** What the log keeps of a value under a policy. */
+export function keep(value: unknown, policy: CallRecord["outputPolicy"]): unknown {
+  if (value === undefined || policy === "omit") return null;
+  return policy === "obfuscate" ? obfuscate(value) : value;
+}
+
+/** Batches call records into the database. */
+export class CallLog {
+  private buffer: (typeof calls.$inferInsert)[] = [];
+  private timer: Timer | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly db: Db,
+    private readonly onError: (err: unknown) => void,
+    private readonly flushMs = 250,
+    private readonly batch = 200,
+  ) {}
+
+  /** Queues one record; never blocks the caller. */
+  record(r: CallRecord): void {
+    const output = keep(r.output, r.outputPolicy);
+    const input = keep(r.input, r.outputPolicy);
+    this.buffer.push({
+      id: newId(),
+      orgId: r.orgId,
+      serverId: r.serverId,
+      toolId: r.toolId,
+      toolName: r.toolName,
+      endUserId: r.endUserId,
+      status: r.status,
+      durationMs: Math.round(r.durationMs),
+      input,
+      output,
+      error: r.error,
+      logs: r.outputPolicy === "omit" ? [] : r.logs,
+      bytes: output === null ? 0 : JSON.stringify(output).length,
+    });
+    if (this.buffer.length >= this.batch) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
+  }
+
+  /** Writes what is queued. */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const rows = this.buffer;
+    this.buffer = [];
+    if (rows.length === 0) return this.flushing;
+    this.flushing = this.flushing.then(() => this.db.insert(calls).values(rows).then(() => undefined, this.onError));
+    return this.flushing;
+  }
+}
+
+/** Recent calls of the org, newest first, optionally of one server. */
+export async function listCalls(db: Db, orgId: string, opts: { serverId?: string; limit: number; before?: { at: Date; id: string } }) {
+  const rows = await db
+    .select()
+    .from(calls)
+    .where(
+      and(
+        eq(calls.orgId, orgId),
+        opts.serverId ? eq(calls.serverId, opts.serverId) : undefined,
+        opts.before ? or(lt(calls.at, opts.before.at), and(eq(calls.at, opts.before.at), lt(calls.id, opts.before.id))) : undefined,
+      ),
+    )
+    .orderBy(desc(calls.at), desc(calls.id))
+    .limit(opts.limit);
+  return rows.map((r) => ({
+    id: r.id,
+    serverId: r.serverId,
+    toolId: r.toolId,
+    toolName: r.toolName,
+    endUserId: r.endUserId,
+    status: r.status,
+    durationMs: r.durationMs,
+    input: r.input,
+    output: r.output,
+    error: r.error,
+    logs: r.logs,
+    bytes: r.bytes,
+    at: r.at.toISOString(),
+  }));
+}
