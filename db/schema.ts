@@ -32,6 +32,7 @@ export interface AssetCaps {
   prompts?: number;
   resources?: number;
   servers?: number;
+  partials?: number;
 }
 
 /** Limits an org may override; unset values use the platform defaults. */

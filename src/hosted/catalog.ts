@@ -96,10 +96,16 @@ export function hostedCatalog(def: ServerDefinition, published: Published, deps:
     callTool: async (ctx: CallContext, name, args) => {
       const t = published.byName.get(name);
       if (!t) throw new RpcError(RpcCode.InvalidParams, `Unknown tool: "${name}"; tools/list shows this server's tools`);
+      const record = (r: Pick<CallRecord, "status" | "durationMs" | "input" | "output" | "error" | "logs">) =>
+        deps.onCall({ orgId: def.server.orgId, serverId: def.server.id, toolId: t.entry.tool.id, toolName: name, endUserId: def.server.endUserId, outputPolicy: t.entry.tool.outputPolicy, ...r });
+      const refuse = (message: string, input: unknown) => {
+        record({ status: "error", durationMs: 0, input, output: undefined, error: message, logs: [] });
+        return toolError(message);
+      };
       const prepared = t.prepare(args);
-      if ("error" in prepared) return toolError(prepared.error);
+      if ("error" in prepared) return refuse(prepared.error, args);
       const secrets = await secretsFor(deps, def, t);
-      if ("missing" in secrets) return toolError(missingSecretMessage(secrets.missing as string, def.server.endUserId));
+      if ("missing" in secrets) return refuse(missingSecretMessage(secrets.missing as string, def.server.endUserId), prepared.input);
       const { outcome, result } = await callTool(deps.sandbox, t.entry.tool, {
         input: prepared.input,
         context: { requestId: ctx.requestId, endUserId: def.server.endUserId, server, secrets },
@@ -110,19 +116,13 @@ export function hostedCatalog(def: ServerDefinition, published: Published, deps:
         onProgress: ctx.progress,
       });
       for (const line of outcome.logs) ctx.log?.(LOG_LEVEL_OF[line.level] ?? "info", { tool: name, message: line.message });
-      deps.onCall({
-        orgId: def.server.orgId,
-        serverId: def.server.id,
-        toolId: t.entry.tool.id,
-        toolName: name,
-        endUserId: def.server.endUserId,
+      record({
         status: ctx.signal.aborted ? "cancelled" : outcome.ok ? "ok" : "error",
         durationMs: outcome.durationMs,
         input: prepared.input,
         output: outcome.ok ? outcome.output : undefined,
         error: outcome.error?.message ?? null,
         logs: outcome.logs,
-        outputPolicy: t.entry.tool.outputPolicy,
       });
       return result;
     },

@@ -44,6 +44,11 @@ export function rpcErrorResponse(status: number, error: RpcErrorBody, headers: R
   return json(failure(null, error), status, headers);
 }
 
+function hasProgressToken(params: Record<string, unknown> | undefined): boolean {
+  const meta = params?._meta;
+  return typeof meta === "object" && meta !== null && "progressToken" in meta;
+}
+
 /** Where a request's notifications (progress, log messages) go while it runs. */
 export type Sink = (message: unknown) => void;
 
@@ -153,8 +158,8 @@ export function streamableEndpoint<A>(opts: EndpointOptions<A>) {
       headers["mcp-session-id"] = session.id;
     }
 
-    // Stream when asked to, or when a tool call could report progress and the client takes SSE.
-    const streaming = wantsSse(request, new URL(request.url)) || (acceptsSse(request) && messages.some((m) => m.kind === "request" && /^tools[/.]call$/.test(m.msg.method)));
+    // Stream when asked to, or when the client takes SSE and asked for progress on some request.
+    const streaming = wantsSse(request, new URL(request.url)) || (acceptsSse(request) && messages.some((m) => m.kind === "request" && hasProgressToken(m.msg.params)));
     if (!streaming) {
       const responses = await runMessages(opts.engine, catalog, messages, session, request.signal, undefined, opts.onInternalError);
       if (responses.length === 0) return new Response(null, { status: 202, headers });

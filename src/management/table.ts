@@ -3,7 +3,8 @@
  */
 import type { Operation } from "./operation.ts";
 import { accountOperations, orgOperations } from "./operations/account.ts";
-import { promptOperations, resourceOperations, toolOperations, toolTestOperation } from "./operations/library.ts";
+import { callOperations } from "./operations/calls.ts";
+import { partialOperations, promptOperations, resourceOperations, toolOperations, toolTestOperation } from "./operations/library.ts";
 import { serverOperations } from "./operations/servers.ts";
 
 /** All operations, in the order tools/list shows them. */
@@ -14,7 +15,9 @@ export const operations: Operation[] = [
   ...resourceOperations,
   ...promptOperations,
   ...serverOperations,
+  ...partialOperations,
   ...accountOperations,
+  ...callOperations,
 ];
 
 /** Operations by name. */

@@ -4,7 +4,7 @@
  * never matched, so they read as not found (no existence oracle).
  */
 import { and, count, eq, isNull, or, sql } from "drizzle-orm";
-import { orgs, prompts, resources, servers, tools, type AssetCaps } from "../../db/schema.ts";
+import { orgs, partials, prompts, resources, servers, tools, type AssetCaps } from "../../db/schema.ts";
 import type { Db } from "../database/index.ts";
 import { recordAudit } from "./audit.ts";
 import { DomainError, invalid, notFound } from "./domainError.ts";
@@ -13,7 +13,7 @@ import { isUniqueViolation } from "./pgError.ts";
 import type { Principal } from "./principal.ts";
 
 /** The tables of org-owned, slugged, soft-deletable assets. */
-export type AssetTable = typeof tools | typeof resources | typeof prompts | typeof servers;
+export type AssetTable = typeof tools | typeof resources | typeof prompts | typeof servers | typeof partials;
 
 /** How each table is named to users and which cap applies. */
 export const assetKinds = new Map<AssetTable, { kind: string; cap: keyof AssetCaps }>([
@@ -21,6 +21,7 @@ export const assetKinds = new Map<AssetTable, { kind: string; cap: keyof AssetCa
   [resources, { kind: "resource", cap: "resources" }],
   [prompts, { kind: "prompt", cap: "prompts" }],
   [servers, { kind: "server", cap: "servers" }],
+  [partials, { kind: "partial", cap: "partials" }],
 ]);
 
 /** `{id}` or `{slug}` (either may hold the other, for forgiving clients). */

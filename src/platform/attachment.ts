@@ -4,7 +4,7 @@
  */
 import { Type, type Static } from "@sinclair/typebox";
 import { and, asc, eq, inArray, isNull } from "drizzle-orm";
-import { serverTools, tools } from "../../db/schema.ts";
+import { partials, serverTools, tools } from "../../db/schema.ts";
 import type { Db } from "../database/index.ts";
 import { findLive } from "./assetTable.ts";
 import { DomainError, invalid, notFound } from "./domainError.ts";
@@ -48,6 +48,17 @@ export function attachmentView(a: AttachmentRow, tool: { slug: string; name: str
   };
 }
 
+/** Partial references (ids or slugs) → live partial ids of the org; NOT_FOUND names a missing one. */
+async function resolvePartials(db: Db, orgId: string, refs: string[] | undefined): Promise<string[] | undefined> {
+  if (refs === undefined) return undefined;
+  const ids: string[] = [];
+  for (const ref of refs) {
+    const p = await findLive(db, partials, orgId, { id: ref });
+    if (!ids.includes(p.id)) ids.push(p.id);
+  }
+  return ids;
+}
+
 /** Attachments of a server whose tools are live, in exposure order. */
 export async function listAttachments(db: Db, serverId: string) {
   const rows = await db
@@ -80,7 +91,7 @@ export async function attachTool(db: Db, orgId: string, serverId: string, toolRe
       displayName: settings.displayName ?? null,
       description: settings.description ?? null,
       inputDefaults: settings.inputDefaults ?? null,
-      partialIds: settings.partialIds ?? [],
+      partialIds: (await resolvePartials(db, orgId, settings.partialIds)) ?? [],
       secretBindings: settings.secretBindings ?? null,
       sortOrder: settings.sortOrder ?? existing.length,
     })
@@ -97,8 +108,9 @@ export async function findAttachment(db: Db, serverId: string, ref: string) {
 }
 
 /** Updates an attachment's settings; renaming into a taken name is an ALIAS_CONFLICT. */
-export async function updateAttachment(db: Db, serverId: string, ref: string, patch: AttachmentSettings) {
+export async function updateAttachment(db: Db, orgId: string, serverId: string, ref: string, patch: AttachmentSettings) {
   const cur = await findAttachment(db, serverId, ref);
+  patch = { ...patch, partialIds: await resolvePartials(db, orgId, patch.partialIds) };
   if (patch.alias !== undefined && patch.alias !== cur.alias) {
     const exposed = patch.alias ? `${patch.alias}__${cur.toolSlug}` : cur.toolSlug;
     const all = await listAttachments(db, serverId);

@@ -3,7 +3,7 @@
  * input/output as the tool's outputPolicy allows, and console output. Records are
  * queued and written in batches, off the hot path of tools/call.
  */
-import { and, desc, eq, lt, or } from "drizzle-orm";
+import { and, desc, eq, lt } from "drizzle-orm";
 import { calls } from "../../db/schema.ts";
 import type { Db } from "../database/index.ts";
 import type { CallRecord } from "../hosted/catalog.ts";
@@ -74,7 +74,7 @@ export class CallLog {
 }
 
 /** Recent calls of the org, newest first, optionally of one server. */
-export async function listCalls(db: Db, orgId: string, opts: { serverId?: string; limit: number; before?: { at: Date; id: string } }) {
+export async function listCalls(db: Db, orgId: string, opts: { serverId?: string; limit: number; before?: Date }) {
   const rows = await db
     .select()
     .from(calls)
@@ -82,7 +82,7 @@ export async function listCalls(db: Db, orgId: string, opts: { serverId?: string
       and(
         eq(calls.orgId, orgId),
         opts.serverId ? eq(calls.serverId, opts.serverId) : undefined,
-        opts.before ? or(lt(calls.at, opts.before.at), and(eq(calls.at, opts.before.at), lt(calls.id, opts.before.id))) : undefined,
+        opts.before ? lt(calls.at, opts.before) : undefined,
       ),
     )
     .orderBy(desc(calls.at), desc(calls.id))

@@ -26,6 +26,7 @@ export const OrgLimitsSchema = Type.Object(
           prompts: Type.Optional(Type.Integer({ minimum: 0 })),
           resources: Type.Optional(Type.Integer({ minimum: 0 })),
           servers: Type.Optional(Type.Integer({ minimum: 0 })),
+          partials: Type.Optional(Type.Integer({ minimum: 0 })),
         },
         { additionalProperties: false },
       ),
@@ -51,8 +52,8 @@ export type Rate = Required<RateLimits>;
 /** Seed 000 defaults: 60/min, 600/hour, burst 20 per 10 s. */
 export const DEFAULT_RATE: Rate = { burst: 20, burstWindowSec: 10, perMinute: 60, perHour: 600 };
 
-/** Seed 000 defaults: tools 10, prompts 20, resources 20, servers 3. */
-export const DEFAULT_CAPS: Required<AssetCaps> = { tools: 10, prompts: 20, resources: 20, servers: 3 };
+/** Seed 000 defaults: tools 10, prompts 20, resources 20, servers 3 (partials, dzx's own, 50). */
+export const DEFAULT_CAPS: Required<AssetCaps> = { tools: 10, prompts: 20, resources: 20, servers: 3, partials: 50 };
 
 /** Key settings win over org settings, which win over the defaults. */
 export function effectiveRate(org: OrgLimits | null | undefined, key: RateLimits | null | undefined): Rate {

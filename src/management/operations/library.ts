@@ -1,6 +1,7 @@
 /**
  * Operations on the org's library: tools, resources and prompts.
  */
+import * as partial from "../../platform/partial.ts";
 import * as prompt from "../../platform/prompt.ts";
 import * as resource from "../../platform/resource.ts";
 import * as tool from "../../platform/tool.ts";
@@ -89,4 +90,20 @@ export const promptOperations = assetOperations({
   create: (ctx, input) => prompt.createPrompt(ctx.db, ctx.principal, input),
   update: (ctx, ref, patch) => prompt.updatePrompt(ctx.db, ctx.principal, ref, patch),
   remove: (ctx, ref) => prompt.deletePrompt(ctx.db, ctx.principal, ref),
+});
+
+/** dwizi.partials.*: argument presets for server tools (enforced keys hidden and fixed). */
+export const partialOperations = assetOperations({
+  singular: "partial",
+  plural: "partials",
+  readScope: "mcp:read",
+  writeScope: "mcp:write",
+  input: partial.PartialInput,
+  patch: partial.PartialPatch,
+  view: partial.partialView,
+  list: partial.listPartials,
+  get: partial.getPartial,
+  create: (ctx, input) => partial.createPartial(ctx.db, ctx.principal, input),
+  update: (ctx, ref, patch) => partial.updatePartial(ctx.db, ctx.principal, ref, patch),
+  remove: (ctx, ref) => partial.deletePartial(ctx.db, ctx.principal, ref),
 });

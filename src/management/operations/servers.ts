@@ -132,7 +132,7 @@ export const serverOperations = [
     run: async (ctx, args) => {
       const s = await serverOf(ctx, args);
       return write(ctx.db, ctx.principal, "mcp.tools.update", "server", async (tx) => {
-        const a = await attachment.updateAttachment(tx, s.id, args.attachmentId, args.patch);
+        const a = await attachment.updateAttachment(tx, ctx.principal.orgId, s.id, args.attachmentId, args.patch);
         return { result: { attachment: a }, targetId: s.id, detail: { attachmentId: a.id, fields: Object.keys(args.patch) } };
       });
     },
