@@ -50,17 +50,20 @@ export function hostedMcp(services: Services) {
 
   const catalogFor = (live: LiveServer) => hostedCatalog(live.def, live.published, deps);
 
-  function endpointFor(pathId: string) {
-    return streamableEndpoint<LiveServer>({
-      engine,
-      sessions: services.hostedSessions,
-      maxBodyBytes: services.config.maxBodyBytes,
-      requireSession: true,
-      admit: (request) => admit(request, pathId),
-      catalogFor,
-      onInternalError,
-    });
-  }
+  /** `/mcp/srv_<id>` or `/api/v1/mcp/servers/<id>/protocol` → the id segment. */
+  const pathId = (request: Request) => {
+    const parts = new URL(request.url).pathname.split("/");
+    return decodeURIComponent(parts[1] === "mcp" ? parts[2] : parts[5]);
+  };
+  const endpoint = streamableEndpoint<LiveServer>({
+    engine,
+    sessions: services.hostedSessions,
+    maxBodyBytes: services.config.maxBodyBytes,
+    requireSession: true,
+    admit: (request) => admit(request, pathId(request)),
+    catalogFor,
+    onInternalError,
+  });
 
   /** Legacy HTTP+SSE: the stream carries an `endpoint` event, then every response and notification. */
   async function legacyStream(request: Request, pathId: string): Promise<Response> {
@@ -106,12 +109,12 @@ export function hostedMcp(services: Services) {
   const hostedId = (name: string) => (name.startsWith("srv_") ? name : undefined);
   const opts = { parse: "none" as const };
   return new Elysia({ name: "dzx/hosted-mcp" })
-    .post("/mcp/:name", ({ request, params }) => (hostedId(params.name) ? endpointFor(params.name).post(request) : notFound(`/mcp/${params.name}`)), opts)
-    .get("/mcp/:name", ({ request, params }) => (hostedId(params.name) ? endpointFor(params.name).get(request) : notFound(`/mcp/${params.name}`)))
-    .delete("/mcp/:name", ({ request, params }) => (hostedId(params.name) ? endpointFor(params.name).delete(request) : notFound(`/mcp/${params.name}`)))
+    .post("/mcp/:name", ({ request, params }) => (hostedId(params.name) ? endpoint.post(request) : notFound(`/mcp/${params.name}`)), opts)
+    .get("/mcp/:name", ({ request, params }) => (hostedId(params.name) ? endpoint.get(request) : notFound(`/mcp/${params.name}`)))
+    .delete("/mcp/:name", ({ request, params }) => (hostedId(params.name) ? endpoint.delete(request) : notFound(`/mcp/${params.name}`)))
     .get("/mcp/:name/sse", ({ request, params }) => (hostedId(params.name) ? legacyStream(request, params.name) : notFound(`/mcp/${params.name}/sse`)))
     .post("/mcp/:name/messages", ({ request, params }) => (hostedId(params.name) ? legacyMessage(request, params.name) : notFound(`/mcp/${params.name}/messages`)), opts)
-    .post("/api/v1/mcp/servers/:id/protocol", ({ request, params }) => endpointFor(params.id).post(request), opts)
-    .get("/api/v1/mcp/servers/:id/protocol", ({ request, params }) => endpointFor(params.id).get(request))
-    .delete("/api/v1/mcp/servers/:id/protocol", ({ request, params }) => endpointFor(params.id).delete(request));
+    .post("/api/v1/mcp/servers/:id/protocol", ({ request }) => endpoint.post(request), opts)
+    .get("/api/v1/mcp/servers/:id/protocol", ({ request }) => endpoint.get(request))
+    .delete("/api/v1/mcp/servers/:id/protocol", ({ request }) => endpoint.delete(request));
 }

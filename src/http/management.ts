@@ -9,6 +9,7 @@ import { RpcCode } from "../mcp/jsonrpc.ts";
 import type { Principal } from "../platform/principal.ts";
 import type { Services } from "../services.ts";
 import { passKeyGate } from "./keyGate.ts";
+import { originGuard } from "./originGuard.ts";
 import { opContext } from "./opContext.ts";
 import { json, rpcErrorResponse, streamableEndpoint } from "./streamable.ts";
 
@@ -20,12 +21,15 @@ const INSTRUCTIONS =
 export function managementMcp(services: Services) {
   const engine = new McpEngine({ name: "dwizi", title: "dzx management", version: "0.1.0", instructions: INSTRUCTIONS });
   const onInternalError = (err: unknown) => services.logger.error("management operation failed", { err });
+  const guard = originGuard(services.config);
   const endpoint = streamableEndpoint<Principal>({
     engine,
     sessions: services.managementSessions,
     maxBodyBytes: services.config.maxBodyBytes,
     requireSession: false, // seed 000's curl examples call tools without initializing
     admit: async (request) => {
+      const refused = guard(request);
+      if (refused) return refused;
       const gate = await passKeyGate(services, request);
       if (gate.ok) return { auth: gate.principal, owner: gate.principal.keyId, headers: gate.headers };
       const code = gate.status === 429 ? RpcCode.RateLimited : RpcCode.Unauthorized;

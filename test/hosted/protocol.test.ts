@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { managementClient, op, opError } from "../support/client.ts";
+import { managementClient, op, opError, rpc } from "../support/client.ts";
 import { startDzx, startWithKeys, type Dzx, type TestKey } from "../support/dzx.ts";
 import { createServer, hostedClient, post, rawSession, type HostedServer } from "./support.ts";
 
@@ -146,9 +146,11 @@ describe("DNS rebinding", () => {
   test("DZX_ALLOWED_HOSTS and DZX_ALLOWED_ORIGINS admit the names they list", async () => {
     const other = await startWithKeys({ admin: ["hosts"] }, { DZX_ALLOWED_HOSTS: "mcp.example.com", DZX_ALLOWED_ORIGINS: "https://app.example.com" });
     try {
-      const c = await managementClient(other.dzx.url, other.keys.admin.key);
-      const s = await createServer(c, { name: "Hosts" });
-      await c.close();
+      // the guard covers /mcp/dwizi too: the management call must name an allowed host
+      const call = { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "dwizi.mcp.create", arguments: { server: { name: "Hosts" } } } };
+      expect((await rpc(other.dzx.url, other.keys.admin.key, call)).status).toBe(403);
+      const created = (await rpc(other.dzx.url, other.keys.admin.key, call, { headers: { host: "mcp.example.com" } })).json.result.structuredContent;
+      const s = { endpoint: created.mcpEndpoint.replace("http://mcp.example.com", other.dzx.url), token: created.bearerToken };
       const init = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "1" } } };
       expect((await post(s.endpoint, s.token, init, { host: "mcp.example.com" })).status).toBe(200);
       expect((await post(s.endpoint, s.token, init, { host: "mcp.example.com", origin: "https://app.example.com" })).status).toBe(200);
