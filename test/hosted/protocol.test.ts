@@ -295,6 +295,20 @@ describe("secrets and end users", () => {
     const failed = calls.find((c) => c.toolName === "keyed" && c.status === "error");
     expect(failed.error).toContain("API_KEY");
   });
+
+  test("dwizi.usage.get and dwizi.usage.timeseries count the logged calls", async () => {
+    const logged = (await op(admin, "dwizi.calls.list", { limit: 500 })).calls as any[];
+    const usage = (await op(admin, "dwizi.usage.get", {})).usage;
+    expect(usage.calls).toBe(logged.length);
+    expect(usage.errors).toBe(logged.filter((c) => c.status !== "ok").length);
+    expect(usage.byTool.find((t: any) => t.toolName === "keyed")).toMatchObject({ serverId: expect.any(String), errors: 1 });
+    const series = await op(admin, "dwizi.usage.timeseries", { range: "30d" });
+    expect(series.buckets).toHaveLength(30);
+    expect(series.buckets.at(-1)).toMatchObject({ day: new Date().toISOString().slice(0, 10), calls: logged.length });
+    expect(series.buckets.slice(0, -1).every((b: any) => b.calls === 0)).toBe(true);
+    const one = await op(admin, "dwizi.usage.get", { range: "90d", server: server.id });
+    expect(one.usage.calls).toBe(logged.filter((c) => c.serverId === server.id).length);
+  });
 });
 
 describe("malformed messages", () => {
