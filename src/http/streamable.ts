@@ -9,6 +9,8 @@ import { decode, failure, RpcCode, RpcError, type Incoming, type RpcErrorBody, t
 import type { Session, SessionStore } from "../mcp/session.ts";
 import { isSupported, negotiate } from "../mcp/version.ts";
 import { BodyTooLargeError, readBody } from "./body.ts";
+import { envelopeOf, isModernVersion } from "../mcp/rev2026.ts";
+import { serveModern } from "./modernLane.ts";
 import { acceptsSse, liveSse, sseFrame, SSE_HEADERS, wantsSse } from "./sse.ts";
 
 /** The caller, as the endpoint's authenticator resolved it. */
@@ -52,8 +54,16 @@ function hasProgressToken(params: Record<string, unknown> | undefined): boolean 
 /** Where a request's notifications (progress, log messages) go while it runs. */
 export type Sink = (message: unknown) => void;
 
-/** The per-request scope: progress for a progressToken, log messages at the session's level, both into `sink`. */
-export function requestScope(params: Record<string, unknown> | undefined, session: Session | undefined, signal: AbortSignal, sink: Sink | undefined, onInternalError: (err: unknown) => void): RequestScope {
+/** How a protocol lane differs: where the log level comes from, how responses are encoded. */
+export interface Lane {
+  /** Minimum level of log messages; null sends none. Default: the session's level. */
+  logLevel?: string | null;
+  encode?(method: string, res: RpcResponse): RpcResponse;
+}
+
+/** The per-request scope: progress for a progressToken, log messages at the lane's or session's level, both into `sink`. */
+export function requestScope(params: Record<string, unknown> | undefined, session: Session | undefined, signal: AbortSignal, sink: Sink | undefined, onInternalError: (err: unknown) => void, lane: Lane = {}): RequestScope {
+  const logLevel = lane.logLevel === undefined ? (session?.logLevel ?? "info") : lane.logLevel;
   const token = (params?._meta as Record<string, unknown> | undefined)?.progressToken;
   const hasToken = typeof token === "string" || typeof token === "number";
   return {
@@ -65,9 +75,9 @@ export function requestScope(params: Record<string, unknown> | undefined, sessio
         ? (progress, total, message) =>
             sink({ jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: token, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) } })
         : undefined,
-    log: sink
+    log: sink && logLevel !== null
       ? (level, data) => {
-          const min = LOG_LEVELS.indexOf(session?.logLevel ?? "info");
+          const min = LOG_LEVELS.indexOf(logLevel);
           if (LOG_LEVELS.indexOf(level) >= min) sink({ jsonrpc: "2.0", method: "notifications/message", params: { level, data } });
         }
       : undefined,
@@ -83,14 +93,15 @@ export async function runMessages(
   signal: AbortSignal,
   sink: Sink | undefined,
   onInternalError: (err: unknown) => void,
+  lane: Lane = {},
 ): Promise<RpcResponse[]> {
   const responses: RpcResponse[] = [];
   for (const m of messages) {
     if (m.kind === "invalid") responses.push(m.response);
     else if (m.kind === "notification") engine.notify(m.msg.method, m.msg.params, session);
     else if (m.kind === "request") {
-      const res = await engine.handle(catalog, m.msg, requestScope(m.msg.params, session, signal, sink, onInternalError));
-      if (res) responses.push(res);
+      const res = await engine.handle(catalog, m.msg, requestScope(m.msg.params, session, signal, sink, onInternalError, lane));
+      if (res) responses.push(lane.encode ? lane.encode(m.msg.method, res) : res);
     }
   }
   return responses;
@@ -118,6 +129,34 @@ export async function parseBody(request: Request, maxBodyBytes: number, headers:
   return { batch, messages: items.map(decode) };
 }
 
+/**
+ * Answers a POST's messages as JSON, or as SSE when the client asks for it or takes
+ * SSE and sent a progressToken (progress and log messages then precede the result).
+ */
+export async function answer(
+  request: Request,
+  headers: Record<string, string>,
+  batch: boolean,
+  messages: Incoming[],
+  run: (signal: AbortSignal, sink: Sink | undefined) => Promise<RpcResponse[]>,
+): Promise<Response> {
+  const streaming = wantsSse(request, new URL(request.url)) || (acceptsSse(request) && messages.some((m) => m.kind === "request" && hasProgressToken(m.msg.params)));
+  const owesAnswer = messages.some((m) => m.kind === "request" || m.kind === "invalid");
+  if (!streaming || !owesAnswer) {
+    const responses = await run(request.signal, undefined);
+    if (responses.length === 0) return new Response(null, { status: 202, headers });
+    return json(batch ? responses : responses[0], 200, headers);
+  }
+  const abort = new AbortController();
+  const live = liveSse(() => abort.abort(new Error("client went away")), 0);
+  void run(AbortSignal.any([request.signal, abort.signal]), live.send)
+    .then((responses) => {
+      for (const r of responses) live.write(sseFrame(r));
+    })
+    .finally(() => live.close());
+  return new Response(live.body, { status: 200, headers: { ...headers, ...SSE_HEADERS } });
+}
+
 /** Builds the POST/GET/DELETE handlers of one MCP endpoint. */
 export function streamableEndpoint<A>(opts: EndpointOptions<A>) {
   async function post(request: Request): Promise<Response> {
@@ -126,12 +165,15 @@ export function streamableEndpoint<A>(opts: EndpointOptions<A>) {
     const headers = { ...admitted.headers };
 
     const version = request.headers.get("mcp-protocol-version");
+    if (version && isModernVersion(version)) return serveModern(opts, request, admitted);
     if (version && !isSupported(version)) {
       return rpcErrorResponse(400, { code: RpcCode.InvalidRequest, message: `Unsupported MCP-Protocol-Version "${version}"` }, headers);
     }
     const parsed = await parseBody(request, opts.maxBodyBytes, headers);
     if (parsed instanceof Response) return parsed;
     const { batch, messages } = parsed;
+    // a client of the 2026-07-28 lane may omit the header; its envelope says which lane it is on
+    if (messages.some((m) => (m.kind === "request" || m.kind === "notification") && envelopeOf(m.msg.params))) return serveModern(opts, request, admitted, parsed);
 
     // Session: initialize opens one; otherwise the header must name a live one.
     const init = messages.find((m) => m.kind === "request" && m.msg.method === "initialize");
@@ -158,27 +200,7 @@ export function streamableEndpoint<A>(opts: EndpointOptions<A>) {
       headers["mcp-session-id"] = session.id;
     }
 
-    // Stream when asked to, or when the client takes SSE and asked for progress on some request.
-    const streaming = wantsSse(request, new URL(request.url)) || (acceptsSse(request) && messages.some((m) => m.kind === "request" && hasProgressToken(m.msg.params)));
-    if (!streaming) {
-      const responses = await runMessages(opts.engine, catalog, messages, session, request.signal, undefined, opts.onInternalError);
-      if (responses.length === 0) return new Response(null, { status: 202, headers });
-      return json(batch ? responses : responses[0], 200, headers);
-    }
-    if (!messages.some((m) => m.kind !== "notification" && m.kind !== "response")) {
-      await runMessages(opts.engine, catalog, messages, session, request.signal, undefined, opts.onInternalError);
-      return new Response(null, { status: 202, headers });
-    }
-    const abort = new AbortController();
-    const live = liveSse(() => abort.abort(new Error("client went away")), 0);
-    const signal = AbortSignal.any([request.signal, abort.signal]);
-    void runMessages(opts.engine, catalog, messages, session, signal, live.send, opts.onInternalError)
-      .then((responses) => {
-        for (const r of responses) live.write(sseFrame(r));
-      })
-      .catch(opts.onInternalError)
-      .finally(() => live.close());
-    return new Response(live.body, { status: 200, headers: { ...headers, ...SSE_HEADERS } });
+    return answer(request, headers, batch, messages, (signal, sink) => runMessages(opts.engine, catalog, messages, session, signal, sink, opts.onInternalError));
   }
 
   async function del(request: Request): Promise<Response> {

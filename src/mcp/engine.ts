@@ -6,7 +6,8 @@ import { decodeOffset, encodeOffset } from "../offsetCursor.ts";
 import type { CallContext, Catalog, CompletionRef, ServerInfo } from "./catalog.ts";
 import { failure, result, RpcCode, RpcError, type RpcRequest, type RpcResponse } from "./jsonrpc.ts";
 import type { Session } from "./session.ts";
-import { negotiate } from "./version.ts";
+import { MODERN_VERSIONS } from "./rev2026.ts";
+import { negotiate, SUPPORTED_VERSIONS } from "./version.ts";
 
 /** Page size for list methods. */
 const PAGE = 100;
@@ -66,6 +67,12 @@ export class McpEngine {
         ...(info.instructions ? { instructions: info.instructions } : {}),
       }),
       ping: async () => ({}),
+      // the 2026-07-28 lane's handshake: what initialize answers, asked per need
+      "server/discover": async (catalog) => ({
+        supportedVersions: [...MODERN_VERSIONS, ...SUPPORTED_VERSIONS],
+        capabilities: this.capabilities(catalog),
+        ...(info.instructions ? { instructions: info.instructions } : {}),
+      }),
       "tools/list": async (catalog, params, ctx) => {
         const { page, nextCursor } = paginate(await catalog.listTools(ctx), params.cursor);
         return { tools: page, ...(nextCursor ? { nextCursor } : {}) };
@@ -132,6 +139,11 @@ export class McpEngine {
         return {};
       },
     };
+  }
+
+  /** Name and version sent to clients. */
+  get serverInfo(): { name: string; version: string } {
+    return { name: this.info.name, version: this.info.version };
   }
 
   /** Capabilities follow what the catalog implements. */
