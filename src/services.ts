@@ -9,7 +9,7 @@ import { createLogger, type Logger } from "./logger.ts";
 import { openSecretBox, type SecretBox } from "./platform/secretBox.ts";
 import { SessionStore } from "./mcp/session.ts";
 import { SandboxPool } from "./sandbox/pool.ts";
-import { ServerActors } from "./actors/serverActors.ts";
+import { ServerActors, serverActorsLayer, type ServerActorsShape } from "./actors/serverActors.ts";
 import { memoryChangeBus, postgresChangeBus, type ChangeBus } from "./platform/changeBus.ts";
 import { CallLog } from "./platform/callLog.ts";
 
@@ -21,13 +21,13 @@ export interface Services {
   logger: Logger;
   keyActors: KeyActorsShape;
   /** The one Effect runtime of the process. */
-  runtime: ManagedRuntime.ManagedRuntime<KeyActors, never>;
+  runtime: ManagedRuntime.ManagedRuntime<KeyActors | ServerActors, never>;
   managementSessions: SessionStore;
   /** Sessions of hosted servers, grouped by server id. */
   hostedSessions: SessionStore;
   sandbox: SandboxPool;
   changes: ChangeBus;
-  servers: ServerActors;
+  servers: ServerActorsShape;
   callLog: CallLog;
   close(): Promise<void>;
 }
@@ -40,7 +40,12 @@ export async function openServices(config: Config, logger: Logger = createLogger
     if (box.generated && config.databaseUrl) {
       logger.warn("DZX_SECRET_KEY is not set: using a key generated in the data dir; set DZX_SECRET_KEY when several processes share the database");
     }
-    const runtime = ManagedRuntime.make(Layer.mergeAll(KeyActorsLive));
+    const onError = (what: string) => (err: unknown) => logger.error(what, { err });
+    const managementSessions = new SessionStore({ ttlMs: config.sessionTtlMs });
+    const hostedSessions = new SessionStore({ ttlMs: config.sessionTtlMs, maxPerGroup: config.maxSessionsPerServer });
+    const runtime = ManagedRuntime.make(
+      Layer.mergeAll(KeyActorsLive, serverActorsLayer({ db: database.db, sessions: hostedSessions, onError: onError("hosted server reload failed") })),
+    );
     const sandbox = await SandboxPool.start({
       size: config.workers,
       memoryBytes: config.toolMemoryMb * 1024 * 1024,
@@ -48,14 +53,12 @@ export async function openServices(config: Config, logger: Logger = createLogger
       totalQueue: config.sandboxQueue,
       defaults: { timeoutMs: config.toolTimeoutMs },
     });
-    const keyActors = await runtime.runPromise(Effect.gen(function* () {
-      return yield* KeyActors;
-    }));
-    const onError = (what: string) => (err: unknown) => logger.error(what, { err });
+    const [keyActors, servers] = await runtime.runPromise(
+      Effect.gen(function* () {
+        return [yield* KeyActors, yield* ServerActors] as const;
+      }),
+    );
     const changes = config.databaseUrl ? await postgresChangeBus(config.databaseUrl, onError("change bus failed")) : memoryChangeBus();
-    const managementSessions = new SessionStore({ ttlMs: config.sessionTtlMs });
-    const hostedSessions = new SessionStore({ ttlMs: config.sessionTtlMs, maxPerGroup: config.maxSessionsPerServer });
-    const servers = new ServerActors(database.db, hostedSessions, onError("hosted server reload failed"));
     changes.subscribe((orgId) => servers.orgChanged(orgId));
     const callLog = new CallLog(database.db, onError("call log write failed"));
     const sweeper = setInterval(() => {
@@ -94,6 +97,6 @@ export async function openServices(config: Config, logger: Logger = createLogger
 }
 
 /** Runs an Effect on the process runtime. */
-export function run<A>(services: Services, effect: Effect.Effect<A, never, KeyActors>): Promise<A> {
+export function run<A>(services: Services, effect: Effect.Effect<A, never, KeyActors | ServerActors>): Promise<A> {
   return services.runtime.runPromise(effect);
 }

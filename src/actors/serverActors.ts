@@ -1,14 +1,17 @@
 /**
- * One actor per hosted server this process serves: it holds the resolved
- * definition, reloads it when the org's assets change (announced on the change
- * bus), and fans the difference out to the server's sessions — list_changed for
- * tools, resources and prompts, resources/updated for subscribed URIs — and cuts
- * off sessions opened with a token that has since been rotated, or of a deleted server.
- * Reloads of one server run one at a time (its mailbox); servers are independent.
+ * One Effect actor per hosted server this process serves. The actor holds the
+ * resolved definition; its mailbox takes Load/Reload messages (a change of the
+ * org's assets, announced on the change bus), so reloads of one server run one at
+ * a time while servers stay independent. After a reload it fans the difference
+ * out to the server's sessions — list_changed for tools, resources and prompts,
+ * resources/updated for subscribed URIs — and ends sessions opened with a token
+ * that has since been rotated, or of a deleted server. Requests read the current
+ * definition without a hop through the mailbox.
  */
+import { Context, Deferred, Effect, Fiber, Layer, Queue } from "effect";
 import type { Db } from "../database/index.ts";
-import { loadDefinition, serverByToken, type ServerDefinition } from "../hosted/definition.ts";
 import { publish, type Published } from "../hosted/catalog.ts";
+import { loadDefinition, serverByToken, type ServerDefinition } from "../hosted/definition.ts";
 import type { SessionStore } from "../mcp/session.ts";
 import { hashToken } from "../platform/token.ts";
 
@@ -18,14 +21,22 @@ export interface LiveServer {
   published: Published;
 }
 
+/** The messages a server actor understands. */
+type ServerMessage = { _tag: "Load" } | { _tag: "Reload" };
+
+type Digests = { tools: string; resources: string; prompts: string; contents: Map<string, string> };
+
 interface Actor {
   orgId: string;
-  current: Promise<LiveServer | undefined>;
-  /** Digests of what the lists show and of each resource's content, to tell what changed. */
-  digests?: { tools: string; resources: string; prompts: string; contents: Map<string, string> };
+  queue: Queue.Queue<ServerMessage>;
+  fiber?: Fiber.Fiber<never, unknown>;
+  /** Settled once the first load finished. */
+  ready: Deferred.Deferred<LiveServer | undefined>;
+  live?: LiveServer;
+  digests?: Digests;
 }
 
-function digestsOf(live: LiveServer) {
+function digestsOf(live: LiveServer): Digests {
   return {
     tools: JSON.stringify(live.published.tools.map((t) => t.listing)),
     resources: JSON.stringify(live.published.resources),
@@ -39,97 +50,47 @@ export function sessionOwner(serverId: string, tokenHash: string): string {
   return `${serverId}:${tokenHash}`;
 }
 
-/** The hosted servers of this process. */
-export class ServerActors {
-  private readonly actors = new Map<string, Actor>();
-  /** token hash → server, so a request costs no query; dropped on any change of the org. */
-  private readonly tokens = new Map<string, { serverId: string; orgId: string }>();
-
-  constructor(
-    private readonly db: Db,
-    private readonly sessions: SessionStore,
-    private readonly onError: (err: unknown) => void,
-  ) {}
-
+/** The registry of hosted-server actors. */
+export interface ServerActorsShape {
   /** The live server a bearer token opens, or undefined. */
-  async authenticate(token: string): Promise<{ serverId: string; orgId: string; tokenHash: string } | undefined> {
-    const tokenHash = hashToken(token);
-    const hit = this.tokens.get(tokenHash);
-    if (hit) return { ...hit, tokenHash };
-    const row = await serverByToken(this.db, token);
-    if (!row) return undefined;
-    if (this.tokens.size > 10_000) this.tokens.clear();
-    this.tokens.set(tokenHash, { serverId: row.id, orgId: row.orgId });
-    return { serverId: row.id, orgId: row.orgId, tokenHash };
-  }
+  authenticate(token: string): Promise<{ serverId: string; orgId: string; tokenHash: string } | undefined>;
+  /** The server's current definition (spawning its actor and loading it on first use). */
+  get(serverId: string, orgId: string): Promise<LiveServer | undefined>;
+  /** The org's assets changed: forget its tokens and tell its servers' actors to reload. */
+  orgChanged(orgId: string): void;
+  readonly size: number;
+}
 
-  /** The server's current definition (loaded on first use). */
-  async get(serverId: string, orgId: string): Promise<LiveServer | undefined> {
-    let actor = this.actors.get(serverId);
-    if (!actor) {
-      const a: Actor = { orgId, current: Promise.resolve(undefined) };
-      a.current = this.load(serverId).then(
-        (live) => {
-          if (live) a.digests = digestsOf(live);
-          else if (this.actors.get(serverId) === a) this.actors.delete(serverId);
-          return live;
-        },
-        (err) => {
-          if (this.actors.get(serverId) === a) this.actors.delete(serverId);
-          throw err;
-        },
-      );
-      this.actors.set(serverId, (actor = a));
-    }
-    return actor.current;
-  }
+/** Service tag for the server actor registry. */
+export class ServerActors extends Context.Service<ServerActors, ServerActorsShape>()("dzx/ServerActors") {}
 
-  /** The org's assets changed: forget its tokens and reload its servers. */
-  orgChanged(orgId: string): void {
-    for (const [hash, t] of this.tokens) if (t.orgId === orgId) this.tokens.delete(hash);
-    for (const [serverId, actor] of this.actors) {
-      if (actor.orgId !== orgId) continue;
-      // the mailbox: this reload starts after the previous one settled
-      actor.current = actor.current.catch(() => undefined).then(() => this.reload(serverId, actor));
-    }
-  }
+/** What the registry needs from the rest of the process. */
+export interface ServerActorDeps {
+  db: Db;
+  sessions: SessionStore;
+  onError(err: unknown): void;
+}
 
-  private async load(serverId: string): Promise<LiveServer | undefined> {
-    const def = await loadDefinition(this.db, serverId);
-    return def ? { def, published: publish(def) } : undefined;
-  }
+/** Builds the registry; `run` forks an effect on the process runtime. */
+export function makeServerActors(deps: ServerActorDeps, run: <A>(effect: Effect.Effect<A>) => Promise<A>): ServerActorsShape {
+  const actors = new Map<string, Actor>();
+  /** token hash → server, so a request costs no query; dropped on any change of the org. */
+  const tokens = new Map<string, { serverId: string; orgId: string }>();
 
-  private async reload(serverId: string, actor: Actor): Promise<LiveServer | undefined> {
-    let live: LiveServer | undefined;
-    try {
-      live = await this.load(serverId);
-    } catch (err) {
-      this.onError(err);
-      this.actors.delete(serverId); // the next request loads afresh
-      return undefined;
-    }
-    if (!live) {
-      this.sessions.closeWhere(serverId, () => false);
-      this.actors.delete(serverId);
-      return undefined;
-    }
-    const owner = sessionOwner(serverId, live.def.server.tokenHash);
-    this.sessions.closeWhere(serverId, (s) => s.owner === owner);
-    const before = actor.digests;
-    const after = digestsOf(live);
-    actor.digests = after;
-    if (before) this.announce(serverId, before, after);
-    return live;
-  }
+  const load = (serverId: string) =>
+    Effect.tryPromise(async () => {
+      const def = await loadDefinition(deps.db, serverId);
+      return def ? { def, published: publish(def) } : undefined;
+    });
 
-  private announce(serverId: string, before: NonNullable<Actor["digests"]>, after: NonNullable<Actor["digests"]>): void {
+  function announce(serverId: string, before: Digests, after: Digests): void {
     const changed: string[] = [];
     if (before.tools !== after.tools) changed.push("notifications/tools/list_changed");
     if (before.resources !== after.resources) changed.push("notifications/resources/list_changed");
     if (before.prompts !== after.prompts) changed.push("notifications/prompts/list_changed");
     const updated = [...after.contents].filter(([uri, d]) => before.contents.has(uri) && before.contents.get(uri) !== d).map(([uri]) => uri);
     if (!changed.length && !updated.length) return;
-    for (const s of this.sessions.inGroup(serverId)) {
+    for (const s of deps.sessions.inGroup(serverId)) {
       const send = (m: unknown) => {
         for (const stream of s.streams) stream.send(m);
       };
@@ -137,4 +98,72 @@ export class ServerActors {
       for (const uri of updated) if (s.subscriptions.has(uri)) send({ jsonrpc: "2.0", method: "notifications/resources/updated", params: { uri } });
     }
   }
+
+  /** Stops an actor whose server is gone (or failed to load), ending its sessions. */
+  const retire = (serverId: string, actor: Actor) =>
+    Effect.gen(function* () {
+      if (actors.get(serverId) === actor) actors.delete(serverId);
+      deps.sessions.closeWhere(serverId, () => false);
+      yield* Deferred.succeed(actor.ready, undefined);
+      if (actor.fiber) yield* Fiber.interrupt(actor.fiber);
+    });
+
+  const handle = (serverId: string, actor: Actor, msg: ServerMessage) =>
+    Effect.gen(function* () {
+      const live = yield* load(serverId).pipe(Effect.catch((err: unknown) => Effect.sync(() => void deps.onError(err)).pipe(Effect.as("failed" as const))));
+      // a failed reload keeps serving what was loaded; the next change retries
+      if (live === "failed" && actor.live) return;
+      if (live === "failed" || live === undefined) return yield* retire(serverId, actor);
+      const owner = sessionOwner(serverId, live.def.server.tokenHash);
+      deps.sessions.closeWhere(serverId, (s) => s.owner === owner);
+      const before = actor.digests;
+      actor.live = live;
+      actor.digests = digestsOf(live);
+      if (msg._tag === "Reload" && before) announce(serverId, before, actor.digests);
+      yield* Deferred.succeed(actor.ready, live);
+    });
+
+  const spawn = (serverId: string, orgId: string) =>
+    Effect.gen(function* () {
+      const actor: Actor = { orgId, queue: yield* Queue.unbounded<ServerMessage>(), ready: yield* Deferred.make<LiveServer | undefined>() };
+      actors.set(serverId, actor);
+      yield* Queue.offer(actor.queue, { _tag: "Load" });
+      actor.fiber = yield* Effect.forkDetach(Effect.forever(Effect.flatMap(Queue.take(actor.queue), (msg) => handle(serverId, actor, msg))));
+      return actor;
+    });
+
+  return {
+    async authenticate(token) {
+      const tokenHash = hashToken(token);
+      const hit = tokens.get(tokenHash);
+      if (hit) return { ...hit, tokenHash };
+      const row = await serverByToken(deps.db, token);
+      if (!row) return undefined;
+      if (tokens.size > 10_000) tokens.clear();
+      tokens.set(tokenHash, { serverId: row.id, orgId: row.orgId });
+      return { serverId: row.id, orgId: row.orgId, tokenHash };
+    },
+    async get(serverId, orgId) {
+      const actor = actors.get(serverId) ?? (await run(spawn(serverId, orgId)));
+      return actor.live ?? run(Deferred.await(actor.ready));
+    },
+    orgChanged(orgId) {
+      for (const [hash, t] of tokens) if (t.orgId === orgId) tokens.delete(hash);
+      for (const actor of actors.values()) if (actor.orgId === orgId) Queue.offerUnsafe(actor.queue, { _tag: "Reload" });
+    },
+    get size() {
+      return actors.size;
+    },
+  };
+}
+
+/** Layer of the registry, run on the process runtime. */
+export function serverActorsLayer(deps: ServerActorDeps) {
+  return Layer.effect(
+    ServerActors,
+    Effect.gen(function* () {
+      const context = yield* Effect.context<never>();
+      return makeServerActors(deps, (effect) => Effect.runPromiseWith(context)(effect));
+    }),
+  );
 }
