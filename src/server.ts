@@ -74,6 +74,9 @@ export async function startServer(config: Config): Promise<Running> {
       services,
       stop: () =>
         (stopping ??= (async () => {
+          // end sessions first: their open streams would otherwise hold a graceful stop forever
+          services.hostedSessions.closeAll();
+          services.managementSessions.closeAll();
           await server.stop(false);
           await services.close();
         })()),

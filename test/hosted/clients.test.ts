@@ -153,3 +153,19 @@ describe("SDK v1 client over the legacy HTTP+SSE transport", () => {
     }
   });
 });
+
+describe("shutdown", () => {
+  test("SIGTERM ends open notification streams and the process exits", async () => {
+    const s = await startWithKeys({ admin: ["bye"] });
+    const c = await managementClient(s.dzx.url, s.keys.admin.key);
+    const srv = await createServer(c, { name: "Bye" });
+    await c.close();
+    const client = await hostedClient(srv.endpoint, srv.token);
+    await client.listTools();
+    await Bun.sleep(200); // the GET stream is open
+    await s.dzx.stop(); // SIGTERM, then waits for the exit
+    expect(s.dzx.output()).toContain("shutting down");
+    await client.close().catch(() => {});
+    await s.dzx.dispose();
+  }, 30_000); // without the fix the stop never finishes
+});
