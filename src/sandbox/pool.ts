@@ -4,6 +4,7 @@
  * worker is replaced; its call fails with a clear error), cancellation, and a
  * watchdog that terminates a worker whose call overran its deadline.
  */
+import { isHostStackOverflow } from "./callError.ts";
 import { DEFAULT_LIMITS, type CallLimits } from "./limits.ts";
 import { FairQueue, QueueFullError } from "./fairQueue.ts";
 import type { CallOutcome, EgressRules, FromWorker, RunMessage, ToolContext } from "./protocol.ts";
@@ -191,7 +192,15 @@ export class SandboxPool {
       egress: req.egress ?? NO_EGRESS_RULES,
       toolNames: req.toolNames ?? [],
     };
-    slot.worker.postMessage(msg);
+    try {
+      slot.worker.postMessage(msg);
+    } catch (err) {
+      // the message could not be cloned (e.g. an input nested deeper than the host's stack): nothing reached the worker
+      this.clearSlot(slot);
+      job.resolve(failure(isHostStackOverflow(err) ? "The input is nested too deeply to pass to the sandbox" : `The call could not be sent to the sandbox: ${(err as Error)?.message ?? String(err)}`));
+      queueMicrotask(() => this.dispatch());
+      return;
+    }
     // the interrupt handler should stop the code at the deadline; if it cannot, the worker goes
     slot.watchdog = setTimeout(() => this.replace(slot, `Timed out after ${limits.timeoutMs} ms`, "timeout"), limits.timeoutMs + GRACE_MS);
     if (req.signal) {
