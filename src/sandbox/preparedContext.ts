@@ -1,0 +1,116 @@
+/**
+ * A fresh QuickJS context with the sandbox API in place, made before its call
+ * arrives. Parsing JS is most of a context's cost, so console and the host
+ * object are host functions, and fetch/timers/tools are parsed only when first
+ * touched (a getter on globalThis).
+ */
+import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from "quickjs-emscripten-core";
+import { LAZY_GLOBALS, LIBS } from "./prelude.ts";
+
+/** What the host functions of a context delegate to; set when a call takes the context. */
+export interface CallBridge {
+  /** Takes the text lazily: once the call's log is full, console arguments are not even formatted. */
+  log(level: string, text: () => string): void;
+  sleep(ms: QuickJSHandle): QuickJSHandle;
+  fetch(url: QuickJSHandle, init: QuickJSHandle): QuickJSHandle;
+  progress(p: QuickJSHandle | undefined, t: QuickJSHandle | undefined, m: QuickJSHandle | undefined): void;
+  call(name: QuickJSHandle, input: QuickJSHandle): QuickJSHandle;
+}
+
+/** A fresh context with the sandbox API in place, waiting for its call. */
+export interface PreparedContext {
+  rt: QuickJSRuntime;
+  ctx: QuickJSContext;
+  handles: QuickJSHandle[];
+  /** JSON.parse, JSON.stringify and Object.freeze as they were before any tool code ran. */
+  parse: QuickJSHandle;
+  stringify: QuickJSHandle;
+  freeze: QuickJSHandle;
+  bridge?: CallBridge;
+}
+
+/** console.* arguments as text: strings as is, errors as "Name: message", the rest as JSON. */
+export function formatArg(ctx: QuickJSContext, h: QuickJSHandle | undefined): string {
+  // a host function receives only the arguments the code passed
+  if (h === undefined) return "undefined";
+  const t = ctx.typeof(h);
+  if (t === "string") return ctx.getString(h);
+  if (t === "undefined") return "undefined";
+  if (t === "function") return "[function]";
+  try {
+    const v = ctx.dump(h) as unknown;
+    if (v && typeof v === "object" && "message" in v && "name" in v && "stack" in v) return `${(v as Error).name}: ${(v as Error).message}`;
+    return typeof v === "string" ? v : (JSON.stringify(v) ?? String(v));
+  } catch {
+    return "[unprintable]";
+  }
+}
+
+/** Makes a context on `rt` with console, the lazy globals and the private host object. */
+export function prepareContext(rt: QuickJSRuntime): PreparedContext {
+  rt.setInterruptHandler(() => false);
+  const ctx = rt.newContext();
+  const handles: QuickJSHandle[] = [];
+  const keep = (h: QuickJSHandle) => (handles.push(h), h);
+  const g = ctx.global;
+  const json = keep(ctx.getProp(g, "JSON"));
+  const object = keep(ctx.getProp(g, "Object"));
+  const prep: PreparedContext = {
+    rt,
+    ctx,
+    handles,
+    parse: keep(ctx.getProp(json, "parse")),
+    stringify: keep(ctx.getProp(json, "stringify")),
+    freeze: keep(ctx.getProp(object, "freeze")),
+  };
+  const bridge = () => {
+    if (!prep.bridge) throw new Error("no call is running");
+    return prep.bridge;
+  };
+  const consoleObj = ctx.newObject();
+  for (const level of ["log", "info", "warn", "error", "debug", "trace"]) {
+    const f = ctx.newFunction(level, (...args) => void bridge().log(level === "trace" ? "debug" : level, () => args.map((a) => formatArg(ctx, a)).join(" ")));
+    ctx.setProp(consoleObj, level, f);
+    f.dispose();
+  }
+  ctx.setProp(g, "console", consoleObj);
+  consoleObj.dispose();
+  const host = keep(ctx.newObject());
+  const fns: [string, (...a: QuickJSHandle[]) => QuickJSHandle | undefined][] = [
+    ["sleep", (ms) => bridge().sleep(ms)],
+    ["fetch", (u, i) => bridge().fetch(u, i)],
+    ["call", (n, i) => bridge().call(n, i)],
+  ];
+  for (const [name, impl] of fns) {
+    const h = ctx.newFunction(name, impl);
+    ctx.setProp(host, name, h);
+    h.dispose();
+  }
+  const libs = new Map<string, QuickJSHandle>();
+  const define = (name: string, value: QuickJSHandle) => ctx.defineProp(g, name, { value, configurable: true });
+  for (const [lib, names] of LAZY_GLOBALS) {
+    for (const name of names) {
+      ctx.defineProp(g, name, {
+        configurable: true,
+        get: () => {
+          let api = libs.get(lib);
+          if (!api) {
+            const factory = ctx.unwrapResult(ctx.evalCode(LIBS[lib], `${lib}.js`, { type: "global" }));
+            try {
+              api = keep(ctx.unwrapResult(ctx.callFunction(factory, ctx.undefined, host)));
+            } finally {
+              // the call may be interrupted here (deadline, cancellation); a leaked handle would abort the runtime's free
+              factory.dispose();
+            }
+            libs.set(lib, api);
+          }
+          const value = ctx.getProp(api, name);
+          define(name, value);
+          return value;
+        },
+        set: (value) => define(name, value),
+      });
+    }
+  }
+  return prep;
+}

@@ -1,0 +1,37 @@
+/**
+ * A call's result as JSON, made inside the context with the JSON.stringify it
+ * started with (a tool that replaces the global cannot forge its result), and
+ * held to the output limit.
+ */
+import type { QuickJSHandle } from "quickjs-emscripten-core";
+import type { CallError } from "./callError.ts";
+import type { CallLimits } from "./limits.ts";
+import type { PreparedContext } from "./preparedContext.ts";
+import type { CallOutcome } from "./protocol.ts";
+
+/** Serializes a fulfilled value (disposing it when `owned`); toJSON and getters run here, under the call's limits. */
+export function serializeResult(
+  prep: PreparedContext,
+  value: QuickJSHandle,
+  owned: boolean,
+  limits: CallLimits,
+  describe: (h: QuickJSHandle) => CallError,
+): Pick<CallOutcome, "ok" | "output" | "error"> {
+  const { ctx } = prep;
+  let text: string | undefined;
+  if (ctx.typeof(value) !== "undefined") {
+    const encoded = ctx.callFunction(prep.stringify, ctx.undefined, value);
+    if (owned) value.dispose();
+    if (encoded.error) {
+      const e = describe(encoded.error);
+      encoded.error.dispose();
+      return { ok: false, error: e.limit ? e : { message: `The tool's result cannot be turned into JSON: ${e.message}` } };
+    }
+    text = ctx.typeof(encoded.value) === "string" ? ctx.getString(encoded.value) : undefined;
+    encoded.value.dispose();
+  } else if (owned) value.dispose();
+  if (text !== undefined && Buffer.byteLength(text) > limits.outputBytes) {
+    return { ok: false, error: { message: `Output limit exceeded: the result is larger than ${limits.outputBytes} bytes`, limit: "output" } };
+  }
+  return { ok: true, output: text === undefined ? undefined : JSON.parse(text) };
+}
