@@ -23,14 +23,25 @@ function argPath(pointer: string): string {
   return pointer.replace(/^\//, "").replace(/\//g, ".") || "arguments";
 }
 
-/** The path of the first string holding U+0000 (PostgreSQL cannot store it), if any. */
-function nulPath(value: unknown, path: string): string | undefined {
-  if (typeof value === "string") return value.includes("\u0000") ? path : undefined;
-  if (typeof value !== "object" || value === null) return undefined;
-  for (const [k, v] of Object.entries(value)) {
-    if (k.includes("\u0000")) return path || "arguments";
-    const hit = nulPath(v, path ? `${path}.${k}` : k);
-    if (hit) return hit;
+/**
+ * The path of the first string holding U+0000 (PostgreSQL cannot store it), if any.
+ * Walks with an explicit stack: arguments may nest deeper than the call stack allows.
+ */
+function nulPath(value: unknown): string | undefined {
+  const stack: [unknown, string][] = [[value, ""]];
+  while (stack.length) {
+    const [v, path] = stack.pop()!;
+    if (typeof v === "string") {
+      if (v.includes("\u0000")) return path;
+      continue;
+    }
+    if (typeof v !== "object" || v === null) continue;
+    const entries = Object.entries(v);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [k, child] = entries[i];
+      if (k.includes("\u0000")) return path || "arguments";
+      stack.push([child, path ? `${path}.${k}` : k]);
+    }
   }
   return undefined;
 }
@@ -38,7 +49,7 @@ function nulPath(value: unknown, path: string): string | undefined {
 /** Throws VALIDATION_ERROR naming the first bad argument. */
 export function validateArgs(op: Operation, args: unknown): void {
   const check = checkerFor(op.args);
-  const nul = nulPath(args, "");
+  const nul = nulPath(args);
   if (nul !== undefined) throw new DomainError("VALIDATION_ERROR", `Invalid argument "${nul || "arguments"}" for ${op.name}: text must not contain U+0000`, { path: nul });
   if (check.Check(args)) return;
   const e = check.Errors(args).First();

@@ -40,6 +40,14 @@ export class CallLog {
 
   /** Queues one record; never blocks the caller. */
   record(r: CallRecord): void {
+    try {
+      this.enqueue(r);
+    } catch (err) {
+      this.onError(err); // a value too deep to walk must not fail the call it describes
+    }
+  }
+
+  private enqueue(r: CallRecord): void {
     const output = keep(r.output, r.outputPolicy);
     const input = keep(r.input, r.outputPolicy);
     this.buffer.push({
