@@ -1,0 +1,272 @@
+/**
+ * HTTP throughput of a hosted dzx server against the official MCP SDK.
+ *
+ * `bun run bench` (or `bun bench/http.ts`). Needs wrk on PATH. BENCH_SECONDS
+ * (default 10) sets each measured wrk run; a 2 s warm-up precedes each one.
+ * Every server runs as its own process on 127.0.0.1 and is stopped on exit.
+ * See bench/README.md for what each row measures.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+import { BenchError, parseWrk, runWrk, writeLuaScript, type WrkResult } from "./wrk.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const SECONDS = positiveInt("BENCH_SECONDS", 10);
+const WARMUP_SECONDS = 2;
+const CONNECTIONS = 20;
+const ACCEPT = "application/json, text/event-stream";
+const ECHO_CALL = { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo", arguments: { text: "hi" } } };
+const PING = { jsonrpc: "2.0", id: 1, method: "ping" };
+
+function positiveInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (/^\d+$/.test(raw) && Number(raw) >= 1) return Number(raw);
+  console.error(`${name} must be a whole number of seconds ≥ 1, got "${raw}"`);
+  process.exit(1);
+}
+
+function fail(message: string): never {
+  throw new BenchError(message);
+}
+
+// ---------------------------------------------------------------- child processes
+
+const children: Subprocess[] = [];
+const tmp = mkdtempSync(join(tmpdir(), "dzx-bench-http-"));
+
+/** Stops a child politely (dzx closes its database on SIGTERM), then for good after 5 s. */
+async function stop(child: Subprocess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+  await child.exited;
+  clearTimeout(timer);
+}
+
+// last resort when we die before the orderly cleanup: only a synchronous kill is possible here
+process.on("exit", () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  rmSync(tmp, { recursive: true, force: true });
+});
+for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => process.exit(130));
+
+/** Drains a child's stream into a string so its pipe never fills and blocks the child. */
+function collect(stream: ReadableStream<Uint8Array>, onText?: (all: string) => void): { text: () => string } {
+  let all = "";
+  void (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) {
+      all += decoder.decode(chunk, { stream: true });
+      if (all.length > 200_000) all = all.slice(-100_000);
+      onText?.(all);
+    }
+  })();
+  return { text: () => all };
+}
+
+/** Starts one of bench/servers/* on a free port; resolves once it printed "listening <port>". */
+async function startServer(name: string, cmd: string[]): Promise<{ url: string; child: Subprocess }> {
+  const child = Bun.spawn(cmd, { cwd: ROOT, env: { ...process.env, PORT: "0" }, stdout: "pipe", stderr: "pipe" });
+  children.push(child);
+  const err = collect(child.stderr);
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new BenchError(`${name} did not start within 20 s:\n${err.text()}`)), 20_000);
+    collect(child.stdout, (out) => {
+      const m = /listening (\d+)/.exec(out);
+      if (m) (clearTimeout(timer), resolve(Number(m[1])));
+    });
+    void child.exited.then((code) => reject(new BenchError(`${name} exited (${code}) before listening:\n${err.text()}`)));
+  });
+  return { url: `http://127.0.0.1:${port}/mcp`, child };
+}
+
+/** dzx binds the port we give it; ask the kernel for one that is free right now. */
+function freePort(): number {
+  const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const port = probe.port!;
+  probe.stop(true);
+  return port;
+}
+
+/** Starts a real dzx on a temp PGlite directory; resolves once /ready answers 200. */
+async function startDzx(adminKey: string): Promise<{ base: string; child: Subprocess }> {
+  const port = freePort();
+  // strip inherited dzx settings so the run is the same everywhere: PGlite in a temp dir, defaults otherwise
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("DZX_") && k !== "DATABASE_URL") env[k] = v;
+  Object.assign(env, { PORT: String(port), DZX_DATA_DIR: join(tmp, "dzx-data"), DZX_ADMIN_KEY: adminKey, DZX_LOG_LEVEL: "warn" });
+  const child = Bun.spawn(["bun", "src/main.ts", "start"], { cwd: ROOT, env, stdout: "ignore", stderr: "pipe" });
+  children.push(child);
+  const err = collect(child.stderr);
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000; // first start runs initdb: ~4 s here
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) fail(`dzx exited (${child.exitCode}) during start-up:\n${err.text()}`);
+    const ok = await fetch(`${base}/ready`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+    if (ok) return { base, child };
+    await Bun.sleep(200);
+  }
+  fail(`dzx did not become ready within 60 s:\n${err.text()}`);
+}
+
+// ---------------------------------------------------------------- JSON-RPC over HTTP
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+  body: any;
+}
+
+/** POSTs one JSON-RPC message the way an MCP client does and parses a JSON answer, if any. */
+async function post(url: string, headers: Record<string, string>, message: unknown): Promise<Answer> {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: ACCEPT, ...headers },
+    body: JSON.stringify(message),
+    signal: AbortSignal.timeout(15_000),
+  });
+  const text = await res.text();
+  const body = (() => {
+    try {
+      return JSON.parse(text);
+    } catch {}
+  })();
+  return { status: res.status, headers: res.headers, text, body };
+}
+
+/** Fails with the exact request and response unless the answer is a JSON-RPC result that `ok` accepts. */
+function expectResult(what: string, url: string, message: unknown, a: Answer, ok: (result: any) => boolean): any {
+  const ct = a.headers.get("content-type") ?? "";
+  if (a.status === 200 && ct.startsWith("application/json") && a.body?.result !== undefined && ok(a.body.result)) return a.body.result;
+  fail(`${what} failed.\n  request:  POST ${url}\n            ${JSON.stringify(message)}\n  response: ${a.status} ${ct}\n            ${a.text.slice(0, 2000)}`);
+}
+
+const hasContent = (r: any) => Array.isArray(r?.content) && r.content.length > 0 && !r.isError;
+
+/** Creates the echo tool and a hosted server through /mcp/dwizi, then opens an MCP session on it. */
+async function setUpHosted(base: string, adminKey: string): Promise<{ endpoint: string; headers: Record<string, string> }> {
+  const mgmt = `${base}/mcp/dwizi`;
+  const auth = { Authorization: `Bearer ${adminKey}` };
+  const call = (id: number, name: string, args: unknown) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } });
+  const createTool = call(1, "dwizi.tools.create", { tool: { name: "echo", slug: "echo", source: "export default async (input) => input" } });
+  expectResult("dwizi.tools.create", mgmt, createTool, await post(mgmt, auth, createTool), hasContent);
+  const createServer = call(2, "dwizi.mcp.create", { server: { name: "Bench", toolIds: ["echo"] } });
+  const created = expectResult("dwizi.mcp.create", mgmt, createServer, await post(mgmt, auth, createServer), (r) => hasContent(r) && r.structuredContent?.bearerToken && r.structuredContent?.mcpEndpoint);
+  const endpoint: string = created.structuredContent.mcpEndpoint;
+  const token = { Authorization: `Bearer ${created.structuredContent.bearerToken}` };
+
+  const init = { jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "dzx-bench", version: "0" } } };
+  const initAnswer = await post(endpoint, token, init);
+  expectResult("initialize", endpoint, init, initAnswer, (r) => r.protocolVersion === "2025-06-18");
+  const session = initAnswer.headers.get("mcp-session-id") ?? fail(`initialize answered without an Mcp-Session-Id header:\n  ${initAnswer.text}`);
+  const headers = { ...token, "Mcp-Session-Id": session, "MCP-Protocol-Version": "2025-06-18" };
+  const initialized = { jsonrpc: "2.0", method: "notifications/initialized" };
+  const n = await post(endpoint, headers, initialized);
+  if (n.status !== 202 && n.status !== 200) fail(`notifications/initialized answered ${n.status}: ${n.text}`);
+  return { endpoint, headers };
+}
+
+// ---------------------------------------------------------------- wrk
+
+/** Runs wrk once to warm up, then once measured, against one endpoint. */
+async function bench(name: string, url: string, headers: Record<string, string>, body: unknown): Promise<WrkResult> {
+  const script = writeLuaScript(join(tmp, `${name.replace(/\W+/g, "_")}.lua`), { "Content-Type": "application/json", Accept: ACCEPT, ...headers }, body);
+  const run = (seconds: number) => runWrk(["-t1", `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency", "-s", script, url], name, (p) => children.push(p));
+  process.stdout.write(`${name}: warm-up ${WARMUP_SECONDS} s, measuring ${SECONDS} s… `);
+  await run(WARMUP_SECONDS);
+  const r = parseWrk(name, await run(SECONDS));
+  // the 1-minute load average shows whether something else competed for the cores during the run
+  console.log(`${Math.round(r.rps).toLocaleString("en-US")} req/s (load avg ${loadavg()[0]!.toFixed(2)})${r.non2xx || r.socketErrors ? "  ERRORS, see table" : ""}`);
+  return r;
+}
+
+// ---------------------------------------------------------------- main
+
+function header(): void {
+  const git = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: ROOT }).stdout.toString().trim() || "no git";
+  const dirty = Bun.spawnSync(["git", "status", "--porcelain", "--", "src"], { cwd: ROOT }).stdout.toString().trim();
+  const node = Bun.spawnSync(["node", "--version"]).stdout.toString().trim() || "node missing";
+  const v = Bun.spawnSync(["wrk", "-v"]);
+  const wrkV = /wrk \S+/.exec(v.stdout.toString() + v.stderr.toString())?.[0] ?? "wrk ?";
+  console.log(`dzx HTTP bench — ${new Date().toISOString()}`);
+  console.log(`Bun ${Bun.version} (${Bun.revision.slice(0, 9)}), Node ${node}, ${wrkV}, ${process.platform}/${process.arch}, ${cpus().length} cores (${cpus()[0]?.model ?? "?"})`);
+  console.log(`code: git ${git}${dirty ? " + uncommitted changes under src/" : ""}; load average at start ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  console.log(`wrk -t1 -c${CONNECTIONS} -d${SECONDS}s --latency on 127.0.0.1, ${WARMUP_SECONDS} s warm-up before each run`);
+  console.log("");
+}
+
+async function main(): Promise<number> {
+  if (!Bun.which("wrk")) {
+    console.error("bench/http.ts needs wrk on PATH. Install it (Debian/Ubuntu: apt-get install -y wrk) and run again.");
+    return 1;
+  }
+  if (!Bun.which("node")) fail("bench/http.ts needs node on PATH for the SDK-on-Node row.");
+  header();
+  const results: WrkResult[] = [];
+
+  // 1–2: dzx, hosted server with the sandboxed echo tool
+  const adminKey = `dwz_live_bench${crypto.randomUUID().replace(/-/g, "")}`;
+  process.stdout.write("starting dzx (temp PGlite)… ");
+  const dzx = await startDzx(adminKey);
+  const { endpoint, headers } = await setUpHosted(dzx.base, adminKey);
+  console.log(endpoint);
+  expectResult("dzx tools/call echo", endpoint, ECHO_CALL, await post(endpoint, headers, ECHO_CALL), hasContent);
+  expectResult("dzx ping", endpoint, PING, await post(endpoint, headers, PING), (r) => typeof r === "object");
+  results.push(await bench("dzx tools/call (sandboxed echo)", endpoint, headers, ECHO_CALL));
+  results.push(await bench("dzx ping", endpoint, headers, PING));
+  await stop(dzx.child); // one server at a time: the 2 cores are shared with wrk
+
+  // 3–5: the references, each alone
+  const refs: [string, string[], boolean][] = [
+    ["SDK v1 on Bun (WebStandard, stateless)", ["bun", "bench/servers/sdkBun.ts"], true],
+    ["SDK v1 on Node (Express, stateless)", ["node", "bench/servers/sdkNode.mjs"], true],
+    ["raw Bun.serve JSON echo", ["bun", "bench/servers/rawBun.ts"], false],
+  ];
+  for (const [name, cmd, mcp] of refs) {
+    const s = await startServer(name, cmd);
+    expectResult(name, s.url, ECHO_CALL, await post(s.url, {}, ECHO_CALL), mcp ? hasContent : () => true);
+    results.push(await bench(name, s.url, {}, ECHO_CALL));
+    await stop(s.child);
+  }
+
+  // report
+  const [call, ping, sdkBun, sdkNode, raw] = results as [WrkResult, WrkResult, WrkResult, WrkResult, WrkResult];
+  const bad = (r: WrkResult) => r.non2xx > 0 || r.socketErrors > 0;
+  const w = Math.max(...results.map((r) => r.name.length));
+  const row = (c: string[]) => `| ${c[0]!.padEnd(w)} | ${c.slice(1).map((x) => x.padStart(9)).join(" | ")} |`;
+  console.log("");
+  console.log(row(["server", "req/s", "p50 ms", "p99 ms", "requests", "non-2xx", "sock err"]));
+  console.log(`|${"-".repeat(w + 2)}|${Array(6).fill("-".repeat(10) + ":").join("|")}|`);
+  for (const r of results) console.log(row([r.name, Math.round(r.rps).toLocaleString("en-US"), r.p50Ms.toFixed(2), r.p99Ms.toFixed(2), String(r.requests), String(r.non2xx), String(r.socketErrors)]));
+  console.log("");
+
+  const targets: [string, WrkResult, WrkResult, number][] = [
+    ["dzx tools/call ÷ SDK on Bun", call, sdkBun, 2],
+    ["dzx tools/call ÷ SDK on Node", call, sdkNode, 6],
+    ["dzx ping ÷ raw Bun.serve", ping, raw, 0.5],
+  ];
+  console.log("targets (req/s ratios):");
+  for (const [name, a, b, goal] of targets) {
+    const x = a.rps / b.rps;
+    // error answers are fast: a ratio built on them would flatter whichever side failed
+    const verdict = bad(a) || bad(b) ? "INVALID (errors during the run)" : x >= goal ? "met" : "not met";
+    console.log(`  ${name.padEnd(30)} ${x.toFixed(2).padStart(6)}×   target ≥ ${goal}×   ${verdict}`);
+  }
+  const failed = results.filter(bad);
+  for (const r of failed) console.error(`ERROR: ${r.name}: ${r.non2xx} non-2xx responses, ${r.socketErrors} socket errors — its req/s is not a valid figure`);
+  return failed.length ? 1 : 0;
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (e) {
+  console.error(e instanceof BenchError ? `\nFAIL: ${e.message}` : e);
+} finally {
+  await Promise.all(children.map(stop));
+}
+process.exit(code);
