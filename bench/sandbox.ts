@@ -12,6 +12,7 @@ import { cpus } from "node:os";
 import { SandboxPool } from "../src/sandbox/pool.ts";
 import { DEFAULT_LIMITS } from "../src/sandbox/limits.ts";
 import type { CallOutcome, RunMessage } from "../src/sandbox/protocol.ts";
+import { cpuPerCall, threadCpuMs } from "./threadCpu.ts";
 
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has("--quick");
@@ -304,6 +305,7 @@ async function main(): Promise<void> {
 
   let warm: PoolPhase, idle: PoolPhase, cold: PoolPhase;
   let sat: Awaited<ReturnType<typeof saturated>>;
+  let satCpu: ReturnType<typeof cpuPerCall>;
   try {
     const warmKey = () => ({ codeKey: "bench:warm", code: WARM_CODE });
     process.stdout.write(`warm: ${CFG.warm.warmup} warm-up + ${CFG.warm.calls} sequential calls… `);
@@ -332,7 +334,9 @@ async function main(): Promise<void> {
     process.stdout.write(`saturated: ${concurrency} concurrent clients, ${warmupMs} ms warm-up + ${durationMs} ms measured… `);
     gc();
     await saturated(pool, concurrency, warmupMs, false);
+    const cpuBefore = threadCpuMs();
     sat = await saturated(pool, concurrency, durationMs, true);
+    satCpu = cpuPerCall(cpuBefore, threadCpuMs(), sat.completed);
     console.log(`${sat.completed} calls, queue depth up to ${sat.maxWaiting}`);
   } finally {
     await pool.close();
@@ -363,6 +367,7 @@ async function main(): Promise<void> {
   console.log("");
   console.log(`clock-read overhead included in each new Function per-call figure: p50 ${fmtUs(base.timerOverheadUs.p50)} µs`);
   console.log(`pool start-up (${CORES} workers, wasm load): ${startupMs.toFixed(0)} ms`);
+  console.log(`SATURATED CPU per call: sandbox workers ${fmtUs(satCpu.workers)} µs, main thread ${fmtUs(satCpu.main)} µs, other threads (JIT, GC) ${fmtUs(satCpu.other)} µs`);
 
   const ratios: [string, number][] = [
     ["WARM p50 / new Function call p50", warm.latency.p50 / base.call.p50],
@@ -404,7 +409,7 @@ async function main(): Promise<void> {
           warm,
           idle,
           cold,
-          saturated: { ...sat, concurrency: CFG.saturated.concurrency },
+          saturated: { ...sat, concurrency: CFG.saturated.concurrency, cpuPerCallUs: satCpu },
           startupMs,
           targetMet: met,
           failures,

@@ -54,6 +54,8 @@ interface Slot {
   worker: Worker;
   flag: Int32Array;
   ready: boolean;
+  /** performance.now() when the worker last became idle. */
+  idleSince: number;
   job?: Job;
   callId?: number;
   watchdog?: Timer;
@@ -63,6 +65,8 @@ interface Slot {
 
 const NO_EGRESS_RULES: EgressRules = { allowHosts: [], denyHosts: [], allowPrivateHosts: [] };
 const GRACE_MS = 1000;
+/** How long a worker needs after a call to have its next context ready (see dispatch). */
+const PREPARE_MS = 0.3;
 
 function failure(message: string, limit?: string): CallOutcome {
   return { ok: false, error: limit ? { message, limit } : { message }, logs: [], durationMs: 0 };
@@ -144,7 +148,7 @@ export class SandboxPool {
       ? new Worker(new URL("./nativeWorker.ts", import.meta.url).href, { env: this.opts.native.env } as WorkerOptions)
       : new Worker(new URL("./worker.ts", import.meta.url).href);
     const shared = new SharedArrayBuffer(4);
-    const slot: Slot = { worker, flag: new Int32Array(shared), ready: false };
+    const slot: Slot = { worker, flag: new Int32Array(shared), ready: false, idleSince: 0 };
     this.slots.push(slot);
     return new Promise((resolve) => {
       worker.onmessage = (event: MessageEvent<FromWorker>) => {
@@ -164,11 +168,25 @@ export class SandboxPool {
     });
   }
 
+  /**
+   * Hands waiting calls to idle workers. A worker builds its next context right
+   * after a call (~100–150 µs), so one idle for less than that would make the call
+   * wait for it: prefer the most recently idle worker that has had that time (the
+   * warmest, as a thread parked for long is slow to resume), else the one idle longest.
+   */
   private dispatch(): void {
-    for (const slot of this.slots) {
-      if (!slot.ready || slot.job || this.closed) continue;
-      const job = this.queue.shift();
-      if (!job) return;
+    while (!this.closed && this.queue.size > 0) {
+      const now = performance.now();
+      let ready: Slot | undefined;
+      let oldest: Slot | undefined;
+      for (const s of this.slots) {
+        if (!s.ready || s.job) continue;
+        if (now - s.idleSince >= PREPARE_MS && (!ready || s.idleSince > ready.idleSince)) ready = s;
+        if (!oldest || s.idleSince < oldest.idleSince) oldest = s;
+      }
+      const slot = ready ?? oldest;
+      const job = slot && this.queue.shift();
+      if (!slot || !job) return;
       clearTimeout(job.queueTimer);
       this.start(slot, job);
     }
@@ -237,6 +255,7 @@ export class SandboxPool {
     slot.job = undefined;
     slot.callId = undefined;
     slot.detachAbort = undefined;
+    slot.idleSince = performance.now();
   }
 
   /** Terminates a worker, fails its call, and starts a replacement. */

@@ -4,8 +4,27 @@
  * object are host functions, and fetch/timers/tools are parsed only when first
  * touched (a getter on globalThis).
  */
-import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from "quickjs-emscripten-core";
+import type { Intrinsics, QuickJSContext, QuickJSHandle, QuickJSRuntime } from "quickjs-emscripten-core";
 import { LAZY_GLOBALS, LIBS } from "./prelude.ts";
+
+/**
+ * The builtins a context gets: the library default (JS_NewContext) minus WeakRef
+ * and FinalizationRegistry, which tools do not need and which let code observe
+ * the garbage collector (~7 µs of the ~87 µs a context costs; bench/quickjsPhases.ts).
+ * Eval stays: evalCode needs it, and it costs nothing. BigInt is always present.
+ */
+export const CONTEXT_INTRINSICS: Intrinsics = {
+  BaseObjects: true,
+  Date: true,
+  Eval: true,
+  StringNormalize: true,
+  RegExp: true,
+  JSON: true,
+  Proxy: true,
+  MapSet: true,
+  TypedArrays: true,
+  Promise: true,
+};
 
 /** What the host functions of a context delegate to; set when a call takes the context. */
 export interface CallBridge {
@@ -49,7 +68,7 @@ export function formatArg(ctx: QuickJSContext, h: QuickJSHandle | undefined): st
 /** Makes a context on `rt` with console, the lazy globals and the private host object. */
 export function prepareContext(rt: QuickJSRuntime): PreparedContext {
   rt.setInterruptHandler(() => false);
-  const ctx = rt.newContext();
+  const ctx = rt.newContext({ intrinsics: CONTEXT_INTRINSICS });
   const handles: QuickJSHandle[] = [];
   const keep = (h: QuickJSHandle) => (handles.push(h), h);
   const g = ctx.global;

@@ -135,16 +135,20 @@ export class QuickJsHost {
     });
   }
 
-  /** Prepares the next context soon, off the current call's path. */
+  /**
+   * Prepares the next context right after the current call, off its path.
+   * setImmediate, not setTimeout(0): Bun clamps the latter to ~1 ms, so a call
+   * arriving sooner (back to back, or under load: every call) paid for its own context.
+   */
   private prepareSoon(): void {
-    setTimeout(() => {
+    setImmediate(() => {
       if (this.prepared || this.renewal || this.busy) return;
       try {
         this.prepared = prepareContext(this.takeRuntime());
       } catch {
         this.dropRuntime();
       }
-    }, 0);
+    });
   }
 
   /** Runs a call to completion; never throws (but a failed module reload rejects). */
