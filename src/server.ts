@@ -38,6 +38,7 @@ export async function startServer(config: Config): Promise<Running> {
   try {
     const note = await bootstrap(services);
     const app = buildApp(services);
+    const debug = config.logLevel === "debug";
     let server: ReturnType<typeof Bun.serve>;
     try {
       server = Bun.serve({
@@ -48,13 +49,15 @@ export async function startServer(config: Config): Promise<Running> {
         const requestId = request.headers.get("x-request-id")?.slice(0, 128) || crypto.randomUUID();
         const response = await app.handle(request);
         response.headers.set("x-request-id", requestId);
-        services.logger.debug("request", {
-          requestId,
-          method: request.method,
-          path: new URL(request.url).pathname,
-          status: response.status,
-          ms: Math.round((performance.now() - started) * 100) / 100,
-        });
+        if (debug) {
+          services.logger.debug("request", {
+            requestId,
+            method: request.method,
+            path: new URL(request.url).pathname,
+            status: response.status,
+            ms: Math.round((performance.now() - started) * 100) / 100,
+          });
+        }
         return response;
       },
       // our own reader enforces DZX_MAX_BODY_BYTES with a clear 413; this is only a backstop

@@ -56,6 +56,8 @@ export interface ServerActorsShape {
   authenticate(token: string): Promise<{ serverId: string; orgId: string; tokenHash: string } | undefined>;
   /** The server's current definition (spawning its actor and loading it on first use). */
   get(serverId: string, orgId: string): Promise<LiveServer | undefined>;
+  /** Without waiting: the server a cached token opens and its loaded definition, or undefined (then use authenticate and get). */
+  peek(token: string): { serverId: string; orgId: string; tokenHash: string; live: LiveServer } | undefined;
   /** The org's assets changed: forget its tokens and tell its servers' actors to reload. */
   orgChanged(orgId: string): void;
   readonly size: number;
@@ -142,6 +144,12 @@ export function makeServerActors(deps: ServerActorDeps, run: <A>(effect: Effect.
       if (tokens.size > 10_000) tokens.clear();
       tokens.set(tokenHash, { serverId: row.id, orgId: row.orgId });
       return { serverId: row.id, orgId: row.orgId, tokenHash };
+    },
+    peek(token) {
+      const tokenHash = hashToken(token);
+      const hit = tokens.get(tokenHash);
+      const live = hit && actors.get(hit.serverId)?.live;
+      return live ? { ...hit, tokenHash, live } : undefined;
     },
     async get(serverId, orgId) {
       const actor = actors.get(serverId) ?? (await run(spawn(serverId, orgId)));

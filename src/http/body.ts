@@ -14,6 +14,9 @@ export class BodyTooLargeError extends Error {
 export async function readBody(request: Request, limit: number): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? NaN);
   if (Number.isFinite(declared) && declared > limit) throw new BodyTooLargeError(limit);
+  // a declared length within the cap: Bun's native reader is much faster than a JS stream loop,
+  // and Bun rejects bodies that run past their declared length
+  if (Number.isFinite(declared)) return request.text();
   return readBounded(request.body, limit, () => {
     throw new BodyTooLargeError(limit);
   });

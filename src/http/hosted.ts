@@ -30,7 +30,7 @@ export function hostedMcp(services: Services) {
   };
 
   /** The server the path names, opened by the request's bearer token; or the refusal. */
-  async function admit(request: Request, pathId: string): Promise<Admitted<LiveServer> | Response> {
+  function admit(request: Request, pathId: string): Admitted<LiveServer> | Response | Promise<Admitted<LiveServer> | Response> {
     const refused = guard(request);
     if (refused) return refused;
     const auth = request.headers.get("authorization") ?? "";
@@ -39,7 +39,15 @@ export function hostedMcp(services: Services) {
       return rpcErrorResponse(401, { code: RpcCode.Unauthorized, message: "Unauthorized: send the server's token as Authorization: Bearer mcp_…" }, UNAUTHORIZED_HEADERS);
     }
     const id = pathId.replace(/^srv_/, "");
-    const hit = await services.servers.authenticate(m[1]);
+    // the hot path: a known token of a loaded server answers without a promise
+    const known = services.servers.peek(m[1]);
+    if (known && known.serverId === id) return { auth: known.live, owner: sessionOwner(id, known.tokenHash), group: id, headers: {} };
+    return admitSlowly(m[1], id);
+  }
+
+  /** A token not seen yet, or a server not loaded yet: look them up. */
+  async function admitSlowly(token: string, id: string): Promise<Admitted<LiveServer> | Response> {
+    const hit = await services.servers.authenticate(token);
     if (!hit || hit.serverId !== id) {
       return rpcErrorResponse(401, { code: RpcCode.Unauthorized, message: "Unauthorized: the token is not valid for this server (rotated, or the server was deleted)" }, UNAUTHORIZED_HEADERS);
     }
@@ -96,7 +104,9 @@ export function hostedMcp(services: Services) {
     const send = (m: unknown) => {
       for (const s of session.streams) s.send(m);
     };
-    void runMessages(engine, catalogFor(admitted.auth), parsed.messages, session, new AbortController().signal, send, onInternalError)
+    // the POST is answered at once: what cancels these calls is the session ending (or notifications/cancelled)
+    const never = new AbortController().signal;
+    void Promise.resolve(runMessages(engine, catalogFor(admitted.auth), parsed.messages, session, () => never, send, onInternalError))
       .then((responses) => {
         if (parsed.batch && responses.length) send(responses);
         else for (const r of responses) send(r);

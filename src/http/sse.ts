@@ -9,8 +9,8 @@ export function sseFrame(message: unknown): string {
 }
 
 /** Whether the client asked for an SSE answer (`?stream=1`, or Accept naming only text/event-stream). */
-export function wantsSse(request: Request, url: URL): boolean {
-  const stream = url.searchParams.get("stream");
+export function wantsSse(request: Request, url?: URL): boolean {
+  const stream = url ? url.searchParams.get("stream") : request.url.includes("stream=") ? new URL(request.url).searchParams.get("stream") : null;
   if (stream === "1" || stream === "true") return true;
   const accept = request.headers.get("accept") ?? "";
   return accept.includes("text/event-stream") && !accept.includes("application/json");

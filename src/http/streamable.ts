@@ -31,7 +31,8 @@ export interface EndpointOptions<A> {
   /** Whether requests after initialize must carry Mcp-Session-Id. */
   requireSession: boolean;
   /** Resolves the caller, or answers (401, 429…) in its place. */
-  admit(request: Request): Promise<Admitted<A> | Response>;
+  /** May answer synchronously: each await on the hot path costs a turn of the event loop. */
+  admit(request: Request): Admitted<A> | Response | Promise<Admitted<A> | Response>;
   catalogFor(auth: A, request: Request): Catalog | Promise<Catalog>;
   onInternalError(err: unknown): void;
 }
@@ -62,13 +63,16 @@ export interface Lane {
 }
 
 /** The per-request scope: progress for a progressToken, log messages at the lane's or session's level, both into `sink`. */
-export function requestScope(params: Record<string, unknown> | undefined, session: Session | undefined, signal: AbortSignal, sink: Sink | undefined, onInternalError: (err: unknown) => void, lane: Lane = {}): RequestScope {
+export function requestScope(params: Record<string, unknown> | undefined, session: Session | undefined, signal: () => AbortSignal, sink: Sink | undefined, onInternalError: (err: unknown) => void, lane: Lane = {}): RequestScope {
   const logLevel = lane.logLevel === undefined ? (session?.logLevel ?? "info") : lane.logLevel;
   const token = (params?._meta as Record<string, unknown> | undefined)?.progressToken;
   const hasToken = typeof token === "string" || typeof token === "number";
   return {
     session,
-    signal,
+    // read only by what can be cancelled: touching a server request's signal has a cost
+    get signal() {
+      return signal();
+    },
     onInternalError,
     progress:
       sink && hasToken
@@ -84,24 +88,40 @@ export function requestScope(params: Record<string, unknown> | undefined, sessio
   };
 }
 
-/** Runs decoded messages in order; returns the responses owed (notifications get none). */
-export async function runMessages(
+/**
+ * Runs decoded messages in order; returns the responses owed (notifications get none).
+ * Synchronous while every method answers synchronously.
+ */
+export function runMessages(
   engine: McpEngine,
   catalog: Catalog,
   messages: Incoming[],
   session: Session | undefined,
-  signal: AbortSignal,
+  signal: () => AbortSignal,
   sink: Sink | undefined,
   onInternalError: (err: unknown) => void,
   lane: Lane = {},
-): Promise<RpcResponse[]> {
+): RpcResponse[] | Promise<RpcResponse[]> {
   const responses: RpcResponse[] = [];
-  for (const m of messages) {
+  const settle = (method: string, res: RpcResponse | null) => {
+    if (res) responses.push(lane.encode ? lane.encode(method, res) : res);
+  };
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i];
     if (m.kind === "invalid") responses.push(m.response);
     else if (m.kind === "notification") engine.notify(m.msg.method, m.msg.params, session);
     else if (m.kind === "request") {
-      const res = await engine.handle(catalog, m.msg, requestScope(m.msg.params, session, signal, sink, onInternalError, lane));
-      if (res) responses.push(lane.encode ? lane.encode(m.msg.method, res) : res);
+      const res = engine.handle(catalog, m.msg, requestScope(m.msg.params, session, signal, sink, onInternalError, lane));
+      if (res instanceof Promise) {
+        // from the first asynchronous method on, the rest run after it, in order
+        const method = m.msg.method;
+        return res.then(async (r) => {
+          settle(method, r);
+          const rest = await runMessages(engine, catalog, messages.slice(i + 1), session, signal, sink, onInternalError, lane);
+          return [...responses, ...rest];
+        });
+      }
+      settle(m.msg.method, res);
     }
   }
   return responses;
@@ -133,23 +153,25 @@ export async function parseBody(request: Request, maxBodyBytes: number, headers:
  * Answers a POST's messages as JSON, or as SSE when the client asks for it or takes
  * SSE and sent a progressToken (progress and log messages then precede the result).
  */
-export async function answer(
+export function answer(
   request: Request,
   headers: Record<string, string>,
   batch: boolean,
   messages: Incoming[],
-  run: (signal: AbortSignal, sink: Sink | undefined) => Promise<RpcResponse[]>,
-): Promise<Response> {
-  const streaming = wantsSse(request, new URL(request.url)) || (acceptsSse(request) && messages.some((m) => m.kind === "request" && hasProgressToken(m.msg.params)));
+  run: (signal: () => AbortSignal, sink: Sink | undefined) => RpcResponse[] | Promise<RpcResponse[]>,
+): Response | Promise<Response> {
+  const streaming = wantsSse(request) || (acceptsSse(request) && messages.some((m) => m.kind === "request" && hasProgressToken(m.msg.params)));
   const owesAnswer = messages.some((m) => m.kind === "request" || m.kind === "invalid");
   if (!streaming || !owesAnswer) {
-    const responses = await run(request.signal, undefined);
-    if (responses.length === 0) return new Response(null, { status: 202, headers });
-    return json(batch ? responses : responses[0], 200, headers);
+    const reply = (responses: RpcResponse[]) =>
+      responses.length === 0 ? new Response(null, { status: 202, headers }) : json(batch ? responses : responses[0], 200, headers);
+    const responses = run(() => request.signal, undefined);
+    return responses instanceof Promise ? responses.then(reply) : reply(responses);
   }
   const abort = new AbortController();
   const live = liveSse(() => abort.abort(new Error("client went away")), 0);
-  void run(AbortSignal.any([request.signal, abort.signal]), live.send)
+  const signal = AbortSignal.any([request.signal, abort.signal]);
+  void Promise.resolve(run(() => signal, live.send))
     .then((responses) => {
       for (const r of responses) live.write(sseFrame(r));
     })
@@ -160,7 +182,8 @@ export async function answer(
 /** Builds the POST/GET/DELETE handlers of one MCP endpoint. */
 export function streamableEndpoint<A>(opts: EndpointOptions<A>) {
   async function post(request: Request): Promise<Response> {
-    const admitted = await opts.admit(request);
+    let admitted = opts.admit(request);
+    if (admitted instanceof Promise) admitted = await admitted;
     if (admitted instanceof Response) return admitted;
     const headers = { ...admitted.headers };
 
@@ -188,7 +211,8 @@ export function streamableEndpoint<A>(opts: EndpointOptions<A>) {
       return rpcErrorResponse(400, { code: RpcCode.InvalidRequest, message: "Bad Request: Mcp-Session-Id header is required; call initialize first" }, headers);
     }
 
-    const catalog = await opts.catalogFor(admitted.auth, request);
+    const pending = opts.catalogFor(admitted.auth, request);
+    const catalog = pending instanceof Promise ? await pending : pending;
     if (init?.kind === "request") {
       const p = init.msg.params ?? {};
       try {

@@ -25,7 +25,7 @@ export interface RequestScope {
   onInternalError?(err: unknown): void;
 }
 
-type Handler = (catalog: Catalog, params: Record<string, unknown>, ctx: CallContext, scope: RequestScope) => Promise<unknown>;
+type Handler = (catalog: Catalog, params: Record<string, unknown>, ctx: CallContext, scope: RequestScope) => unknown;
 
 /** `tools.list` and `tools/list` are the same method (seed 004). */
 export function canonicalMethod(method: string): string {
@@ -66,7 +66,7 @@ export class McpEngine {
         serverInfo: { name: info.name, version: info.version, ...(info.title ? { title: info.title } : {}) },
         ...(info.instructions ? { instructions: info.instructions } : {}),
       }),
-      ping: async () => ({}),
+      ping: () => ({}),
       // the 2026-07-28 lane's handshake: what initialize answers, asked per need
       "server/discover": async (catalog) => ({
         supportedVersions: [...MODERN_VERSIONS, ...SUPPORTED_VERSIONS],
@@ -159,9 +159,10 @@ export class McpEngine {
 
   /**
    * Answers one request; never throws (internal faults become -32603 without details).
-   * Resolves to null when the client cancelled the request: it gets no result.
+   * Null when the client cancelled the request: it gets no result. Synchronous when
+   * the method is: an await on the hot path costs more than ping itself.
    */
-  async handle(catalog: Catalog, req: RpcRequest, scope: RequestScope): Promise<RpcResponse | null> {
+  handle(catalog: Catalog, req: RpcRequest, scope: RequestScope): RpcResponse | null | Promise<RpcResponse | null> {
     const method = canonicalMethod(req.method);
     const handler = Object.hasOwn(this.methods, method) ? this.methods[method] : undefined;
     if (!handler) return failure(req.id, { code: RpcCode.MethodNotFound, message: `Method not found: ${req.method}` });
@@ -169,23 +170,36 @@ export class McpEngine {
     const cancel = new AbortController();
     const inflight = scope.session?.inflight;
     inflight?.set(key, cancel);
+    let signal: AbortSignal | undefined;
     const ctx: CallContext = {
       requestId: key,
       sessionId: scope.session?.id,
-      signal: AbortSignal.any([scope.signal, cancel.signal]),
+      // composed on first read: most methods never look at it, and composing costs more than the method
+      get signal() {
+        return (signal ??= AbortSignal.any([scope.signal, cancel.signal]));
+      },
       progress: scope.progress,
       log: scope.log,
     };
-    try {
-      const value = await handler(catalog, req.params ?? {}, ctx, scope);
+    const done = () => {
+      if (inflight?.get(key) === cancel) inflight.delete(key);
+    };
+    const ok = (value: unknown) => {
+      done();
       return cancel.signal.aborted ? null : result(req.id, value);
-    } catch (err) {
+    };
+    const fail = (err: unknown) => {
+      done();
       if (cancel.signal.aborted) return null;
       if (err instanceof RpcError) return failure(req.id, err.toBody());
       scope.onInternalError?.(err);
       return failure(req.id, { code: RpcCode.InternalError, message: "Internal error" });
-    } finally {
-      if (inflight?.get(key) === cancel) inflight.delete(key);
+    };
+    try {
+      const value = handler(catalog, req.params ?? {}, ctx, scope);
+      return value instanceof Promise ? value.then(ok, fail) : ok(value);
+    } catch (err) {
+      return fail(err);
     }
   }
 
