@@ -104,7 +104,7 @@ export function hostedCatalog(def: ServerDefinition, published: Published, deps:
       };
       const prepared = t.prepare(args);
       if ("error" in prepared) return refuse(prepared.error, args);
-      const secrets = await secretsFor(deps, def, t);
+      const secrets = t.entry.tool.secrets.length ? await secretsFor(deps, def, t) : {};
       if ("missing" in secrets) return refuse(missingSecretMessage(secrets.missing as string, def.server.endUserId), prepared.input);
       const { outcome, result } = await callTool(deps.sandbox, t.entry.tool, {
         input: prepared.input,
