@@ -60,7 +60,7 @@ rt.dispose();
 // QuickJsHost.run, as the worker calls it
 const host = await QuickJsHost.create(64 * 1024 * 1024);
 const hooks: CallHooks = { aborted: () => false, progress: () => {}, bridge: async () => null };
-const msg = (i: number): RunMessage => ({
+const msg = (i: number): RunMessage & { code: string } => ({
   type: "run",
   callId: i,
   codeKey: "bench:warm",

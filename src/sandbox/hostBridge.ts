@@ -30,7 +30,8 @@ export class HostBridge {
   private timers = 0;
   private fetches = 0;
   private wake: (() => void) | null = null;
-  private readonly fetchAbort = new AbortController();
+  /** Made on the first fetch: most calls never fetch, and each controller costs. */
+  private fetchAbort?: AbortController;
 
   constructor(private readonly o: HostBridgeOptions) {}
 
@@ -73,7 +74,7 @@ export class HostBridge {
         const i = JSON.parse(ctx.getString(init)) as FetchInit;
         return this.hostAsync(async () => {
           try {
-            return JSON.stringify(await policedFetch(u, i, msg.egress, limits.fetchBodyBytes, this.fetchAbort.signal));
+            return JSON.stringify(await policedFetch(u, i, msg.egress, limits.fetchBodyBytes, (this.fetchAbort ??= new AbortController()).signal));
           } catch (e) {
             throw new TypeError(e instanceof EgressError ? e.message : "fetch failed");
           }
@@ -111,7 +112,7 @@ export class HostBridge {
    * is being discarded (then nothing more is called in it).
    */
   close(free: boolean): void {
-    this.fetchAbort.abort();
+    this.fetchAbort?.abort();
     // an unfreed promise keeps objects alive, and QuickJS aborts when its runtime is freed with any
     if (free) for (const d of this.unsettled) d.dispose();
     this.unsettled.clear();

@@ -7,7 +7,7 @@
 import { isHostStackOverflow } from "./callError.ts";
 import { DEFAULT_LIMITS, type CallLimits } from "./limits.ts";
 import { FairQueue, QueueFullError } from "./fairQueue.ts";
-import type { CallOutcome, EgressRules, FromWorker, RunMessage, ToolContext } from "./protocol.ts";
+import { CodeCache, type CallOutcome, type EgressRules, type FromWorker, type RunMessage, type ToolContext } from "./protocol.ts";
 
 /** One call to run. */
 export interface CallRequest {
@@ -47,6 +47,8 @@ interface Job {
   limits: CallLimits;
   resolve(outcome: CallOutcome): void;
   settled: boolean;
+  /** Handed to a worker (or failed on the way). */
+  started?: boolean;
   queueTimer?: Timer;
 }
 
@@ -54,6 +56,8 @@ interface Slot {
   worker: Worker;
   flag: Int32Array;
   ready: boolean;
+  /** The sources this worker holds (a mirror of its own cache). */
+  codes: CodeCache;
   /** performance.now() when the worker last became idle. */
   idleSince: number;
   job?: Job;
@@ -107,7 +111,9 @@ export class SandboxPool {
         if (e instanceof QueueFullError) return resolve(failure(e.message, "busy"));
         throw e;
       }
-      // time spent waiting counts against the call's deadline
+      this.dispatch();
+      // a call that has to wait: time spent waiting counts against its deadline (no timer for one started at once)
+      if (job.started) return;
       job.queueTimer = setTimeout(() => {
         if (this.queue.remove(req.orgId, job)) job.resolve(failure(`Timed out after ${limits.timeoutMs} ms waiting for a sandbox worker`, "timeout"));
       }, limits.timeoutMs);
@@ -117,7 +123,6 @@ export class SandboxPool {
           job.resolve(failure("The call was cancelled", "cancelled"));
         }
       });
-      this.dispatch();
     });
   }
 
@@ -148,7 +153,7 @@ export class SandboxPool {
       ? new Worker(new URL("./nativeWorker.ts", import.meta.url).href, { env: this.opts.native.env } as WorkerOptions)
       : new Worker(new URL("./worker.ts", import.meta.url).href);
     const shared = new SharedArrayBuffer(4);
-    const slot: Slot = { worker, flag: new Int32Array(shared), ready: false, idleSince: 0 };
+    const slot: Slot = { worker, flag: new Int32Array(shared), ready: false, codes: new CodeCache(), idleSince: 0 };
     this.slots.push(slot);
     return new Promise((resolve) => {
       worker.onmessage = (event: MessageEvent<FromWorker>) => {
@@ -195,14 +200,17 @@ export class SandboxPool {
   private start(slot: Slot, job: Job): void {
     const callId = ++this.nextCallId;
     const { req, limits } = job;
+    job.started = true;
     Atomics.store(slot.flag, 0, 0);
     slot.job = job;
     slot.callId = callId;
+    // the source is cloned into the worker only when it does not hold it yet (native mode: a path, always sent)
+    const cached = !this.opts.native && req.codeKey !== null && slot.codes.get(req.codeKey) === req.code;
     const msg: RunMessage = {
       type: "run",
       callId,
       codeKey: req.codeKey,
-      code: req.code,
+      code: cached ? undefined : req.code,
       kind: req.kind,
       input: req.input ?? {},
       context: { requestId: "", endUserId: null, server: null, secrets: {}, ...req.context },
@@ -212,6 +220,7 @@ export class SandboxPool {
     };
     try {
       slot.worker.postMessage(msg);
+      if (!cached && !this.opts.native && req.codeKey !== null) slot.codes.put(req.codeKey, req.code);
     } catch (err) {
       // the message could not be cloned (e.g. an input nested deeper than the host's stack): nothing reached the worker
       this.clearSlot(slot);

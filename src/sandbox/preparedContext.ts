@@ -1,8 +1,8 @@
 /**
  * A fresh QuickJS context with the sandbox API in place, made before its call
- * arrives. Parsing JS is most of a context's cost, so console and the host
- * object are host functions, and fetch/timers/tools are parsed only when first
- * touched (a getter on globalThis).
+ * arrives. Parsing JS is costly, so console and the host object are host
+ * functions, and console, fetch/timers/tools are made only when first touched
+ * (a getter on globalThis).
  */
 import type { Intrinsics, QuickJSContext, QuickJSHandle, QuickJSRuntime } from "quickjs-emscripten-core";
 import { LAZY_GLOBALS, LIBS } from "./prelude.ts";
@@ -86,50 +86,59 @@ export function prepareContext(rt: QuickJSRuntime): PreparedContext {
     if (!prep.bridge) throw new Error("no call is running");
     return prep.bridge;
   };
-  const consoleObj = ctx.newObject();
-  for (const level of ["log", "info", "warn", "error", "debug", "trace"]) {
-    const f = ctx.newFunction(level, (...args) => void bridge().log(level === "trace" ? "debug" : level, () => args.map((a) => formatArg(ctx, a)).join(" ")));
-    ctx.setProp(consoleObj, level, f);
-    f.dispose();
-  }
-  ctx.setProp(g, "console", consoleObj);
-  consoleObj.dispose();
-  const host = keep(ctx.newObject());
-  const fns: [string, (...a: QuickJSHandle[]) => QuickJSHandle | undefined][] = [
-    ["sleep", (ms) => bridge().sleep(ms)],
-    ["fetch", (u, i) => bridge().fetch(u, i)],
-    ["call", (n, i) => bridge().call(n, i)],
-  ];
-  for (const [name, impl] of fns) {
-    const h = ctx.newFunction(name, impl);
-    ctx.setProp(host, name, h);
-    h.dispose();
-  }
-  const libs = new Map<string, QuickJSHandle>();
-  const define = (name: string, value: QuickJSHandle) => ctx.defineProp(g, name, { value, configurable: true });
-  for (const [lib, names] of LAZY_GLOBALS) {
-    for (const name of names) {
-      ctx.defineProp(g, name, {
-        configurable: true,
-        get: () => {
-          let api = libs.get(lib);
-          if (!api) {
-            const factory = ctx.unwrapResult(ctx.evalCode(LIBS[lib], `${lib}.js`, { type: "global" }));
-            try {
-              api = keep(ctx.unwrapResult(ctx.callFunction(factory, ctx.undefined, host)));
-            } finally {
-              // the call may be interrupted here (deadline, cancellation); a leaked handle would abort the runtime's free
-              factory.dispose();
-            }
-            libs.set(lib, api);
-          }
-          const value = ctx.getProp(api, name);
-          define(name, value);
-          return value;
-        },
-        set: (value) => define(name, value),
-      });
+  // console and the host object are built on first touch too: each host function costs ~1 µs per context
+  let host: QuickJSHandle | undefined;
+  const hostObject = () => {
+    if (host) return host;
+    host = keep(ctx.newObject());
+    const fns: [string, (...a: QuickJSHandle[]) => QuickJSHandle | undefined][] = [
+      ["sleep", (ms) => bridge().sleep(ms)],
+      ["fetch", (u, i) => bridge().fetch(u, i)],
+      ["call", (n, i) => bridge().call(n, i)],
+    ];
+    for (const [name, impl] of fns) {
+      const h = ctx.newFunction(name, impl);
+      ctx.setProp(host, name, h);
+      h.dispose();
     }
-  }
+    return host;
+  };
+  const makeConsole = () => {
+    const consoleObj = ctx.newObject();
+    for (const level of ["log", "info", "warn", "error", "debug", "trace"]) {
+      const f = ctx.newFunction(level, (...args) => void bridge().log(level === "trace" ? "debug" : level, () => args.map((a) => formatArg(ctx, a)).join(" ")));
+      ctx.setProp(consoleObj, level, f);
+      f.dispose();
+    }
+    return consoleObj;
+  };
+  const libs = new Map<string, QuickJSHandle>();
+  const libValue = (lib: string, name: string) => {
+    let api = libs.get(lib);
+    if (!api) {
+      const factory = ctx.unwrapResult(ctx.evalCode(LIBS[lib]!, `${lib}.js`, { type: "global" }));
+      try {
+        api = keep(ctx.unwrapResult(ctx.callFunction(factory, ctx.undefined, hostObject())));
+      } finally {
+        // the call may be interrupted here (deadline, cancellation); a leaked handle would abort the runtime's free
+        factory.dispose();
+      }
+      libs.set(lib, api);
+    }
+    return ctx.getProp(api, name);
+  };
+  const define = (name: string, value: QuickJSHandle) => ctx.defineProp(g, name, { value, configurable: true });
+  const lazy = (name: string, make: () => QuickJSHandle) =>
+    ctx.defineProp(g, name, {
+      configurable: true,
+      get: () => {
+        const value = make();
+        define(name, value);
+        return value;
+      },
+      set: (value) => define(name, value),
+    });
+  lazy("console", makeConsole);
+  for (const [lib, names] of LAZY_GLOBALS) for (const name of names) lazy(name, () => libValue(lib, name));
   return prep;
 }

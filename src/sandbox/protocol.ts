@@ -27,8 +27,11 @@ export interface RunMessage {
   callId: number;
   /** Cache key of the compiled code (tool id + version), or null for one-off scripts. */
   codeKey: string | null;
-  /** Plain JavaScript module source (TypeScript already stripped). */
-  code: string;
+  /**
+   * Plain JavaScript module source (TypeScript already stripped). Omitted when the
+   * worker already holds the source for `codeKey` (see CodeCache).
+   */
+  code?: string;
   /** "module": `export default async (input, context) => …`; "script": a body run as an async function (CODE mode); "check": load the module only. */
   kind: "module" | "script" | "check";
   input: unknown;
@@ -37,6 +40,29 @@ export interface RunMessage {
   egress: EgressRules;
   /** Names callable as `tools.<name>()` (CODE mode); empty for tools. */
   toolNames: string[];
+}
+
+/** How many sources per codeKey a worker keeps, so the pool need not resend them. */
+export const CODE_CACHE_ENTRIES = 256;
+
+/**
+ * The sources a worker holds, by codeKey. The pool keeps an identical copy per
+ * worker: both apply the same rule to the same ordered messages (insert when a
+ * message carries code, oldest out first), so the pool knows when it may omit it.
+ */
+export class CodeCache {
+  private readonly codes = new Map<string, string>();
+
+  /** The source held for `key`, if any. */
+  get(key: string): string | undefined {
+    return this.codes.get(key);
+  }
+
+  /** Records a source a message carried. */
+  put(key: string, code: string): void {
+    if (!this.codes.has(key) && this.codes.size >= CODE_CACHE_ENTRIES) this.codes.delete(this.codes.keys().next().value!);
+    this.codes.set(key, code);
+  }
 }
 
 /** Main → worker: the answer to a bridge request (e.g. tools.<name>()). */

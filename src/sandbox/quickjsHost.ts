@@ -152,7 +152,7 @@ export class QuickJsHost {
   }
 
   /** Runs a call to completion; never throws (but a failed module reload rejects). */
-  async run(msg: RunMessage, hooks: CallHooks): Promise<CallOutcome> {
+  async run(msg: RunMessage & { code: string }, hooks: CallHooks): Promise<CallOutcome> {
     if (this.renewal) await this.renewal;
     const started = performance.now();
     const { limits } = msg;

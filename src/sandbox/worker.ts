@@ -3,7 +3,7 @@
  * Cancellation arrives through a shared flag (the worker's event loop is busy
  * while QuickJS runs, so a message would come too late).
  */
-import type { CallOutcome, FromWorker, ToWorker } from "./protocol.ts";
+import { CodeCache, type CallOutcome, type FromWorker, type ToWorker } from "./protocol.ts";
 import { QuickJsHost } from "./quickjsHost.ts";
 
 declare const self: Worker;
@@ -11,6 +11,7 @@ declare const self: Worker;
 let host: QuickJsHost | undefined;
 let abortFlag: Int32Array<ArrayBufferLike> = new Int32Array(1);
 let nextBridge = 0;
+const codes = new CodeCache();
 const bridgeWaiters = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
 const post = (m: FromWorker) => self.postMessage(m);
 
@@ -27,8 +28,12 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
     else w?.reject(new Error(m.error ?? "tool call failed"));
   } else if (m.type === "run") {
     let outcome: CallOutcome;
+    // the pool omits a source this worker already holds (same rule on both sides: CodeCache)
+    const code = m.code ?? (m.codeKey === null ? undefined : codes.get(m.codeKey));
+    if (m.code !== undefined && m.codeKey !== null) codes.put(m.codeKey, m.code);
     try {
-      outcome = await host!.run(m, {
+      if (code === undefined) outcome = { ok: false, error: { message: "The sandbox received no source for this call" }, logs: [], durationMs: 0 };
+      else outcome = await host!.run({ ...m, code }, {
         aborted: () => Atomics.load(abortFlag, 0) === 1,
         progress: (progress, total, message) => post({ type: "progress", callId: m.callId, progress, total, message }),
         bridge: (name, input) =>
