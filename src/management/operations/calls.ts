@@ -12,6 +12,14 @@ import { operation, type OpContext } from "../operation.ts";
 const Range = Type.Union([Type.Literal("7d"), Type.Literal("30d"), Type.Literal("90d")], { description: "Window: 7d (default), 30d or 90d" });
 const ServerFilter = Type.Optional(Type.String({ minLength: 1, description: "Only this server's calls (id or slug)" }));
 
+const UsageArgs = Type.Object({ range: Type.Optional(Range), server: ServerFilter });
+
+/** The window and server a usage operation asks about. */
+async function usageWindow(ctx: OpContext, args: { range?: "7d" | "30d" | "90d"; server?: string }) {
+  const range = args.range ?? "7d";
+  return { range, days: Number(range.slice(0, -1)), serverId: await serverIdOf(ctx, args.server) };
+}
+
 async function serverIdOf(ctx: OpContext, ref: string | undefined): Promise<string | undefined> {
   return ref ? (await getServer(ctx.db, ctx.principal, { id: ref })).id : undefined;
 }
@@ -38,22 +46,22 @@ export const callOperations = [
     name: "dwizi.usage.get",
     scope: "usage:read",
     description: "Usage totals over a window: calls, errors, average duration, bytes, and per tool: {range? (7d|30d|90d), server?}.",
-    args: Type.Object({ range: Type.Optional(Range), server: ServerFilter }),
+    args: UsageArgs,
     rest: { method: "GET", path: "/usage" },
     run: async (ctx, args) => {
-      const days = Number((args.range ?? "7d").slice(0, -1));
-      return { range: args.range ?? "7d", usage: await usageTotals(ctx.db, ctx.principal.orgId, new Date(Date.now() - days * 86_400_000), await serverIdOf(ctx, args.server)) };
+      const { range, days, serverId } = await usageWindow(ctx, args);
+      return { range, usage: await usageTotals(ctx.db, ctx.principal.orgId, new Date(Date.now() - days * 86_400_000), serverId) };
     },
   }),
   operation({
     name: "dwizi.usage.timeseries",
     scope: "usage:read",
     description: "Calls and errors per UTC day, oldest first: {range? (7d|30d|90d), server?}.",
-    args: Type.Object({ range: Type.Optional(Range), server: ServerFilter }),
+    args: UsageArgs,
     rest: { method: "GET", path: "/usage/timeseries" },
     run: async (ctx, args) => {
-      const days = Number((args.range ?? "7d").slice(0, -1));
-      return { range: args.range ?? "7d", buckets: await usageTimeseries(ctx.db, ctx.principal.orgId, days, new Date(), await serverIdOf(ctx, args.server)) };
+      const { range, days, serverId } = await usageWindow(ctx, args);
+      return { range, buckets: await usageTimeseries(ctx.db, ctx.principal.orgId, days, new Date(), serverId) };
     },
   }),
 ];
