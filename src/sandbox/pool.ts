@@ -69,8 +69,6 @@ interface Slot {
 
 const NO_EGRESS_RULES: EgressRules = { allowHosts: [], denyHosts: [], allowPrivateHosts: [] };
 const GRACE_MS = 1000;
-/** How long a worker needs after a call to have its next context ready (see dispatch). */
-const PREPARE_MS = 0.3;
 
 function failure(message: string, limit?: string): CallOutcome {
   return { ok: false, error: limit ? { message, limit } : { message }, logs: [], durationMs: 0 };
@@ -174,22 +172,16 @@ export class SandboxPool {
   }
 
   /**
-   * Hands waiting calls to idle workers. A worker builds its next context right
-   * after a call (~100–150 µs), so one idle for less than that would make the call
-   * wait for it: prefer the most recently idle worker that has had that time (the
-   * warmest, as a thread parked for long is slow to resume), else the one idle longest.
+   * Hands waiting calls to idle workers, the most recently idle first: its thread
+   * is the warmest. Sending back-to-back calls to another worker instead, whose
+   * context was ready, gave a lower p50 (~170 vs ~210 µs) but a higher mean and
+   * p99 on the shared 2-core VM: a parked thread resumes slowly, and the other
+   * worker's context build competes for the cores (bench/RESULTS.md).
    */
   private dispatch(): void {
     while (!this.closed && this.queue.size > 0) {
-      const now = performance.now();
-      let ready: Slot | undefined;
-      let oldest: Slot | undefined;
-      for (const s of this.slots) {
-        if (!s.ready || s.job) continue;
-        if (now - s.idleSince >= PREPARE_MS && (!ready || s.idleSince > ready.idleSince)) ready = s;
-        if (!oldest || s.idleSince < oldest.idleSince) oldest = s;
-      }
-      const slot = ready ?? oldest;
+      let slot: Slot | undefined;
+      for (const s of this.slots) if (s.ready && !s.job && (!slot || s.idleSince > slot.idleSince)) slot = s;
       const job = slot && this.queue.shift();
       if (!slot || !job) return;
       clearTimeout(job.queueTimer);
