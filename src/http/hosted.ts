@@ -56,12 +56,21 @@ export function hostedMcp(services: Services) {
     return { auth: live, owner: sessionOwner(hit.serverId, hit.tokenHash), group: hit.serverId, headers: {} };
   }
 
-  const catalogFor = (live: LiveServer) => hostedCatalog(live.def, live.published, deps);
+  // one catalog per loaded definition: a reload brings a new LiveServer, and the old entry goes with it
+  const catalogs = new WeakMap<LiveServer, ReturnType<typeof hostedCatalog>>();
+  const catalogFor = (live: LiveServer) => {
+    let c = catalogs.get(live);
+    if (!c) catalogs.set(live, (c = hostedCatalog(live.def, live.published, deps)));
+    return c;
+  };
 
   /** `/mcp/srv_<id>` or `/api/v1/mcp/servers/<id>/protocol` → the id segment. */
   const pathId = (request: Request) => {
-    const parts = new URL(request.url).pathname.split("/");
-    return decodeURIComponent(parts[1] === "mcp" ? parts[2] : parts[5]);
+    const url = request.url;
+    const start = url.indexOf("/", url.indexOf("//") + 2);
+    const query = url.indexOf("?", start);
+    const parts = url.slice(start, query < 0 ? undefined : query).split("/");
+    return parts[1] === "mcp" ? parts[2] : parts[5];
   };
   const endpoint = streamableEndpoint<LiveServer>({
     engine,

@@ -26,6 +26,17 @@ export function originGuard(config: Pick<Config, "host" | "publicUrl" | "allowed
   const boundToLoopback = isLoopbackName(config.host.toLowerCase());
   const origins = new Set(config.allowedOrigins.map((o) => o.replace(/\/+$/, "")));
 
+  const verdicts = new Map<string, boolean>();
+  /** Host values repeat on every request of a client: decide once per value (bounded). */
+  function hostAllowedCached(hostHeader: string): boolean {
+    let v = verdicts.get(hostHeader);
+    if (v === undefined) {
+      if (verdicts.size > 1000) verdicts.clear();
+      verdicts.set(hostHeader, (v = hostAllowed(hostHeader)));
+    }
+    return v;
+  }
+
   function hostAllowed(hostHeader: string): boolean {
     if (hosts.has("*")) return true;
     const h = hostHeader.toLowerCase();
@@ -36,7 +47,7 @@ export function originGuard(config: Pick<Config, "host" | "publicUrl" | "allowed
 
   return function guard(request: Request): Response | undefined {
     const host = request.headers.get("host") ?? new URL(request.url).host;
-    if (!hostAllowed(host)) {
+    if (!hostAllowedCached(host)) {
       return json({ jsonrpc: "2.0", id: null, error: { code: -32600, message: `Forbidden: Host "${host}" is not allowed (set DZX_ALLOWED_HOSTS)` } }, 403);
     }
     const origin = request.headers.get("origin");

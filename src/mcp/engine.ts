@@ -167,16 +167,28 @@ export class McpEngine {
     const handler = Object.hasOwn(this.methods, method) ? this.methods[method] : undefined;
     if (!handler) return failure(req.id, { code: RpcCode.MethodNotFound, message: `Method not found: ${req.method}` });
     const key = String(req.id);
-    const cancel = new AbortController();
+    // made on first read of the signal: most methods never look at it, and making it costs more than the method
+    let controller: AbortController | undefined;
+    let cancelled: { reason: unknown } | undefined;
+    const cancel = {
+      abort(reason?: unknown) {
+        cancelled ??= { reason };
+        controller?.abort(reason);
+      },
+    };
     const inflight = scope.session?.inflight;
     inflight?.set(key, cancel);
     let signal: AbortSignal | undefined;
     const ctx: CallContext = {
       requestId: key,
       sessionId: scope.session?.id,
-      // composed on first read: most methods never look at it, and composing costs more than the method
       get signal() {
-        return (signal ??= AbortSignal.any([scope.signal, cancel.signal]));
+        if (!signal) {
+          controller = new AbortController();
+          if (cancelled) controller.abort(cancelled.reason);
+          signal = AbortSignal.any([scope.signal, controller.signal]);
+        }
+        return signal;
       },
       progress: scope.progress,
       log: scope.log,
@@ -186,11 +198,11 @@ export class McpEngine {
     };
     const ok = (value: unknown) => {
       done();
-      return cancel.signal.aborted ? null : result(req.id, value);
+      return cancelled ? null : result(req.id, value);
     };
     const fail = (err: unknown) => {
       done();
-      if (cancel.signal.aborted) return null;
+      if (cancelled) return null;
       if (err instanceof RpcError) return failure(req.id, err.toBody());
       scope.onInternalError?.(err);
       return failure(req.id, { code: RpcCode.InternalError, message: "Internal error" });

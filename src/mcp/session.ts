@@ -27,7 +27,7 @@ export interface Session {
   group: string;
   streams: Set<SessionStream>;
   /** Requests being served, by JSON-RPC id, so notifications/cancelled can abort them. */
-  inflight: Map<string, AbortController>;
+  inflight: Map<string, { abort(reason?: unknown): void }>;
   /** Resource URIs the client subscribed to. */
   subscriptions: Set<string>;
 }

@@ -1,7 +1,7 @@
 /**
  * Random secrets (API keys, server tokens, ids) and their stored SHA-256 form.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 
 const ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
@@ -27,9 +27,9 @@ export function newServerToken(): string {
   return `mcp_${randomString(48)}`;
 }
 
-/** The only form in which keys and tokens are stored. */
+/** The only form in which keys and tokens are stored (Bun's one-shot SHA-256: every request pays it). */
 export function hashToken(token: string): string {
-  return createHash("sha256").update(token).digest("hex");
+  return Bun.CryptoHasher.hash("sha256", token, "hex");
 }
 
 /** A new opaque id (UUID v4). */

@@ -68,6 +68,14 @@ function argsFor(name: string): Record<string, unknown> {
     "dwizi.secrets.set": { name: "BASE_SECRET", value: "new-value-9999" },
     "dwizi.secrets.delete": { name: "BASE_SECRET" },
     "dwizi.audit.list": { limit: 50 },
+    "dwizi.partials.list": {},
+    "dwizi.partials.get": { slug: "base-partial" },
+    "dwizi.partials.create": { partial: { name: "Scoped Partial", values: { region: "eu" }, enforced: ["region"] } },
+    "dwizi.partials.update": { id: ids.partial, patch: { values: { region: "us" } } },
+    "dwizi.partials.delete": { slug: "base-partial" },
+    "dwizi.calls.list": { limit: 10 },
+    "dwizi.usage.get": { range: "30d" },
+    "dwizi.usage.timeseries": { range: "7d" },
   };
   const args = table[name];
   if (!args) throw new Error(`scopes.test.ts has no arguments for ${name}: add them so every operation is covered`);
@@ -94,7 +102,7 @@ function restRequest(o: Operation, args: Record<string, unknown>): { method: str
 /** Everything orgA's admin can observe; any write changes some part of it (at least the audit log). */
 async function snapshot() {
   const out: Record<string, any> = { org: await op(admin, "dwizi.org.get") };
-  for (const n of ["tools", "resources", "prompts", "mcp", "secrets", "keys"]) out[n] = await op(admin, `dwizi.${n}.list`);
+  for (const n of ["tools", "resources", "prompts", "mcp", "partials", "secrets", "keys"]) out[n] = await op(admin, `dwizi.${n}.list`);
   for (const k of out.keys.keys) delete k.lastUsedAt; // touched by any authenticated request, by design
   for (const s of out.mcp.servers) out[s.id] = await op(admin, "dwizi.mcp.get", { id: s.id });
   out.audit = await op(admin, "dwizi.audit.list", { limit: 500 });
@@ -120,6 +128,7 @@ beforeAll(async () => {
   ids.server = srv.server.id;
   ids.attachment = srv.tools[0].id;
   await op(admin, "dwizi.secrets.set", { name: "BASE_SECRET", value: "base-value-1234" });
+  ids.partial = (await op(admin, "dwizi.partials.create", { partial: { name: "Base Partial", slug: "base-partial", values: { region: "eu" } } })).partial.id;
   ids.victim = (await op(admin, "dwizi.keys.create", { name: "victim", scopes: ["keys:write"], rate: RATE })).keyId;
   for (const scope of new Set(operations.map((o) => o.scope))) lacking.set(scope, await keyWith(without(scope)));
 });
@@ -131,7 +140,7 @@ afterAll(async () => {
 describe("a key without the operation's scope gets FORBIDDEN_SCOPE and changes nothing", () => {
   test("the table covers every documented scope family", () => {
     expect(new Set(operations.map((o) => o.scope))).toEqual(
-      new Set(["org:read", "tools:read", "tools:write", "resources:read", "resources:write", "prompts:read", "prompts:write", "mcp:read", "mcp:write", "keys:write", "secrets:read", "secrets:write", "audit:read"]),
+      new Set(["org:read", "tools:read", "tools:write", "resources:read", "resources:write", "prompts:read", "prompts:write", "mcp:read", "mcp:write", "keys:write", "secrets:read", "secrets:write", "audit:read", "usage:read"]),
     );
   });
 
