@@ -5,7 +5,7 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { op } from "../support/client.ts";
+import { op, postTo } from "../support/client.ts";
 
 /** A created hosted server: its id, endpoint and token. */
 export interface HostedServer {
@@ -50,19 +50,9 @@ export async function eventually(predicate: () => boolean, ms = 10_000, what = "
   }
 }
 
-/** A raw JSON-RPC POST to a hosted endpoint. */
-export async function post(endpoint: string, token: string | null, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(endpoint, {
-    method: "POST",
-    headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
-    body: typeof body === "string" ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {}
-  return { status: res.status, headers: res.headers, text, json };
+/** A raw JSON-RPC POST to a hosted endpoint, accepting JSON or SSE as SDK clients do. */
+export function post(endpoint: string, token: string | null, body: unknown, headers: Record<string, string> = {}) {
+  return postTo(endpoint, token, body, { accept: "application/json, text/event-stream", ...headers });
 }
 
 /** Opens a raw session: initialize, then notifications/initialized; returns the session id. */

@@ -28,11 +28,16 @@ export async function opError(client: Client, name: string, args: Record<string,
 }
 
 /** A raw JSON-RPC POST to /mcp/dwizi; returns status, headers and parsed body (or text). */
-export async function rpc(baseUrl: string, key: string | null, body: unknown, init: { headers?: Record<string, string>; raw?: string; query?: string } = {}) {
-  const res = await fetch(`${baseUrl}/mcp/dwizi${init.query ?? ""}`, {
+export function rpc(baseUrl: string, key: string | null, body: unknown, init: { headers?: Record<string, string>; raw?: string; query?: string } = {}) {
+  return postTo(`${baseUrl}/mcp/dwizi${init.query ?? ""}`, key, init.raw ?? body, init.headers);
+}
+
+/** A raw POST of a JSON body (or a string sent as is) to any MCP endpoint with a bearer token. */
+export async function postTo(url: string, token: string | null, body: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(url, {
     method: "POST",
-    headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}), ...init.headers },
-    body: init.raw ?? JSON.stringify(body),
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
   });
   const text = await res.text();
   let json: any;
