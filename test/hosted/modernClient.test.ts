@@ -130,3 +130,21 @@ describe("v2 client, 2025 handshake", () => {
     }
   });
 });
+
+describe("v2 client on the management server", () => {
+  test("auto negotiation lands on 2026-07-28 at /mcp/dwizi too, and operations run", async () => {
+    const s = await startWithKeys({ admin: ["v2mgmt"] });
+    const { client, connect } = v2(`${s.dzx.url}/mcp/dwizi`, s.keys.admin.key, { versionNegotiation: { mode: "auto" } });
+    try {
+      await connect();
+      expect(client.getProtocolEra()).toBe("modern");
+      expect((await client.listTools()).tools.map((t) => t.name)).toContain("dwizi.tools.create");
+      const r = await client.callTool({ name: "dwizi.org.get", arguments: {} });
+      expect(r.isError).toBeFalsy();
+      expect(r.structuredContent).toMatchObject({ org: { name: "v2mgmt" } });
+    } finally {
+      await client.close();
+      await s.dzx.dispose();
+    }
+  });
+});
