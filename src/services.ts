@@ -10,6 +10,7 @@ import { openSecretBox, type SecretBox } from "./platform/secretBox.ts";
 import { SessionStore } from "./mcp/session.ts";
 import { SandboxPool } from "./sandbox/pool.ts";
 import { ServerActors, serverActorsLayer, type ServerActorsShape } from "./actors/serverActors.ts";
+import { callRetentionLayer } from "./actors/callRetention.ts";
 import { memoryChangeBus, postgresChangeBus, type ChangeBus } from "./platform/changeBus.ts";
 import { CallLog } from "./platform/callLog.ts";
 
@@ -44,7 +45,11 @@ export async function openServices(config: Config, logger: Logger = createLogger
     const managementSessions = new SessionStore({ ttlMs: config.sessionTtlMs });
     const hostedSessions = new SessionStore({ ttlMs: config.sessionTtlMs, maxPerGroup: config.maxSessionsPerServer });
     const runtime = ManagedRuntime.make(
-      Layer.mergeAll(KeyActorsLive, serverActorsLayer({ db: database.db, sessions: hostedSessions, onError: onError("hosted server reload failed") })),
+      Layer.mergeAll(
+        KeyActorsLive,
+        serverActorsLayer({ db: database.db, sessions: hostedSessions, onError: onError("hosted server reload failed") }),
+        callRetentionLayer(database.db, onError("call log pruning failed")),
+      ),
     );
     const sandbox = await SandboxPool.start({
       size: config.workers,

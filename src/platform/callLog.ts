@@ -3,8 +3,8 @@
  * input/output as the tool's outputPolicy allows, and console output. Records are
  * queued and written in batches, off the hot path of tools/call.
  */
-import { and, desc, eq, lt } from "drizzle-orm";
-import { calls } from "../../db/schema.ts";
+import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { calls, orgs } from "../../db/schema.ts";
 import type { Db } from "../database/index.ts";
 import type { CallRecord } from "../hosted/catalog.ts";
 import { newId } from "./token.ts";
@@ -110,4 +110,17 @@ export async function listCalls(db: Db, orgId: string, opts: { serverId?: string
     bytes: r.bytes,
     at: r.at.toISOString(),
   }));
+}
+
+/** Default days a call is kept when the org sets no `retentionDays` (SPEC "Operations": 1–90, default 30). */
+export const DEFAULT_RETENTION_DAYS = 30;
+
+/** Deletes calls older than their org's retention window; returns how many went. */
+export async function pruneCalls(db: Db, now: Date = new Date()): Promise<number> {
+  const days = sql`coalesce((${orgs.limits} ->> 'retentionDays')::int, ${DEFAULT_RETENTION_DAYS})`;
+  const gone = await db
+    .delete(calls)
+    .where(sql`${calls.at} < ${now.toISOString()}::timestamptz - make_interval(days => (select ${days} from ${orgs} where ${orgs.id} = ${calls.orgId}))`)
+    .returning({ id: calls.id });
+  return gone.length;
 }
