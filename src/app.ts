@@ -5,6 +5,7 @@
 import { Elysia } from "elysia";
 import { health } from "./http/health.ts";
 import { hostedMcp } from "./http/hosted.ts";
+import { metrics } from "./http/metrics.ts";
 import { managementMcp } from "./http/management.ts";
 import { restApi } from "./http/rest.ts";
 import { json } from "./http/streamable.ts";
@@ -23,6 +24,7 @@ export function buildApp(services: Services) {
       return json({ error: { code: "INTERNAL", message: "Internal error" } }, 500);
     })
     .use(health(services))
+    .use(metrics(services))
     .use(managementMcp(services))
     .use(hostedMcp(services))
     .use(restApi(services));

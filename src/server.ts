@@ -46,6 +46,7 @@ export async function startServer(config: Config): Promise<Running> {
       hostname: config.host,
       fetch: async (request) => {
         const started = performance.now();
+        services.metrics.httpRequests++;
         const requestId = request.headers.get("x-request-id")?.slice(0, 128) || crypto.randomUUID();
         const response = await app.handle(request);
         response.headers.set("x-request-id", requestId);

@@ -13,6 +13,7 @@ import { ServerActors, serverActorsLayer, type ServerActorsShape } from "./actor
 import { callRetentionLayer } from "./actors/callRetention.ts";
 import { memoryChangeBus, postgresChangeBus, type ChangeBus } from "./platform/changeBus.ts";
 import { CallLog } from "./platform/callLog.ts";
+import { Metrics } from "./platform/metrics.ts";
 
 /** Everything request handlers need. */
 export interface Services {
@@ -30,6 +31,7 @@ export interface Services {
   changes: ChangeBus;
   servers: ServerActorsShape;
   callLog: CallLog;
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -84,6 +86,7 @@ export async function openServices(config: Config, logger: Logger = createLogger
       changes,
       servers,
       callLog,
+      metrics: new Metrics(),
       close: async () => {
         clearInterval(sweeper);
         managementSessions.closeAll();

@@ -26,7 +26,10 @@ export function hostedMcp(services: Services) {
     box: services.box,
     sandbox: services.sandbox,
     config: services.config,
-    onCall: (r: Parameters<typeof services.callLog.record>[0]) => services.callLog.record(r),
+    onCall: (r: Parameters<typeof services.callLog.record>[0]) => {
+      services.metrics.call(r.status, r.durationMs);
+      services.callLog.record(r);
+    },
   };
 
   /** The server the path names, opened by the request's bearer token; or the refusal. */

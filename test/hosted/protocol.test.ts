@@ -366,3 +366,22 @@ describe("malformed messages", () => {
     expect(r.text).toBe("");
   });
 });
+
+describe("metrics", () => {
+  test("GET /metrics exposes call, session and sandbox figures in Prometheus text, and no tenant identifiers", async () => {
+    const res = await fetch(`${dzx.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/plain");
+    const text = await res.text();
+    const value = (line: string) => Number(text.split("\n").find((l) => l.startsWith(line + " "))?.split(" ")[1]);
+    expect(value('dzx_tool_calls_total{status="ok"}')).toBeGreaterThan(0);
+    expect(value('dzx_tool_calls_total{status="error"}')).toBeGreaterThan(0);
+    expect(value('dzx_tool_calls_total{status="cancelled"}')).toBeGreaterThan(0);
+    expect(value('dzx_sessions{endpoint="hosted"}')).toBeGreaterThanOrEqual(1);
+    expect(value("dzx_sandbox_workers")).toBe(1);
+    expect(value("dzx_http_requests_total")).toBeGreaterThan(10);
+    expect(text).not.toContain(server.id);
+    expect(text).not.toContain(key.orgId);
+    expect(text).toContain("# TYPE dzx_tool_calls_total counter");
+  });
+});

@@ -1,0 +1,23 @@
+/**
+ * GET /metrics: Prometheus text exposition of the process's counters and gauges.
+ */
+import { Elysia } from "elysia";
+import type { Services } from "../services.ts";
+
+/** Elysia plugin serving /metrics. */
+export function metrics(services: Services) {
+  return new Elysia({ name: "dzx/metrics" }).get("/metrics", () => {
+    const s = services;
+    const body = s.metrics.render({
+      dzx_sessions: [
+        { help: "Open MCP sessions (initialize lane and listen streams).", value: s.hostedSessions.size, labels: { endpoint: "hosted" } },
+        { help: "Open MCP sessions (initialize lane and listen streams).", value: s.managementSessions.size, labels: { endpoint: "management" } },
+      ],
+      dzx_hosted_servers_loaded: [{ help: "Hosted servers with a live actor in this process.", value: s.servers.size }],
+      dzx_sandbox_workers: [{ help: "Sandbox worker threads.", value: s.sandbox.size }],
+      dzx_sandbox_waiting_calls: [{ help: "Calls waiting for a sandbox worker.", value: s.sandbox.waiting }],
+      dzx_sandbox_workers_replaced: [{ help: "Workers replaced after a crash, overrun or cancellation since start.", value: s.sandbox.replaced }],
+    });
+    return new Response(body, { headers: { "content-type": "text/plain; version=0.0.4" } });
+  });
+}

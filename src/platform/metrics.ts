@@ -1,0 +1,40 @@
+/**
+ * Process counters for the Prometheus `/metrics` endpoint (SPEC "Operations").
+ * Plain numbers bumped on the hot path; no per-org or per-server labels, so the
+ * endpoint tells nothing about tenants.
+ */
+
+/** The counters one dzx process keeps. */
+export class Metrics {
+  httpRequests = 0;
+  readonly toolCalls = { ok: 0, error: 0, cancelled: 0 };
+  toolCallMsSum = 0;
+
+  /** Counts one finished tool call. */
+  call(status: "ok" | "error" | "cancelled", durationMs: number): void {
+    this.toolCalls[status]++;
+    this.toolCallMsSum += durationMs;
+  }
+
+  /** The Prometheus text exposition of these counters and the given gauges. */
+  render(gauges: Record<string, { help: string; value: number; labels?: Record<string, string> }[]>): string {
+    const lines: string[] = [];
+    const counter = (name: string, help: string, samples: [Record<string, string>, number][]) => {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
+      for (const [labels, v] of samples) lines.push(`${name}${fmt(labels)} ${v}`);
+    };
+    counter("dzx_http_requests_total", "HTTP requests served.", [[{}, this.httpRequests]]);
+    counter("dzx_tool_calls_total", "Hosted tool calls by outcome.", Object.entries(this.toolCalls).map(([status, v]) => [{ status }, v]));
+    counter("dzx_tool_call_duration_ms_total", "Sum of hosted tool call durations in milliseconds.", [[{}, Math.round(this.toolCallMsSum)]]);
+    for (const [name, samples] of Object.entries(gauges)) {
+      lines.push(`# HELP ${name} ${samples[0]?.help ?? name}`, `# TYPE ${name} gauge`);
+      for (const s of samples) lines.push(`${name}${fmt(s.labels ?? {})} ${s.value}`);
+    }
+    return lines.join("\n") + "\n";
+  }
+}
+
+function fmt(labels: Record<string, string>): string {
+  const parts = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, "_")}"`);
+  return parts.length ? `{${parts.join(",")}}` : "";
+}
