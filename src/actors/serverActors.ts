@@ -38,7 +38,7 @@ interface Actor {
 
 function digestsOf(live: LiveServer): Digests {
   return {
-    tools: JSON.stringify(live.published.tools.map((t) => t.listing)),
+    tools: JSON.stringify([live.def.server.mode, live.published.tools.map((t) => t.listing)]),
     resources: JSON.stringify(live.published.resources),
     prompts: JSON.stringify(live.published.prompts),
     contents: new Map(live.def.resources.map((r) => [r.uri, `${r.mimeType}\u0000${r.text ?? ""}\u0000${r.blob ?? ""}`])),

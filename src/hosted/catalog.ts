@@ -88,44 +88,52 @@ function missingSecretMessage(name: string, endUserId: string | null): string {
   return `Missing secret "${name}"${endUserId ? ` for end user "${endUserId}"` : ""}: the tool needs it. Set it with the management operation dwizi.secrets.set ${args} (REST: POST /api/v1/secrets), then call again.`;
 }
 
+/** A TOOLS-mode catalog, which can also hand back a call's raw output (for CODE mode's `tools.*`). */
+export interface HostedCatalog extends Catalog {
+  /** Runs a tool as callTool does; `output` is what the tool returned, when it succeeded. */
+  callWithOutput(ctx: CallContext, name: string, args: Record<string, unknown>): Promise<{ result: CallToolResult; output?: unknown }>;
+}
+
 /** The catalog of one hosted server, over its current definition. */
-export function hostedCatalog(def: ServerDefinition, published: Published, deps: HostedDeps): Catalog {
+export function hostedCatalog(def: ServerDefinition, published: Published, deps: HostedDeps): HostedCatalog {
   const server = { id: def.server.id, slug: def.server.slug, name: def.server.name };
+  const callWithOutput: HostedCatalog["callWithOutput"] = async (ctx, name, args) => {
+    const t = published.byName.get(name);
+    if (!t) throw new RpcError(RpcCode.InvalidParams, `Unknown tool: "${name}"; tools/list shows this server's tools`);
+    const record = (r: Pick<CallRecord, "status" | "durationMs" | "input" | "output" | "error" | "logs">) =>
+      deps.onCall({ orgId: def.server.orgId, serverId: def.server.id, toolId: t.entry.tool.id, toolName: name, endUserId: def.server.endUserId, outputPolicy: t.entry.tool.outputPolicy, ...r });
+    const refuse = (message: string, input: unknown) => {
+      record({ status: "error", durationMs: 0, input, output: undefined, error: message, logs: [] });
+      return { result: toolError(message) };
+    };
+    const prepared = t.prepare(args);
+    if ("error" in prepared) return refuse(prepared.error, args);
+    const secrets = t.entry.tool.secrets.length ? await secretsFor(deps, def, t) : {};
+    if ("missing" in secrets) return refuse(missingSecretMessage(secrets.missing as string, def.server.endUserId), prepared.input);
+    const { outcome, result } = await callTool(deps.sandbox, t.entry.tool, {
+      input: prepared.input,
+      context: { requestId: ctx.requestId, endUserId: def.server.endUserId, server, secrets },
+      egress: egressRules(def.orgLimits),
+      defaultTimeoutMs: deps.config.toolTimeoutMs,
+      maxTimeoutMs: deps.config.toolTimeoutMaxMs,
+      signal: ctx.signal,
+      onProgress: ctx.progress,
+    });
+    for (const line of outcome.logs) ctx.log?.(LOG_LEVEL_OF[line.level] ?? "info", { tool: name, message: line.message });
+    record({
+      status: ctx.signal.aborted ? "cancelled" : outcome.ok ? "ok" : "error",
+      durationMs: outcome.durationMs,
+      input: prepared.input,
+      output: outcome.ok ? outcome.output : undefined,
+      error: outcome.error?.message ?? null,
+      logs: outcome.logs,
+    });
+    return { result, output: outcome.ok ? outcome.output : undefined };
+  };
   return {
+    callWithOutput,
     listTools: async () => published.tools.map((t) => t.listing),
-    callTool: async (ctx: CallContext, name, args) => {
-      const t = published.byName.get(name);
-      if (!t) throw new RpcError(RpcCode.InvalidParams, `Unknown tool: "${name}"; tools/list shows this server's tools`);
-      const record = (r: Pick<CallRecord, "status" | "durationMs" | "input" | "output" | "error" | "logs">) =>
-        deps.onCall({ orgId: def.server.orgId, serverId: def.server.id, toolId: t.entry.tool.id, toolName: name, endUserId: def.server.endUserId, outputPolicy: t.entry.tool.outputPolicy, ...r });
-      const refuse = (message: string, input: unknown) => {
-        record({ status: "error", durationMs: 0, input, output: undefined, error: message, logs: [] });
-        return toolError(message);
-      };
-      const prepared = t.prepare(args);
-      if ("error" in prepared) return refuse(prepared.error, args);
-      const secrets = t.entry.tool.secrets.length ? await secretsFor(deps, def, t) : {};
-      if ("missing" in secrets) return refuse(missingSecretMessage(secrets.missing as string, def.server.endUserId), prepared.input);
-      const { outcome, result } = await callTool(deps.sandbox, t.entry.tool, {
-        input: prepared.input,
-        context: { requestId: ctx.requestId, endUserId: def.server.endUserId, server, secrets },
-        egress: egressRules(def.orgLimits),
-        defaultTimeoutMs: deps.config.toolTimeoutMs,
-        maxTimeoutMs: deps.config.toolTimeoutMaxMs,
-        signal: ctx.signal,
-        onProgress: ctx.progress,
-      });
-      for (const line of outcome.logs) ctx.log?.(LOG_LEVEL_OF[line.level] ?? "info", { tool: name, message: line.message });
-      record({
-        status: ctx.signal.aborted ? "cancelled" : outcome.ok ? "ok" : "error",
-        durationMs: outcome.durationMs,
-        input: prepared.input,
-        output: outcome.ok ? outcome.output : undefined,
-        error: outcome.error?.message ?? null,
-        logs: outcome.logs,
-      });
-      return result;
-    },
+    callTool: async (ctx, name, args) => (await callWithOutput(ctx, name, args)).result,
     listResources: async () => published.resources,
     readResource: async (_ctx, uri) => {
       const r = def.resources.find((x) => x.uri === uri);

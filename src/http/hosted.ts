@@ -6,7 +6,9 @@
  */
 import { Elysia } from "elysia";
 import { sessionOwner, type LiveServer } from "../actors/serverActors.ts";
+import { codeCatalog } from "../codemode/catalog.ts";
 import { hostedCatalog } from "../hosted/catalog.ts";
+import type { Catalog } from "../mcp/catalog.ts";
 import { McpEngine } from "../mcp/engine.ts";
 import { RpcCode } from "../mcp/jsonrpc.ts";
 import type { Services } from "../services.ts";
@@ -60,10 +62,14 @@ export function hostedMcp(services: Services) {
   }
 
   // one catalog per loaded definition: a reload brings a new LiveServer, and the old entry goes with it
-  const catalogs = new WeakMap<LiveServer, ReturnType<typeof hostedCatalog>>();
+  const catalogs = new WeakMap<LiveServer, Catalog>();
   const catalogFor = (live: LiveServer) => {
     let c = catalogs.get(live);
-    if (!c) catalogs.set(live, (c = hostedCatalog(live.def, live.published, deps)));
+    if (!c) {
+      const tools = hostedCatalog(live.def, live.published, deps);
+      c = live.def.server.mode === "CODE" ? codeCatalog(live.def, live.published, deps, tools) : tools;
+      catalogs.set(live, c);
+    }
     return c;
   };
 
