@@ -25,6 +25,16 @@ export function keep(value: unknown, policy: CallRecord["outputPolicy"]): unknow
   return policy === "obfuscate" ? obfuscate(value) : value;
 }
 
+/**
+ * The value of a JSON text in a form PostgreSQL can keep in jsonb: U+0000, which
+ * jsonb refuses (failing the whole batch), becomes U+FFFD.
+ */
+function storable(json: string): unknown {
+  return JSON.parse(json.includes("\\u0000") ? json.replaceAll("\\u0000", "\\ufffd") : json);
+}
+
+const jsonOf = (value: unknown) => JSON.stringify(value) ?? "null";
+
 /** Batches call records into the database. */
 export class CallLog {
   private buffer: (typeof calls.$inferInsert)[] = [];
@@ -48,8 +58,7 @@ export class CallLog {
   }
 
   private enqueue(r: CallRecord): void {
-    const output = keep(r.output, r.outputPolicy);
-    const input = keep(r.input, r.outputPolicy);
+    const outputJson = jsonOf(keep(r.output, r.outputPolicy));
     this.buffer.push({
       id: newId(),
       orgId: r.orgId,
@@ -59,11 +68,12 @@ export class CallLog {
       endUserId: r.endUserId,
       status: r.status,
       durationMs: Math.round(r.durationMs),
-      input,
-      output,
-      error: r.error,
-      logs: r.outputPolicy === "omit" ? [] : r.logs,
-      bytes: output === null ? 0 : JSON.stringify(output).length,
+      input: storable(jsonOf(keep(r.input, r.outputPolicy))),
+      output: storable(outputJson),
+      error: r.error === null ? null : r.error.replaceAll("\u0000", "\uFFFD"),
+      logs: r.outputPolicy === "omit" ? [] : (storable(jsonOf(r.logs)) as CallRecord["logs"]),
+      bytes: outputJson === "null" ? 0 : outputJson.length,
+      at: new Date(),
     });
     if (this.buffer.length >= this.batch) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.flushMs);

@@ -296,6 +296,25 @@ describe("secrets and end users", () => {
     expect(failed.error).toContain("API_KEY");
   });
 
+  test("a call whose output holds U+0000 is logged (as U+FFFD) without losing the calls batched with it", async () => {
+    await op(admin, "dwizi.tools.create", { tool: { name: "nul", source: "export default async (i) => ({ text: 'a\\u0000b', n: i.n })" } });
+    const s = await createServer(admin, { name: "Nul", toolIds: ["nul"] });
+    const c = await hostedClient(s.endpoint, s.token);
+    try {
+      await Promise.all([1, 2, 3].map((n) => c.callTool({ name: "nul", arguments: { n } })));
+      let calls: any[] = [];
+      for (let i = 0; i < 50 && calls.length < 3; i++) {
+        calls = (await op(admin, "dwizi.calls.list", { server: s.id })).calls;
+        if (calls.length < 3) await Bun.sleep(100);
+      }
+      expect(calls.map((x) => x.output).sort((x, y) => x.n - y.n)).toEqual([1, 2, 3].map((n) => ({ text: "a\ufffdb", n })));
+    } finally {
+      await c.close();
+      await op(admin, "dwizi.mcp.delete", { id: s.id });
+      await op(admin, "dwizi.tools.delete", { slug: "nul" });
+    }
+  });
+
   test("dwizi.usage.get and dwizi.usage.timeseries count the logged calls", async () => {
     const logged = (await op(admin, "dwizi.calls.list", { limit: 500 })).calls as any[];
     const usage = (await op(admin, "dwizi.usage.get", {})).usage;
