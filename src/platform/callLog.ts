@@ -3,7 +3,7 @@
  * input/output as the tool's outputPolicy allows, and console output. Records are
  * queued and written in batches, off the hot path of tools/call.
  */
-import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, lt, sql } from "drizzle-orm";
 import { calls, orgs } from "../../db/schema.ts";
 import type { Db } from "../database/index.ts";
 import type { CallRecord } from "../hosted/catalog.ts";
@@ -34,6 +34,19 @@ function storable(json: string): unknown {
 }
 
 const jsonOf = (value: unknown) => JSON.stringify(value) ?? "null";
+
+const COLUMNS = Object.entries(getTableColumns(calls)).map(([key, col]) => ({ key, name: col.name, type: col.getSQLType() }));
+
+/**
+ * One INSERT for a batch, its rows passed as a single jsonb parameter: far less work
+ * per row than binding every column of every row (the column list comes from the schema).
+ */
+function insertBatch(rows: (typeof calls.$inferInsert)[]) {
+  const names = sql.raw(COLUMNS.map((c) => `"${c.name}"`).join(", "));
+  const record = sql.raw(COLUMNS.map((c) => `"${c.key}" ${c.type}`).join(", "));
+  const keys = sql.raw(COLUMNS.map((c) => `"${c.key}"`).join(", "));
+  return sql`insert into ${calls} (${names}) select ${keys} from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(${record})`;
+}
 
 /** Batches call records into the database. */
 export class CallLog {
@@ -86,7 +99,7 @@ export class CallLog {
     const rows = this.buffer;
     this.buffer = [];
     if (rows.length === 0) return this.flushing;
-    this.flushing = this.flushing.then(() => this.db.insert(calls).values(rows).then(() => undefined, this.onError));
+    this.flushing = this.flushing.then(() => this.db.execute(insertBatch(rows)).then(() => undefined, this.onError));
     return this.flushing;
   }
 }
