@@ -282,6 +282,23 @@ describe("secrets and end users", () => {
     }
   });
 
+  test("secretBindings point a tool's declared secret at another stored secret, per attachment", async () => {
+    await op(admin, "dwizi.secrets.set", { name: "WORK_KEY", value: "work-key-4321" });
+    const s = await createServer(admin, { name: "Bound" });
+    await op(admin, "dwizi.mcp.tools.add", { server: s.id, toolSlug: "keyed", alias: "work", secretBindings: { API_KEY: "WORK_KEY" } });
+    await op(admin, "dwizi.mcp.tools.add", { server: s.id, toolSlug: "keyed", alias: "missing", secretBindings: { API_KEY: "NOT_SET" } });
+    const c = await hostedClient(s.endpoint, s.token);
+    try {
+      expect((await c.callTool({ name: "work__keyed", arguments: {} })).structuredContent).toEqual({ key: "work-key-4321", nested: { n: 1 } });
+      const missing = await c.callTool({ name: "missing__keyed", arguments: {} });
+      expect(missing.isError).toBe(true);
+      expect((missing.content as any)[0].text).toContain(`"NOT_SET"`);
+    } finally {
+      await c.close();
+      await op(admin, "dwizi.mcp.delete", { id: s.id });
+    }
+  });
+
   test("the call log keeps what outputPolicy allows: obfuscate masks every leaf and keeps the shape", async () => {
     let calls: any[] = [];
     for (let i = 0; i < 50 && !calls.some((c) => c.toolName === "keyed" && c.status === "ok"); i++) {
