@@ -208,6 +208,21 @@ describe("tools/call", () => {
     }
   });
 
+  test("attachments present tools their own way: displayName as title, description, and sortOrder", async () => {
+    const s = await createServer(admin, { name: "Presented" });
+    await op(admin, "dwizi.mcp.tools.add", { server: s.id, toolSlug: "stepper", sortOrder: 2 });
+    await op(admin, "dwizi.mcp.tools.add", { server: s.id, toolSlug: "echo", alias: "first", displayName: "The First Echo", description: "Echo, shown first", sortOrder: 1 });
+    const c = await hostedClient(s.endpoint, s.token);
+    try {
+      const { tools } = await c.listTools();
+      expect(tools.map((t) => t.name)).toEqual(["first__echo", "stepper"]);
+      expect(tools[0]).toMatchObject({ title: "The First Echo", description: "Echo, shown first" });
+    } finally {
+      await c.close();
+      await op(admin, "dwizi.mcp.delete", { id: s.id });
+    }
+  });
+
   test("progress notifications and log messages stream before the result on SSE", async () => {
     const sid = await rawSession(server.endpoint, server.token);
     const res = await fetch(server.endpoint, {
