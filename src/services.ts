@@ -49,7 +49,7 @@ export async function openServices(config: Config, logger: Logger = createLogger
     const runtime = ManagedRuntime.make(
       Layer.mergeAll(
         KeyActorsLive,
-        serverActorsLayer({ db: database.db, sessions: hostedSessions, onError: onError("hosted server reload failed") }),
+        serverActorsLayer({ db: database.db, sessions: hostedSessions, onError: onError("hosted server reload failed"), idleMs: config.sessionTtlMs }),
         callRetentionLayer(database.db, onError("call log pruning failed")),
       ),
     );

@@ -28,6 +28,8 @@ type Digests = { tools: string; resources: string; prompts: string; contents: Ma
 
 interface Actor {
   orgId: string;
+  /** When a request last used the server (ms); an actor idle past the session TTL with no sessions is evicted. */
+  lastUsed: number;
   queue: Queue.Queue<ServerMessage>;
   fiber?: Fiber.Fiber<never, unknown>;
   /** Settled once the first load finished. */
@@ -60,6 +62,8 @@ export interface ServerActorsShape {
   peek(token: string): { serverId: string; orgId: string; tokenHash: string; live: LiveServer } | undefined;
   /** The org's assets changed: forget its tokens and tell its servers' actors to reload. */
   orgChanged(orgId: string): void;
+  /** Stops actors of servers unused for `idleMs` that hold no session; they load again on the next request. */
+  evictIdle(idleMs: number, now?: number): Effect.Effect<void>;
   readonly size: number;
 }
 
@@ -127,7 +131,7 @@ export function makeServerActors(deps: ServerActorDeps, run: <A>(effect: Effect.
 
   const spawn = (serverId: string, orgId: string) =>
     Effect.gen(function* () {
-      const actor: Actor = { orgId, queue: yield* Queue.unbounded<ServerMessage>(), ready: yield* Deferred.make<LiveServer | undefined>() };
+      const actor: Actor = { orgId, lastUsed: Date.now(), queue: yield* Queue.unbounded<ServerMessage>(), ready: yield* Deferred.make<LiveServer | undefined>() };
       actors.set(serverId, actor);
       yield* Queue.offer(actor.queue, { _tag: "Load" });
       actor.fiber = yield* Effect.forkDetach(Effect.forever(Effect.flatMap(Queue.take(actor.queue), (msg) => handle(serverId, actor, msg))));
@@ -148,30 +152,44 @@ export function makeServerActors(deps: ServerActorDeps, run: <A>(effect: Effect.
     peek(token) {
       const tokenHash = hashToken(token);
       const hit = tokens.get(tokenHash);
-      const live = hit && actors.get(hit.serverId)?.live;
+      const actor = hit && actors.get(hit.serverId);
+      const live = actor && actor.live;
+      if (live) actor.lastUsed = Date.now();
       return live ? { ...hit, tokenHash, live } : undefined;
     },
     async get(serverId, orgId) {
       const actor = actors.get(serverId) ?? (await run(spawn(serverId, orgId)));
+      actor.lastUsed = Date.now();
       return actor.live ?? run(Deferred.await(actor.ready));
     },
     orgChanged(orgId) {
       for (const [hash, t] of tokens) if (t.orgId === orgId) tokens.delete(hash);
       for (const actor of actors.values()) if (actor.orgId === orgId) Queue.offerUnsafe(actor.queue, { _tag: "Reload" });
     },
+    evictIdle: (idleMs, now = Date.now()) =>
+      Effect.gen(function* () {
+        for (const [serverId, actor] of actors) {
+          if (now - actor.lastUsed <= idleMs || deps.sessions.inGroup(serverId).length > 0) continue;
+          actors.delete(serverId);
+          if (actor.fiber) yield* Fiber.interrupt(actor.fiber);
+        }
+      }),
     get size() {
       return actors.size;
     },
   };
 }
 
-/** Layer of the registry, run on the process runtime. */
-export function serverActorsLayer(deps: ServerActorDeps) {
+/** Layer of the registry, run on the process runtime; idle actors are swept as often as sessions expire. */
+export function serverActorsLayer(deps: ServerActorDeps & { idleMs: number }) {
   return Layer.effect(
     ServerActors,
     Effect.gen(function* () {
       const context = yield* Effect.context<never>();
-      return makeServerActors(deps, (effect) => Effect.runPromiseWith(context)(effect));
+      const registry = makeServerActors(deps, (effect) => Effect.runPromiseWith(context)(effect));
+      const every = Math.max(250, Math.min(60_000, Math.floor(deps.idleMs / 4)));
+      yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(every), Effect.suspend(() => registry.evictIdle(deps.idleMs)))));
+      return registry;
     }),
   );
 }

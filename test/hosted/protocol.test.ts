@@ -107,7 +107,7 @@ describe("sessions", () => {
     expect(bad.status).toBe(400);
   });
 
-  test("idle sessions are reaped after DZX_SESSION_TTL_MS; past DZX_MAX_SESSIONS_PER_SERVER initialize is refused", async () => {
+  test("idle sessions are reaped after DZX_SESSION_TTL_MS; past DZX_MAX_SESSIONS_PER_SERVER initialize is refused; idle servers unload", async () => {
     const short = await startWithKeys({ admin: ["ttl"] }, { DZX_SESSION_TTL_MS: "1000", DZX_MAX_SESSIONS_PER_SERVER: "2" });
     try {
       const c = await managementClient(short.dzx.url, short.keys.admin.key);
@@ -123,6 +123,13 @@ describe("sessions", () => {
       expect(reaped.status).toBe(404);
       // reaped sessions no longer count against the cap
       expect(await rawSession(s.endpoint, s.token)).toMatch(/^[0-9a-f]{32}$/);
+      // a server nobody uses or holds a session on is unloaded, and loads again on the next request
+      const loaded = async () => Number((await (await fetch(`${short.dzx.url}/metrics`)).text()).match(/^dzx_hosted_servers_loaded (\d+)$/m)?.[1]);
+      expect(await loaded()).toBe(1);
+      await Bun.sleep(3000);
+      expect(await loaded()).toBe(0);
+      expect(await rawSession(s.endpoint, s.token)).toMatch(/^[0-9a-f]{32}$/);
+      expect(await loaded()).toBe(1);
     } finally {
       await short.dzx.dispose();
     }
