@@ -89,9 +89,14 @@ export class QuickJsHost {
     return this.engine.memory.buffer.byteLength;
   }
 
-  /** True once the heap has grown to (within a MiB of) its hard maximum. */
+  /**
+   * True once the heap has grown close to its hard maximum: within an eighth of the
+   * limit (at least a MiB), since one failed allocation — a queue or array doubling —
+   * can ask for megabytes while the heap is still that far below the ceiling.
+   */
   private atCeiling(): boolean {
-    return this.heapBytes() + 1024 * 1024 >= Math.ceil((this.memoryBytes + BASE_BYTES) / PAGE) * PAGE;
+    const slack = Math.max(1024 * 1024, this.memoryBytes / 8);
+    return this.heapBytes() + slack >= Math.ceil((this.memoryBytes + BASE_BYTES) / PAGE) * PAGE;
   }
 
   private takeRuntime(): QuickJSRuntime {
