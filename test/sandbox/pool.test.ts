@@ -306,7 +306,7 @@ describe("state the interpreter keeps across calls", () => {
   const HOST_OVERFLOW = "export default async () => { let a = []; for (let i = 0; i < 200000; i++) a = [a]; return a }";
 
   test("a call that overflows the host stack inside the interpreter leaves later calls the same stack depth", async () => {
-    const pool = await startPool({ memoryBytes: 64 * MiB });
+    const pool = await startPool({ memoryBytes: 64 * MiB, timeoutMs: 10_000 }); // the deep serialization is slow under load; this test is about the stack, not the clock
     const baseline = (await call(pool, DEPTH_PROBE)).output as number;
     expect(baseline).toBeGreaterThan(1000);
     expect((await call(pool, DEPTH_PROBE)).output).toBe(baseline);
@@ -318,7 +318,7 @@ describe("state the interpreter keeps across calls", () => {
   });
 
   test("a call that overflows the host stack inside the interpreter names the stack limit", async () => {
-    const pool = await startPool({ memoryBytes: 64 * MiB });
+    const pool = await startPool({ memoryBytes: 64 * MiB, timeoutMs: 10_000 }); // the deep serialization is slow under load; this test is about the stack, not the clock
     expect((await call(pool, HOST_OVERFLOW)).error).toMatchObject({ limit: "stack" });
   });
 });
