@@ -6,7 +6,7 @@
  * fan-out (and token rotation) reaches them.
  */
 import { failure, RpcCode, type Incoming, type RpcRequest } from "../mcp/jsonrpc.ts";
-import { encodeResponse, envelopeError, envelopeOf, LISTEN_KINDS, META, type Envelope } from "../mcp/rev2026.ts";
+import { encodeResponse, envelopeError, envelopeOf, headerMismatch, LISTEN_KINDS, META, type Envelope } from "../mcp/rev2026.ts";
 import type { Catalog } from "../mcp/catalog.ts";
 import { liveSse, SSE_HEADERS } from "./sse.ts";
 import { answer, json, parseBody, runMessages, type Admitted, type EndpointOptions } from "./streamable.ts";
@@ -32,7 +32,9 @@ export async function serveModern<A>(opts: EndpointOptions<A>, request: Request,
       continue;
     }
     const env = envelopeOf(m.msg.params);
-    const problem = env ? envelopeError(env) : { code: RpcCode.InvalidParams, message: `Invalid params: _meta["${META.protocolVersion}"] is required on this protocol lane` };
+    const problem = env
+      ? (envelopeError(env) ?? (batch ? undefined : headerMismatch(m.msg.method, m.msg.params, request.headers)))
+      : { code: RpcCode.InvalidParams, message: `Invalid params: _meta["${META.protocolVersion}"] is required on this protocol lane` };
     if (problem) {
       if (!batch) return json(failure(m.msg.id, problem), 400, headers);
       refused.push(failure(m.msg.id, problem));

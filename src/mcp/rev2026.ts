@@ -24,6 +24,30 @@ export const META = {
 /** Server-defined error: the envelope names a revision we do not speak. */
 export const UNSUPPORTED_PROTOCOL_VERSION = -32022;
 
+/** Server-defined error: a routing header (Mcp-Method, Mcp-Name) disagrees with the body. */
+export const HEADER_MISMATCH = -32020;
+
+/**
+ * Why the routing headers of a request disagree with its body, or undefined. Proxies
+ * route on them, so a request whose headers say one thing and body another is refused.
+ * `Mcp-Name` values that are not plain ASCII arrive as `=?base64?…?=`.
+ */
+export function headerMismatch(method: string, params: Record<string, unknown> | undefined, headers: Headers): RpcErrorBody | undefined {
+  const hMethod = headers.get("mcp-method");
+  if (hMethod !== null && hMethod !== method) {
+    return { code: HEADER_MISMATCH, message: `Mcp-Method header "${hMethod}" does not match the body's method "${method}"` };
+  }
+  const raw = headers.get("mcp-name");
+  if (raw === null) return undefined;
+  const b64 = /^=\?base64\?(.*)\?=$/.exec(raw);
+  const hName = b64 ? Buffer.from(b64[1], "base64").toString("utf8") : raw;
+  const name = method === "resources/read" ? params?.uri : params?.name;
+  if (typeof name === "string" && hName !== name) {
+    return { code: HEADER_MISMATCH, message: `Mcp-Name header "${hName}" does not match the body's ${method === "resources/read" ? "uri" : "name"} "${name}"` };
+  }
+  return undefined;
+}
+
 /** What a request's envelope says. */
 export interface Envelope {
   protocolVersion: string;

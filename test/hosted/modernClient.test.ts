@@ -113,6 +113,15 @@ describe("2026-07-28 lane", () => {
     const noCaps = await post(server.endpoint, server.token, { jsonrpc: "2.0", id: 3, method: "tools/list", params: { _meta: { "io.modelcontextprotocol/protocolVersion": "2026-07-28" } } });
     expect(noCaps.status).toBe(400);
     expect(noCaps.json.error.code).toBe(-32602);
+    // routing headers must agree with the body (proxies route on them)
+    const call = { jsonrpc: "2.0", id: 5, method: "tools/call", params: { name: "echo", arguments: { text: "x" }, _meta: env } };
+    const wrongMethod = await post(server.endpoint, server.token, call, { "mcp-method": "tools/list" });
+    expect(wrongMethod.status).toBe(400);
+    expect(wrongMethod.json.error.code).toBe(-32020);
+    const wrongName = await post(server.endpoint, server.token, call, { "mcp-method": "tools/call", "mcp-name": "other" });
+    expect(wrongName.json.error).toMatchObject({ code: -32020, message: expect.stringContaining("Mcp-Name") });
+    const encoded = await post(server.endpoint, server.token, call, { "mcp-method": "tools/call", "mcp-name": `=?base64?${Buffer.from("echo").toString("base64")}?=` });
+    expect(encoded.json.result).toMatchObject({ resultType: "complete", structuredContent: { said: "x" } });
     // the lane needs the server's token like any other
     expect((await post(server.endpoint, null, { jsonrpc: "2.0", id: 4, method: "tools/list", params: { _meta: env } })).status).toBe(401);
   });
