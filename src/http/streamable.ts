@@ -172,9 +172,13 @@ export function answer(
   const live = liveSse(() => abort.abort(new Error("client went away")), 0);
   const signal = AbortSignal.any([request.signal, abort.signal]);
   void Promise.resolve(run(() => signal, live.send))
-    .then((responses) => {
-      for (const r of responses) live.write(sseFrame(r));
-    })
+    .then(
+      (responses) => {
+        for (const r of responses) live.write(sseFrame(r));
+      },
+      // runMessages answers every fault itself; this only keeps a surprise from escaping the stream
+      () => live.write(sseFrame(failure(null, { code: RpcCode.InternalError, message: "Internal error" }))),
+    )
     .finally(() => live.close());
   return new Response(live.body, { status: 200, headers: { ...headers, ...SSE_HEADERS } });
 }
