@@ -13,8 +13,8 @@ import { McpEngine } from "../mcp/engine.ts";
 import { RpcCode } from "../mcp/jsonrpc.ts";
 import type { Services } from "../services.ts";
 import { originGuard } from "./originGuard.ts";
-import { liveSse, SSE_HEADERS } from "./sse.ts";
-import { json, parseBody, rpcErrorResponse, runMessages, streamableEndpoint, type Admitted } from "./streamable.ts";
+import { SSE_HEADERS } from "./sse.ts";
+import { json, parseBody, rpcErrorResponse, runMessages, sessionStream, streamableEndpoint, type Admitted } from "./streamable.ts";
 
 const UNAUTHORIZED_HEADERS = { "www-authenticate": 'Bearer realm="dzx", error="invalid_token"' };
 
@@ -102,10 +102,7 @@ export function hostedMcp(services: Services) {
       return rpcErrorResponse(429, { code: RpcCode.InvalidRequest, message: (err as Error).message });
     }
     const owner = admitted.owner;
-    const live = liveSse(() => services.hostedSessions.close(session.id, owner));
-    const stream = { send: (m: unknown) => void live.send(m), close: () => live.close() };
-    session.streams.add(stream);
-    request.signal.addEventListener("abort", () => live.close(), { once: true });
+    const live = sessionStream(session, request, () => services.hostedSessions.close(session.id, owner));
     const base = new URL(request.url).pathname.replace(/\/sse$/, "");
     live.write(`event: endpoint\ndata: ${base}/messages?sessionId=${session.id}\n\n`);
     return new Response(live.body, { status: 200, headers: SSE_HEADERS });
@@ -134,7 +131,7 @@ export function hostedMcp(services: Services) {
   }
 
   const notFound = (path: string) => json({ error: { code: "NOT_FOUND", message: `No route for ${path}` } }, 404);
-  const hostedId = (name: string) => (name.startsWith("srv_") ? name : undefined);
+  const hostedId = (name: string) => name.startsWith("srv_");
   const opts = { parse: "none" as const };
   return new Elysia({ name: "dzx/hosted-mcp" })
     .post("/mcp/:name", ({ request, params }) => (hostedId(params.name) ? endpoint.post(request) : notFound(`/mcp/${params.name}`)), opts)

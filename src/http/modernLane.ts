@@ -8,8 +8,8 @@
 import { failure, RpcCode, type Incoming, type RpcRequest } from "../mcp/jsonrpc.ts";
 import { encodeResponse, envelopeError, envelopeOf, headerMismatch, LISTEN_KINDS, META, type Envelope } from "../mcp/rev2026.ts";
 import type { Catalog } from "../mcp/catalog.ts";
-import { liveSse, SSE_HEADERS } from "./sse.ts";
-import { answer, json, parseBody, runMessages, type Admitted, type EndpointOptions } from "./streamable.ts";
+import { SSE_HEADERS } from "./sse.ts";
+import { answer, json, parseBody, runMessages, sessionStream, type Admitted, type EndpointOptions } from "./streamable.ts";
 
 /** Serves one POST on the 2026-07-28 lane. */
 export async function serveModern<A>(opts: EndpointOptions<A>, request: Request, admitted: Admitted<A>, parsed?: { batch: boolean; messages: Incoming[] }): Promise<Response> {
@@ -99,18 +99,17 @@ function openListen<A>(opts: EndpointOptions<A>, admitted: Admitted<A>, request:
   for (const u of (honoured.resourceSubscriptions as string[] | undefined) ?? []) session.subscriptions.add(u);
   const subscriptionId = String(msg.id);
   const stamp = { [META.subscriptionId]: subscriptionId };
-  const live = liveSse(() => opts.sessions.close(session.id, admitted.owner));
-  const ended = new AbortController();
-  ended.signal.addEventListener("abort", () => live.close(), { once: true });
-  session.inflight.set(subscriptionId, ended);
-  session.streams.add({
-    send: (m) => {
+  const live = sessionStream(
+    session,
+    request,
+    () => opts.sessions.close(session.id, admitted.owner),
+    (stream, m) => {
       const n = m as { method?: string; params?: Record<string, unknown> };
-      if (n.method && methods.has(n.method)) live.send({ ...n, params: { ...n.params, _meta: { ...(n.params?._meta as object), ...stamp } } });
+      if (n.method && methods.has(n.method)) stream.send({ ...n, params: { ...n.params, _meta: { ...(n.params?._meta as object), ...stamp } } });
     },
-    close: () => live.close(),
-  });
-  request.signal.addEventListener("abort", () => live.close(), { once: true });
+  );
+  // notifications/cancelled naming the listen request ends the stream
+  session.inflight.set(subscriptionId, { abort: () => live.close() });
   live.send({ jsonrpc: "2.0", method: "notifications/subscriptions/acknowledged", params: { notifications: honoured, _meta: stamp } });
   return new Response(live.body, { status: 200, headers: { ...admitted.headers, ...SSE_HEADERS } });
 }

@@ -6,12 +6,12 @@
 import type { Catalog } from "../mcp/catalog.ts";
 import { LOG_LEVELS, type McpEngine, type RequestScope } from "../mcp/engine.ts";
 import { decode, failure, RpcCode, RpcError, type Incoming, type RpcErrorBody, type RpcResponse } from "../mcp/jsonrpc.ts";
-import type { Session, SessionStore } from "../mcp/session.ts";
+import type { Session, SessionStore, SessionStream } from "../mcp/session.ts";
 import { isSupported, negotiate } from "../mcp/version.ts";
 import { BodyTooLargeError, readBody } from "./body.ts";
 import { envelopeOf, isModernVersion } from "../mcp/rev2026.ts";
 import { serveModern } from "./modernLane.ts";
-import { acceptsSse, liveSse, sseFrame, SSE_HEADERS, wantsSse } from "./sse.ts";
+import { acceptsSse, liveSse, sseFrame, SSE_HEADERS, wantsSse, type LiveSse } from "./sse.ts";
 
 /** The caller, as the endpoint's authenticator resolved it. */
 export interface Admitted<A> {
@@ -50,6 +50,22 @@ export function rpcErrorResponse(status: number, error: RpcErrorBody, headers: R
 function hasProgressToken(params: Record<string, unknown> | undefined): boolean {
   const meta = params?._meta;
   return typeof meta === "object" && meta !== null && "progressToken" in meta;
+}
+
+/**
+ * An SSE body registered as one of the session's streams (GET, legacy SSE, listen).
+ * It ends when the client goes or the session ends, then runs `onEnd`; `deliver`
+ * may filter or rewrite what the session sends.
+ */
+export function sessionStream(session: Session, request: Request, onEnd: () => void = () => {}, deliver: (live: LiveSse, message: unknown) => void = (live, m) => void live.send(m)): LiveSse {
+  const stream: SessionStream = { send: (m) => deliver(live, m), close: () => live.close() };
+  const live = liveSse(() => {
+    session.streams.delete(stream);
+    onEnd();
+  });
+  session.streams.add(stream);
+  request.signal.addEventListener("abort", () => live.close(), { once: true });
+  return live;
 }
 
 /** Where a request's notifications (progress, log messages) go while it runs. */
@@ -255,10 +271,7 @@ export function streamableEndpoint<A>(opts: EndpointOptions<A>) {
     }
     const session = opts.sessions.get(id, admitted.owner);
     if (!session) return rpcErrorResponse(404, { code: RpcCode.SessionNotFound, message: "Session not found: it expired or was ended; initialize a new one" }, admitted.headers);
-    const live = liveSse(() => session.streams.delete(stream));
-    const stream = { send: (m: unknown) => void live.send(m), close: () => live.close() };
-    session.streams.add(stream);
-    request.signal.addEventListener("abort", () => live.close(), { once: true });
+    const live = sessionStream(session, request);
     live.write(": stream open\n\n");
     return new Response(live.body, { status: 200, headers: { ...admitted.headers, ...SSE_HEADERS, "mcp-session-id": session.id } });
   }
