@@ -26,11 +26,12 @@ export function keep(value: unknown, policy: CallRecord["outputPolicy"]): unknow
 }
 
 /**
- * The value of a JSON text in a form PostgreSQL can keep in jsonb: U+0000, which
- * jsonb refuses (failing the whole batch), becomes U+FFFD.
+ * The value in a form PostgreSQL can keep in jsonb: U+0000, which jsonb refuses
+ * (failing the whole batch), becomes U+FFFD. `json` is the value's JSON text; the
+ * value itself is kept unless it holds U+0000, so the common case parses nothing.
  */
-function storable(json: string): unknown {
-  return JSON.parse(json.includes("\\u0000") ? json.replaceAll("\\u0000", "\\ufffd") : json);
+function storable(value: unknown, json: string): unknown {
+  return json.includes("\\u0000") ? JSON.parse(json.replaceAll("\\u0000", "\\ufffd")) : value;
 }
 
 const jsonOf = (value: unknown) => JSON.stringify(value) ?? "null";
@@ -71,7 +72,10 @@ export class CallLog {
   }
 
   private enqueue(r: CallRecord): void {
-    const outputJson = jsonOf(keep(r.output, r.outputPolicy));
+    const output = keep(r.output, r.outputPolicy);
+    const input = keep(r.input, r.outputPolicy);
+    const logs = r.outputPolicy === "omit" ? [] : r.logs;
+    const outputJson = jsonOf(output);
     this.buffer.push({
       id: newId(),
       orgId: r.orgId,
@@ -81,10 +85,10 @@ export class CallLog {
       endUserId: r.endUserId,
       status: r.status,
       durationMs: Math.round(r.durationMs),
-      input: storable(jsonOf(keep(r.input, r.outputPolicy))),
-      output: storable(outputJson),
+      input: storable(input, jsonOf(input)),
+      output: storable(output, outputJson),
       error: r.error === null ? null : r.error.replaceAll("\u0000", "\uFFFD"),
-      logs: r.outputPolicy === "omit" ? [] : (storable(jsonOf(r.logs)) as CallRecord["logs"]),
+      logs: storable(logs, jsonOf(logs)) as CallRecord["logs"],
       bytes: outputJson === "null" ? 0 : outputJson.length,
       at: new Date(),
     });
