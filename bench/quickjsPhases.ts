@@ -1,7 +1,8 @@
 /**
  * Micro-benchmark of one sandboxed call's QuickJS steps, on the main thread (no
- * worker): context creation per intrinsics set, the sandbox's prepareContext,
- * and QuickJsHost.run with and without a context prepared ahead.
+ * worker): what a fresh context would cost per intrinsics set, what the heap
+ * restore that replaced it costs, and QuickJsHost.run with and without the
+ * restore done ahead.
  *
  *   bun bench/quickjsPhases.ts          # ~10 s
  *   bun bench/quickjsPhases.ts --quick  # smaller counts
@@ -9,7 +10,9 @@
 import releaseSync from "@jitl/quickjs-wasmfile-release-sync";
 import { newQuickJSWASMModuleFromVariant, newVariant, type Intrinsics, type QuickJSRuntime } from "quickjs-emscripten-core";
 import { DEFAULT_LIMITS } from "../src/sandbox/limits.ts";
-import { CONTEXT_INTRINSICS, prepareContext } from "../src/sandbox/preparedContext.ts";
+import { HeapSnapshot } from "../src/sandbox/heapSnapshot.ts";
+import { CONTEXT_INTRINSICS, residentContext } from "../src/sandbox/residentContext.ts";
+import { wasmLayout } from "../src/sandbox/wasmLayout.ts";
 import type { RunMessage } from "../src/sandbox/protocol.ts";
 import { QuickJsHost, type CallHooks } from "../src/sandbox/quickjsHost.ts";
 
@@ -50,12 +53,15 @@ for (const k of Object.keys(ALL) as (keyof Intrinsics)[]) {
   row(`  + ${k} alone (vs BaseObjects only)`, time(() => rt.newContext({ intrinsics: { BaseObjects: true, [k]: true } }).dispose()));
 }
 row("newContext(CONTEXT_INTRINSICS) — what the sandbox uses", time(() => rt.newContext({ intrinsics: CONTEXT_INTRINSICS }).dispose()));
-row("prepareContext(rt) + dispose (the whole per-call context)", time(() => {
-  const p = prepareContext(rt);
-  for (const h of p.handles) h.dispose();
-  p.ctx.dispose();
-}));
 rt.dispose();
+{
+  const memory = new WebAssembly.Memory({ initial: 256, maximum: 1400 });
+  const fresh = await newQuickJSWASMModuleFromVariant(newVariant(releaseSync as never, { wasmMemory: memory }) as never);
+  const resident = residentContext(fresh.newRuntime());
+  const bytes = new Uint8Array(await Bun.file(Bun.resolveSync("@jitl/quickjs-wasmfile-release-sync/wasm", import.meta.dir)).arrayBuffer());
+  const snapshot = HeapSnapshot.take(memory, wasmLayout(bytes)!, resident.rt);
+  row(`HeapSnapshot.restore() (${Math.round(snapshot.bytes / 1024)} KiB) — what replaced the per-call context`, time(() => snapshot.restore()));
+}
 
 // QuickJsHost.run, as the worker calls it
 const host = await QuickJsHost.create(64 * 1024 * 1024);
@@ -76,7 +82,7 @@ async function runs(gap: "none" | "immediate" | "sleep"): Promise<[number, numbe
   const wall: number[] = [];
   const inside: number[] = [];
   for (let i = 0; i < N; i++) {
-    // the context for the next call is prepared meanwhile (a parked thread resumes slower: hence both)
+    // the last call is undone meanwhile (a parked thread resumes slower: hence both)
     if (gap === "immediate") await new Promise((r) => setImmediate(r));
     else if (gap === "sleep") await Bun.sleep(GAP_MS);
     const t = Bun.nanoseconds();
@@ -91,10 +97,10 @@ await runs("none");
 const [b2bWall, b2bIn] = await runs("none");
 const [immWall, immIn] = await runs("immediate");
 const [gapWall, gapIn] = await runs("sleep");
-row("host.run back to back: wall (incl. any prepare/dispose inside)", b2bWall);
+row("host.run back to back: wall (incl. the restore inside)", b2bWall);
 row("host.run back to back: durationMs", b2bIn);
-row("host.run, context prepared first (setImmediate): wall", immWall);
-row("host.run, context prepared first (setImmediate): durationMs", immIn);
-row(`host.run, context prepared during a ${GAP_MS} ms sleep: wall`, gapWall);
-row(`host.run, context prepared during a ${GAP_MS} ms sleep: durationMs`, gapIn);
+row("host.run, restored first (setImmediate): wall", immWall);
+row("host.run, restored first (setImmediate): durationMs", immIn);
+row(`host.run, restored during a ${GAP_MS} ms sleep: wall`, gapWall);
+row(`host.run, restored during a ${GAP_MS} ms sleep: durationMs`, gapIn);
 process.exit(0);

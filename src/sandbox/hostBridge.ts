@@ -6,7 +6,7 @@
 import type { QuickJSContext, QuickJSDeferredPromise, QuickJSHandle } from "quickjs-emscripten-core";
 import { EgressError, policedFetch, type FetchInit } from "./bridgeFetch.ts";
 import { isHostStackOverflow } from "./callError.ts";
-import type { CallBridge } from "./preparedContext.ts";
+import type { CallBridge } from "./residentContext.ts";
 import type { RunMessage } from "./protocol.ts";
 import type { CallHooks } from "./quickjsHost.ts";
 
@@ -108,13 +108,11 @@ export class HostBridge {
   }
 
   /**
-   * Ends the call's host work. Promises still waiting are freed unless the module
-   * is being discarded (then nothing more is called in it).
+   * Ends the call's host work. Promises still waiting are dropped, not freed:
+   * the heap restore after the call undoes them (see HeapSnapshot).
    */
-  close(free: boolean): void {
+  close(): void {
     this.fetchAbort?.abort();
-    // an unfreed promise keeps objects alive, and QuickJS aborts when its runtime is freed with any
-    if (free) for (const d of this.unsettled) d.dispose();
     this.unsettled.clear();
   }
 

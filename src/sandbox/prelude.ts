@@ -1,12 +1,12 @@
 /**
  * The parts of the sandbox API written in JavaScript (fetch with Headers and
- * Response, timers, `tools.*`). Each is parsed in a call's context only when the
- * tool first touches one of its globals; all are built on a private host object
- * the tool cannot reach (captured in a closure, never put on globalThis).
+ * Response, timers, `tools.*`, the call entry), evaluated once in the resident
+ * context. All are built on a private host object the tool cannot reach
+ * (captured in a closure, never put on globalThis).
  */
 
-/** Globals defined on first touch, by the library that provides them. */
-export const LAZY_GLOBALS: [lib: string, names: string[]][] = [
+/** The globals each library provides. */
+export const LIB_GLOBALS: [lib: string, names: string[]][] = [
   ["net", ["fetch", "Headers", "Response"]],
   ["timers", ["setTimeout", "clearTimeout", "queueMicrotask"]],
   ["tools", ["tools"]],
@@ -68,3 +68,38 @@ export const LIBS: Record<string, string> = {
   return { tools };
 })`,
 };
+
+/**
+ * `(progress, log) => enter`. `enter(fn, input, contextJson, s0..s3)` builds the
+ * call's frozen `context` with the pristine JSON.parse/Object.freeze (tool code
+ * has run by then and may have replaced the globals) and calls the tool.
+ *
+ * Math.random is xoshiro128** seeded by the host on every call: the snapshot
+ * would otherwise replay QuickJS's own generator from the same state each time.
+ */
+export const ENTRY = String.raw`(function (progress, log) {
+  const parse = JSON.parse, freeze = Object.freeze, defineProperty = Object.defineProperty, imul = Math.imul;
+  let a = 1, b = 0, c = 0, d = 0;
+  const next = () => {
+    const x = imul(b, 5);
+    const r = imul((x << 7) | (x >>> 25), 9);
+    const t = b << 9;
+    c ^= a; d ^= b; b ^= c; a ^= d; c ^= t; d = (d << 11) | (d >>> 21);
+    return r >>> 0;
+  };
+  defineProperty(Math, "random", {
+    value: function random() { return ((next() >>> 5) * 67108864 + (next() >>> 6)) / 9007199254740992; },
+    writable: true, configurable: true, enumerable: false,
+  });
+  return function enter(fn, input, contextJson, s0, s1, s2, s3) {
+    a = s0 | 0; b = s1 | 0; c = s2 | 0; d = s3 | 0;
+    if ((a | b | c | d) === 0) a = 1;
+    const context = parse(contextJson);
+    defineProperty(context, "progress", { value: progress, enumerable: true });
+    defineProperty(context, "log", { value: log, enumerable: true });
+    if (context.secrets && typeof context.secrets === "object") freeze(context.secrets);
+    if (context.server && typeof context.server === "object") freeze(context.server);
+    freeze(context);
+    return fn(input, context);
+  };
+})`;

@@ -1,5 +1,6 @@
 /**
- * Runs one call inside a fresh QuickJS context (inside a worker).
+ * Runs one call inside the sandbox module's resident QuickJS context (inside a
+ * worker), then puts the module's memory back as it was before the call.
  *
  * Limits: the wasm memory has a hard maximum (QuickJS's own memory limit does not
  * bound large buffers in this build), the interrupt handler enforces the deadline
@@ -7,19 +8,19 @@
  * counts are capped here. Nothing of the host is reachable but the bridge below.
  */
 import releaseSync from "@jitl/quickjs-wasmfile-release-sync";
-import { newQuickJSWASMModuleFromVariant, newVariant, type QuickJSHandle, type QuickJSRuntime, type QuickJSWASMModule } from "quickjs-emscripten-core";
+import { newQuickJSWASMModuleFromVariant, newVariant, type QuickJSHandle } from "quickjs-emscripten-core";
 import { describeError, isHostStackOverflow, isModuleFault, stopError, type CallError, type Stop } from "./callError.ts";
 import { CallLog } from "./callLog.ts";
+import { HeapSnapshot } from "./heapSnapshot.ts";
 import { HostBridge } from "./hostBridge.ts";
-import { formatArg, prepareContext, type PreparedContext } from "./preparedContext.ts";
 import type { CallOutcome, RunMessage } from "./protocol.ts";
+import { residentContext, type ResidentContext } from "./residentContext.ts";
 import { serializeResult } from "./resultJson.ts";
+import { wasmLayout, type WasmLayout } from "./wasmLayout.ts";
 
 const PAGE = 64 * 1024;
-/** Room for the interpreter itself beside the call's heap. */
+/** Room for the interpreter itself (its 5 MiB stack and static data) beside the call's heap. */
 const BASE_BYTES = 24 * 1024 * 1024;
-/** Calls served by one runtime before it is replaced anyway (bounds fragmentation and atom growth). */
-const RUNTIME_CALLS = 500;
 
 /** Hooks the worker gives a call: progress and CODE-mode tool calls go to the main thread. */
 export interface CallHooks {
@@ -28,50 +29,50 @@ export interface CallHooks {
   bridge(name: string, input: unknown): Promise<unknown>;
 }
 
-/** A QuickJS wasm module and the memory it may grow into. */
+/** A QuickJS wasm module with its resident context and the snapshot calls are undone with. */
 interface Engine {
-  mod: QuickJSWASMModule;
   memory: WebAssembly.Memory;
+  resident: ResidentContext;
+  snapshot: HeapSnapshot;
 }
 
 /**
  * The interpreter compiled once per worker, so a renewed module instantiates it
- * again without recompiling (undefined: the variant loads the file itself).
+ * again without recompiling, and where its memory keeps what (undefined: the
+ * variant loads the file itself, and a restore copies all below the heap).
  */
-let compiled: Promise<WebAssembly.Module | undefined> | undefined;
+let compiled: Promise<{ module?: WebAssembly.Module; layout?: WasmLayout }> | undefined;
 
-/** Loads the wasm module with its memory capped at the call heap plus interpreter room. */
+/** Loads a fresh wasm module with its memory capped at the call heap plus interpreter room, and snapshots its resident context. */
 async function loadEngine(memoryBytes: number): Promise<Engine> {
   compiled ??= (async () => {
     try {
-      return await WebAssembly.compile(await Bun.file(Bun.resolveSync("@jitl/quickjs-wasmfile-release-sync/wasm", import.meta.dir)).arrayBuffer());
+      const bytes = new Uint8Array(await Bun.file(Bun.resolveSync("@jitl/quickjs-wasmfile-release-sync/wasm", import.meta.dir)).arrayBuffer());
+      return { module: await WebAssembly.compile(bytes), layout: wasmLayout(bytes) };
     } catch {
-      return undefined;
+      return {};
     }
   })();
   const pages = Math.ceil((memoryBytes + BASE_BYTES) / PAGE);
   const memory = new WebAssembly.Memory({ initial: Math.min(256, pages), maximum: pages });
-  const wasmModule = await compiled;
+  const { module: wasmModule, layout } = await compiled;
   const variant = newVariant(releaseSync as never, wasmModule ? { wasmMemory: memory, wasmModule } : { wasmMemory: memory });
   const mod = await newQuickJSWASMModuleFromVariant(variant as never);
-  return { mod, memory };
+  const resident = residentContext(mod.newRuntime());
+  const snapshot = HeapSnapshot.take(memory, layout ?? { staticEnd: 0, heapStart: 0 }, resident.rt);
+  return { memory, resident, snapshot };
 }
+
+/** Four random 32-bit words: each call's Math.random seed. */
+const seeds = new Int32Array(4);
 
 /** A QuickJS module with a hard memory ceiling; one call at a time. */
 export class QuickJsHost {
-  /**
-   * Calls share a runtime (creating and freeing one costs more than the call) but
-   * each gets a fresh context, so no JS value crosses calls. The runtime is
-   * replaced when a call leaves jobs behind or breaches a limit; the whole module
-   * is replaced when its state cannot be trusted (see `renewSoon`).
-   */
-  private runtime?: QuickJSRuntime;
-  private runtimeCalls = 0;
-  /** The next call's context, made while the worker is idle so calls skip that cost. */
-  private prepared?: PreparedContext;
+  /** The last call's changes are still in memory: restored before the next call, or when idle. */
+  private dirty = false;
   /** Set while a new module loads; the next call waits for it. */
   private renewal?: Promise<void>;
-  /** A call is running: no context is prepared meanwhile (a call that breaches a limit frees the runtime). */
+  /** A call is running: memory is not restored meanwhile. */
   private busy = false;
 
   private constructor(
@@ -99,66 +100,40 @@ export class QuickJsHost {
     return this.heapBytes() + slack >= Math.ceil((this.memoryBytes + BASE_BYTES) / PAGE) * PAGE;
   }
 
-  private takeRuntime(): QuickJSRuntime {
-    if (!this.runtime || this.runtimeCalls >= RUNTIME_CALLS) {
-      if (!this.dropRuntime()) throw new Error("the previous runtime could not be freed");
-      this.runtime = this.engine.mod.newRuntime();
-    }
-    this.runtimeCalls++;
-    return this.runtime;
-  }
-
-  /** Frees the runtime; false when freeing it failed inside the module (which is then renewed). */
-  private dropRuntime(): boolean {
-    const rt = this.runtime;
-    this.runtime = undefined;
-    this.runtimeCalls = 0;
-    try {
-      rt?.dispose();
-      return true;
-    } catch {
-      // QuickJS aborts on objects still alive at free: the module's heap and stack are left mid-way
-      this.renewSoon();
-      return false;
-    }
-  }
-
   /**
    * Replaces the wasm module with a fresh one (new memory, new stack). Needed when
-   * the host stack overflowed inside it, it trapped or aborted, or its heap reached
-   * the ceiling: a later `throw null` must not read as exhausted memory, and a heap
-   * grown to the maximum stays that size.
+   * the host stack overflowed inside it or it trapped (the stack pointer, a wasm
+   * global, is not in the snapshot), or its memory grew to the ceiling (memory
+   * never shrinks, and a later `throw null` must not read as exhausted memory).
    */
   private renewSoon(): void {
-    this.runtime = undefined;
-    this.runtimeCalls = 0;
-    this.prepared = undefined;
+    this.dirty = false;
     this.renewal ??= loadEngine(this.memoryBytes).then((engine) => {
       this.engine = engine;
       this.renewal = undefined;
-      this.prepareSoon();
     });
   }
 
+  /** Undoes the last call now. */
+  private restore(): void {
+    this.engine.snapshot.restore();
+    this.dirty = false;
+  }
+
   /**
-   * Prepares the next context right after the current call, off its path.
-   * setImmediate, not setTimeout(0): Bun clamps the latter to ~1 ms, so a call
-   * arriving sooner (back to back, or under load: every call) paid for its own context.
+   * Undoes the last call right after it, off the next call's path. setImmediate,
+   * not setTimeout(0): Bun clamps the latter to ~1 ms.
    */
-  private prepareSoon(): void {
+  private restoreSoon(): void {
     setImmediate(() => {
-      if (this.prepared || this.renewal || this.busy) return;
-      try {
-        this.prepared = prepareContext(this.takeRuntime());
-      } catch {
-        this.dropRuntime();
-      }
+      if (this.dirty && !this.busy && !this.renewal) this.restore();
     });
   }
 
   /** Runs a call to completion; never throws (but a failed module reload rejects). */
   async run(msg: RunMessage & { code: string }, hooks: CallHooks): Promise<CallOutcome> {
     if (this.renewal) await this.renewal;
+    if (this.dirty) this.restore();
     const started = performance.now();
     const { limits } = msg;
     const deadline = Date.now() + limits.timeoutMs;
@@ -177,45 +152,34 @@ export class QuickJsHost {
       stop = "stack";
       broken = true;
     };
-    let clean = false;
-    let prep: PreparedContext;
-    try {
-      prep = this.prepared ?? prepareContext(this.takeRuntime());
-    } catch (err) {
-      this.dropRuntime();
-      return fail({ message: `The sandbox could not start the call: ${(err as Error).message}` });
-    }
-    this.prepared = undefined;
+    const resident = this.engine.resident;
+    const { rt, ctx } = resident;
     this.busy = true;
-    const { rt, ctx } = prep;
-    rt.setMemoryLimit(limits.memoryBytes);
-    rt.setMaxStackSize(limits.stackBytes);
-    rt.setInterruptHandler(() => {
-      try {
-        if (hooks.aborted()) stop = "cancelled";
-        else if (Date.now() > deadline) stop = "timeout";
-      } catch (err) {
-        if (isHostStackOverflow(err)) overflowed();
-        else throw err;
-      }
-      return stop !== undefined;
-    });
-    const describe = (handle: QuickJSHandle) => describeError(ctx, handle, limits, this.atCeiling());
-    const handles: QuickJSHandle[] = prep.handles;
-    const keep = (h: QuickJSHandle) => (handles.push(h), h);
+    this.dirty = true;
+    // handles made from here on are never freed: the restore after the call undoes them all
     const host = new HostBridge({ ctx, msg, hooks, deadline, log: (level, text) => log.push(level, text), overflowed });
-
     try {
-      prep.bridge = host.bridge();
+      rt.setMemoryLimit(limits.memoryBytes);
+      rt.setMaxStackSize(limits.stackBytes);
+      rt.setInterruptHandler(() => {
+        try {
+          if (hooks.aborted()) stop = "cancelled";
+          else if (Date.now() > deadline) stop = "timeout";
+        } catch (err) {
+          if (isHostStackOverflow(err)) overflowed();
+          else throw err;
+        }
+        return stop !== undefined;
+      });
+      const describe = (handle: QuickJSHandle) => describeError(ctx, handle, limits, this.atCeiling());
+      resident.bridge = host.bridge();
       const source = msg.kind === "script" ? `export default async (input, context) => {\n${msg.code}\n};` : msg.code;
       const loaded = ctx.evalCode(source, "tool.js", { type: "module" });
       if (loaded.error) {
         const e = describe(loaded.error);
-        loaded.error.dispose();
         return fail(stop ? stopError(stop, limits) : e.limit ? e : { message: `The tool failed to load: ${e.message}` });
       }
-      const ns = keep(loaded.value);
-      const fnHandle = keep(ctx.getProp(ns, "default"));
+      const fnHandle = ctx.getProp(loaded.value, "default");
       if (msg.kind === "check") {
         return ctx.typeof(fnHandle) === "function"
           ? finish({ ok: true })
@@ -230,59 +194,45 @@ export class QuickJsHost {
       } catch {
         return fail({ message: "The input is nested too deeply to pass to the tool" });
       }
-      const parsed = ctx.callFunction(prep.parse, ctx.undefined, keep(ctx.newString(inputText)));
+      const parsed = ctx.callFunction(resident.parse, ctx.undefined, ctx.newString(inputText));
       if (parsed.error) {
         const e = describe(parsed.error);
-        parsed.error.dispose();
         return fail(stop ? stopError(stop, limits) : { message: `The input cannot be passed to the tool: ${e.message}` });
       }
-      const input = keep(parsed.value);
-      const context = keep(ctx.unwrapResult(ctx.callFunction(prep.parse, ctx.undefined, keep(ctx.newString(JSON.stringify(msg.context))))));
-      for (const [name, impl] of [
-        ["progress", (p?: QuickJSHandle, t?: QuickJSHandle, m?: QuickJSHandle) => void prep.bridge?.progress(p, t, m)],
-        ["log", (level?: QuickJSHandle, data?: QuickJSHandle) => void prep.bridge?.log(formatArg(ctx, level), () => formatArg(ctx, data))],
-      ] as const) {
-        const f = ctx.newFunction(name, host.guarded(impl as (...a: QuickJSHandle[]) => undefined));
-        ctx.setProp(context, name, f);
-        f.dispose();
-      }
-      for (const part of ["secrets", "server"]) {
-        const h = ctx.getProp(context, part);
-        if (ctx.typeof(h) === "object") ctx.callFunction(prep.freeze, ctx.undefined, h).dispose();
-        h.dispose();
-      }
-      ctx.callFunction(prep.freeze, ctx.undefined, context).dispose();
-      const called = ctx.callFunction(fnHandle, ctx.undefined, input, context);
+      crypto.getRandomValues(seeds);
+      const called = ctx.callFunction(
+        resident.enter,
+        ctx.undefined,
+        fnHandle,
+        parsed.value,
+        ctx.newString(JSON.stringify(msg.context)),
+        ctx.newNumber(seeds[0]!),
+        ctx.newNumber(seeds[1]!),
+        ctx.newNumber(seeds[2]!),
+        ctx.newNumber(seeds[3]!),
+      );
       if (called.error) {
         const e = describe(called.error);
-        called.error.dispose();
         return fail(stop ? stopError(stop, limits) : e);
       }
-      const promise = keep(called.value);
+      const promise = called.value;
 
       for (;;) {
         const jobs = rt.executePendingJobs(10_000);
-        if (stop) {
-          jobs.error?.dispose();
-          return fail(stopError(stop, limits));
-        }
+        if (stop) return fail(stopError(stop, limits));
         if (jobs.error) {
           // a job's own exception goes to its promise; what reaches here is the runtime failing to run it
           const e = describe(jobs.error);
-          jobs.error.dispose();
           if (e.limit) return fail(e);
         }
         const state = ctx.getPromiseState(promise);
         if (state.type === "fulfilled") {
-          const outcome = serializeResult(prep, state.value, !state.notAPromise, limits, describe);
+          const outcome = serializeResult(resident, state.value, limits, describe);
           if (stop) return fail(stopError(stop, limits));
-          clean = !outcome.error?.limit;
           return finish(outcome);
         }
         if (state.type === "rejected") {
           const e = describe(state.error);
-          state.error.dispose();
-          clean = !e.limit;
           return fail(stop ? stopError(stop, limits) : e);
         }
         if (rt.hasPendingJob()) continue;
@@ -307,27 +257,10 @@ export class QuickJsHost {
       return fail({ message: m ? `The tool failed: ${m.slice(0, 2000)}` : "The tool failed" });
     } finally {
       this.busy = false;
-      prep.bridge = undefined;
-      // nothing is freed in a module about to be discarded: its state may be mid-way
-      const discard = broken || this.atCeiling();
-      host.close(!discard);
-      if (discard) this.renewSoon();
-      else {
-        for (const h of handles.reverse()) {
-          try {
-            if (h.alive) h.dispose();
-          } catch {}
-        }
-        // a call that ended with work still queued, or by breaching a limit, takes its runtime with it
-        let reusable = clean && !stop && !rt.hasPendingJob();
-        try {
-          ctx.dispose();
-        } catch {
-          reusable = false;
-        }
-        if (!reusable) this.dropRuntime();
-        this.prepareSoon();
-      }
+      resident.bridge = undefined;
+      host.close();
+      if (broken || this.atCeiling()) this.renewSoon();
+      else this.restoreSoon();
     }
   }
 }

@@ -6,14 +6,13 @@
 import type { QuickJSHandle } from "quickjs-emscripten-core";
 import type { CallError } from "./callError.ts";
 import type { CallLimits } from "./limits.ts";
-import type { PreparedContext } from "./preparedContext.ts";
+import type { ResidentContext } from "./residentContext.ts";
 import type { CallOutcome } from "./protocol.ts";
 
-/** Serializes a fulfilled value (disposing it when `owned`); toJSON and getters run here, under the call's limits. */
+/** Serializes a fulfilled value; toJSON and getters run here, under the call's limits. Handles are left to the heap restore. */
 export function serializeResult(
-  prep: PreparedContext,
+  prep: ResidentContext,
   value: QuickJSHandle,
-  owned: boolean,
   limits: CallLimits,
   describe: (h: QuickJSHandle) => CallError,
 ): Pick<CallOutcome, "ok" | "output" | "error"> {
@@ -21,15 +20,12 @@ export function serializeResult(
   let text: string | undefined;
   if (ctx.typeof(value) !== "undefined") {
     const encoded = ctx.callFunction(prep.stringify, ctx.undefined, value);
-    if (owned) value.dispose();
     if (encoded.error) {
       const e = describe(encoded.error);
-      encoded.error.dispose();
       return { ok: false, error: e.limit ? e : { message: `The tool's result cannot be turned into JSON: ${e.message}` } };
     }
     text = ctx.typeof(encoded.value) === "string" ? ctx.getString(encoded.value) : undefined;
-    encoded.value.dispose();
-  } else if (owned) value.dispose();
+  }
   if (text !== undefined && Buffer.byteLength(text) > limits.outputBytes) {
     return { ok: false, error: { message: `Output limit exceeded: the result is larger than ${limits.outputBytes} bytes`, limit: "output" } };
   }

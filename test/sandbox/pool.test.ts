@@ -362,6 +362,38 @@ describe("isolation", () => {
     expect((await call(pool, "export default async () => typeof globalThis.big")).output).toBe("undefined");
   });
 
+  test("Math.random is seeded afresh for every call (the restored heap does not replay it)", async () => {
+    const draw = "export default async () => Array.from({ length: 64 }, () => Math.random())";
+    const a = (await call(pool, draw)).output as number[];
+    const b = (await call(pool, draw)).output as number[];
+    expect(a).not.toEqual(b);
+    const all = [...a, ...b];
+    expect(new Set(all).size).toBe(all.length);
+    for (const x of all) expect(x >= 0 && x < 1).toBe(true);
+    const mean = all.reduce((s, x) => s + x, 0) / all.length;
+    expect(mean).toBeGreaterThan(0.3);
+    expect(mean).toBeLessThan(0.7);
+  });
+
+  test("console, fetch and tools still work after a call deleted them and the collector freed them", async () => {
+    const vandal = `export default async () => {
+      for (const k of ["console", "fetch", "setTimeout", "tools", "Headers"]) delete globalThis[k];
+      const junk = []; for (let i = 0; i < 20000; i++) junk.push({ i, s: "x" + i });
+      return typeof console;
+    }`;
+    expect((await call(pool, vandal)).output).toBe("undefined");
+    const o = await call(pool, "export default async () => { console.log('still here'); await new Promise((r) => setTimeout(r, 1)); return [typeof fetch, typeof tools, typeof Headers] }");
+    expect(o).toMatchObject({ ok: true, output: ["function", "object", "function"] });
+    expect(o.logs.map((l) => l.message)).toEqual(["still here"]);
+  });
+
+  test("a call that grew the heap by megabytes leaves the next call a clean heap", async () => {
+    const grow = "globalThis.kept = []; export default async () => { for (let i = 0; i < 4000; i++) globalThis.kept.push('y'.repeat(1000) + i); return globalThis.kept.length }";
+    expect((await call(pool, grow)).output).toBe(4000);
+    expect((await call(pool, "export default async () => typeof globalThis.kept")).output).toBe("undefined");
+    expect((await call(pool, grow)).output).toBe(4000);
+  });
+
   test("CODE-mode scripts are isolated the same way", async () => {
     const script = "const before = globalThis.seen ?? null; globalThis.seen = 'yes'; return { before, tools: typeof tools }";
     for (let i = 0; i < 2; i++) expect((await pool.run({ orgId: "org-a", codeKey: null, code: script, kind: "script" })).output).toEqual({ before: null, tools: "object" });
