@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { cpuPerCall, threadCpuMs } from "./threadCpu.ts";
 import { BenchError, parseWrk, runWrk, writeLuaScript, type WrkResult } from "./wrk.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -98,7 +99,9 @@ async function startDzx(adminKey: string): Promise<{ base: string; child: Subpro
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("DZX_") && k !== "DATABASE_URL") env[k] = v;
   Object.assign(env, { PORT: String(port), DZX_DATA_DIR: join(tmp, "dzx-data"), DZX_ADMIN_KEY: adminKey, DZX_LOG_LEVEL: "warn" });
-  const child = Bun.spawn(["bun", "src/main.ts", "start"], { cwd: ROOT, env, stdout: "ignore", stderr: "pipe" });
+  // BENCH_CPU_PROF=<dir>: dzx writes a CPU profile (markdown) there when it stops
+  const prof = process.env.BENCH_CPU_PROF ? ["--cpu-prof-md", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = Bun.spawn(["bun", ...prof, "src/main.ts", "start"], { cwd: ROOT, env, stdout: "ignore", stderr: "pipe" });
   children.push(child);
   const err = collect(child.stderr);
   const base = `http://127.0.0.1:${port}`;
@@ -172,15 +175,22 @@ async function setUpHosted(base: string, adminKey: string): Promise<{ endpoint: 
 
 // ---------------------------------------------------------------- wrk
 
-/** Runs wrk once to warm up, then once measured, against one endpoint. */
-async function bench(name: string, url: string, headers: Record<string, string>, body: unknown): Promise<WrkResult> {
+/**
+ * Runs wrk once to warm up, then once measured, against one endpoint. With the
+ * server's pid, also prints its CPU per request by thread (main, sandbox workers,
+ * the rest): what each request costs, whatever else the machine is doing.
+ */
+async function bench(name: string, url: string, headers: Record<string, string>, body: unknown, pid?: number): Promise<WrkResult> {
   const script = writeLuaScript(join(tmp, `${name.replace(/\W+/g, "_")}.lua`), { "Content-Type": "application/json", Accept: ACCEPT, ...headers }, body);
   const run = (seconds: number) => runWrk(["-t1", `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency", "-s", script, url], name, (p) => children.push(p));
   process.stdout.write(`${name}: warm-up ${WARMUP_SECONDS} s, measuring ${SECONDS} s… `);
   await run(WARMUP_SECONDS);
+  const cpuBefore = pid ? threadCpuMs(pid) : undefined;
   const r = parseWrk(name, await run(SECONDS));
+  const cpu = cpuBefore && pid ? cpuPerCall(cpuBefore, threadCpuMs(pid), r.requests, pid) : undefined;
+  const cpuText = cpu ? `, CPU µs/request: main ${cpu.main.toFixed(1)}, workers ${cpu.workers.toFixed(1)}, other ${cpu.other.toFixed(1)}` : "";
   // the 1-minute load average shows whether something else competed for the cores during the run
-  console.log(`${Math.round(r.rps).toLocaleString("en-US")} req/s (load avg ${loadavg()[0]!.toFixed(2)})${r.non2xx || r.socketErrors ? "  ERRORS, see table" : ""}`);
+  console.log(`${Math.round(r.rps).toLocaleString("en-US")} req/s (load avg ${loadavg()[0]!.toFixed(2)}${cpuText})${r.non2xx || r.socketErrors ? "  ERRORS, see table" : ""}`);
   return r;
 }
 
@@ -216,9 +226,10 @@ async function main(): Promise<number> {
   console.log(endpoint);
   expectResult("dzx tools/call echo", endpoint, ECHO_CALL, await post(endpoint, headers, ECHO_CALL), hasContent);
   expectResult("dzx ping", endpoint, PING, await post(endpoint, headers, PING), (r) => typeof r === "object");
-  results.push(await bench("dzx tools/call (sandboxed echo)", endpoint, headers, ECHO_CALL));
-  results.push(await bench("dzx ping", endpoint, headers, PING));
+  results.push(await bench("dzx tools/call (sandboxed echo)", endpoint, headers, ECHO_CALL, dzx.child.pid));
+  results.push(await bench("dzx ping", endpoint, headers, PING, dzx.child.pid));
   await stop(dzx.child); // one server at a time: the 2 cores are shared with wrk
+  if (process.env.BENCH_ONLY === "dzx") return 0;
 
   // 3–5: the references, each alone
   const refs: [string, string[], boolean][] = [

@@ -5,19 +5,19 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 
-/** CPU ms (user + system) of each thread, keyed "tid:name"; empty where /proc is absent. */
-export function threadCpuMs(): Map<string, number> {
+/** CPU ms (user + system) of each thread of `pid` (default: this process), keyed "tid:name"; empty where /proc is absent. */
+export function threadCpuMs(pid: number | "self" = "self"): Map<string, number> {
   const out = new Map<string, number>();
   let tids: string[] = [];
   try {
-    tids = readdirSync("/proc/self/task");
+    tids = readdirSync(`/proc/${pid}/task`);
   } catch {
     return out;
   }
   const tick = 1000 / 100; // USER_HZ is 100 on Linux
   for (const tid of tids) {
     try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
       const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
       const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       out.set(`${tid}:${name}`, (Number(f[11]) + Number(f[12])) * tick);
@@ -27,8 +27,8 @@ export function threadCpuMs(): Map<string, number> {
 }
 
 /** µs of CPU per call between two snapshots, grouped: main thread, sandbox workers, the rest. */
-export function cpuPerCall(before: Map<string, number>, after: Map<string, number>, calls: number): { main: number; workers: number; other: number } {
-  const mainTid = String(process.pid);
+export function cpuPerCall(before: Map<string, number>, after: Map<string, number>, calls: number, pid = process.pid): { main: number; workers: number; other: number } {
+  const mainTid = String(pid);
   const r = { main: 0, workers: 0, other: 0 };
   for (const [key, ms] of after) {
     const d = ms - (before.get(key) ?? 0);

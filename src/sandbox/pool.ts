@@ -3,10 +3,18 @@
  * Workers, a bounded per-org fair queue, supervision (a terminated or crashed
  * worker is replaced; its call fails with a clear error), cancellation, and a
  * watchdog that terminates a worker whose call overran its deadline.
+ *
+ * Under load each worker also holds one call queued behind the running one, so
+ * it goes from call to call without waiting for the main thread (a parked
+ * thread's wake-up cost ~25 µs of CPU per call; bench/RESULTS.md). The queued
+ * call is claimed through a shared cell: the worker claims it when it starts
+ * it, the pool withdraws it (to cancel it, hand it to a worker that fell idle,
+ * or requeue it when its worker is replaced) — whichever comes first wins.
  */
 import { isHostStackOverflow } from "./callError.ts";
 import { DEFAULT_LIMITS, type CallLimits } from "./limits.ts";
 import { FairQueue, QueueFullError } from "./fairQueue.ts";
+import { ABORT, CLAIM_CELLS, failure, posted, waitedTooLong, type Job, type Posted, type Slot } from "./poolSlot.ts";
 import { CodeCache, type CallOutcome, type EgressRules, type FromWorker, type RunMessage, type ToolContext } from "./protocol.ts";
 
 /** One call to run. */
@@ -42,37 +50,8 @@ export interface PoolOptions {
   native?: { env: Record<string, string> };
 }
 
-interface Job {
-  req: CallRequest;
-  limits: CallLimits;
-  resolve(outcome: CallOutcome): void;
-  settled: boolean;
-  /** Handed to a worker (or failed on the way). */
-  started?: boolean;
-  queueTimer?: Timer;
-}
-
-interface Slot {
-  worker: Worker;
-  flag: Int32Array;
-  ready: boolean;
-  /** The sources this worker holds (a mirror of its own cache). */
-  codes: CodeCache;
-  /** performance.now() when the worker last became idle. */
-  idleSince: number;
-  job?: Job;
-  callId?: number;
-  watchdog?: Timer;
-  graceTimer?: Timer;
-  detachAbort?: () => void;
-}
-
 const NO_EGRESS_RULES: EgressRules = { allowHosts: [], denyHosts: [], allowPrivateHosts: [] };
 const GRACE_MS = 1000;
-
-function failure(message: string, limit?: string): CallOutcome {
-  return { ok: false, error: limit ? { message, limit } : { message }, logs: [], durationMs: 0 };
-}
 
 /** The sandbox worker pool. */
 export class SandboxPool {
@@ -110,17 +89,22 @@ export class SandboxPool {
         throw e;
       }
       this.dispatch();
-      // a call that has to wait: time spent waiting counts against its deadline (no timer for one started at once)
-      if (job.started) return;
-      job.queueTimer = setTimeout(() => {
-        if (this.queue.remove(req.orgId, job)) job.resolve(failure(`Timed out after ${limits.timeoutMs} ms waiting for a sandbox worker`, "timeout"));
-      }, limits.timeoutMs);
-      req.signal?.addEventListener("abort", () => {
-        if (this.queue.remove(req.orgId, job)) {
-          clearTimeout(job.queueTimer);
-          job.resolve(failure("The call was cancelled", "cancelled"));
-        }
-      });
+      if (!job.started) this.waitInQueue(job);
+    });
+  }
+
+  /** A call that has to wait: time spent waiting counts against its deadline, and cancelling it takes it out. */
+  private waitInQueue(job: Job): void {
+    const { req, limits } = job;
+    job.startBy ??= performance.now() + limits.timeoutMs;
+    job.queueTimer = setTimeout(() => {
+      if (this.queue.remove(req.orgId, job)) job.resolve(waitedTooLong(job));
+    }, job.startBy - performance.now());
+    req.signal?.addEventListener("abort", () => {
+      if (this.queue.remove(req.orgId, job)) {
+        clearTimeout(job.queueTimer);
+        job.resolve(failure("The call was cancelled", "cancelled"));
+      }
     });
   }
 
@@ -139,8 +123,12 @@ export class SandboxPool {
     this.closed = true;
     for (let job = this.queue.shift(); job; job = this.queue.shift()) job.resolve(failure("The sandbox is shutting down"));
     for (const slot of this.slots) {
-      if (slot.job) slot.job.resolve(failure("The sandbox is shutting down"));
-      this.clearSlot(slot);
+      for (const p of [slot.running, this.takeNext(slot)]) {
+        if (!p) continue;
+        this.release(p);
+        p.job.resolve(failure("The sandbox is shutting down"));
+      }
+      slot.running = undefined;
       slot.worker.terminate();
     }
     this.slots.length = 0;
@@ -150,8 +138,8 @@ export class SandboxPool {
     const worker = this.opts.native
       ? new Worker(new URL("./nativeWorker.ts", import.meta.url).href, { env: this.opts.native.env } as WorkerOptions)
       : new Worker(new URL("./worker.ts", import.meta.url).href);
-    const shared = new SharedArrayBuffer(4);
-    const slot: Slot = { worker, flag: new Int32Array(shared), ready: false, codes: new CodeCache(), idleSince: 0 };
+    const shared = new SharedArrayBuffer(12);
+    const slot: Slot = { worker, flag: new Int32Array(shared), queuedPosts: 0, ready: false, codes: new CodeCache(), idleSince: 0 };
     this.slots.push(slot);
     return new Promise((resolve) => {
       worker.onmessage = (event: MessageEvent<FromWorker>) => {
@@ -164,7 +152,7 @@ export class SandboxPool {
       };
       worker.onerror = (event) => {
         event.preventDefault?.();
-        this.replace(slot, "The sandbox worker crashed; the call was not completed");
+        this.replace(slot, slot.running, "The sandbox worker crashed; the call was not completed");
         resolve();
       };
       worker.postMessage({ type: "init", abortFlag: shared, memoryBytes: this.opts.memoryBytes });
@@ -173,34 +161,71 @@ export class SandboxPool {
 
   /**
    * Hands waiting calls to idle workers, the most recently idle first: its thread
-   * is the warmest. Sending back-to-back calls to another worker instead, whose
-   * context was ready, gave a lower p50 (~170 vs ~210 µs) but a higher mean and
-   * p99 on the shared 2-core VM: a parked thread resumes slowly, and the other
-   * worker's context build competes for the cores (bench/RESULTS.md).
+   * is the warmest. With none idle, queues one call behind each running one (not
+   * behind a CODE-mode script, which may wait on calls of its own). A worker idle
+   * with nothing waiting takes over a call still queued in another worker.
    */
   private dispatch(): void {
-    while (!this.closed && this.queue.size > 0) {
+    if (this.closed) return;
+    while (this.queue.ready > 0) {
       let slot: Slot | undefined;
-      for (const s of this.slots) if (s.ready && !s.job && (!slot || s.idleSince > slot.idleSince)) slot = s;
-      const job = slot && this.queue.shift();
-      if (!slot || !job) return;
+      for (const s of this.slots) if (s.ready && !s.running && (!slot || s.idleSince > slot.idleSince)) slot = s;
+      if (!slot) break;
+      const job = this.queue.shift()!;
       clearTimeout(job.queueTimer);
-      this.start(slot, job);
+      this.post(slot, job, false);
+    }
+    if (!this.opts.native) {
+      for (const s of this.slots) {
+        if (this.queue.ready === 0) break;
+        if (!s.ready || !s.running || s.next || s.running.job.req.kind === "script") continue;
+        const job = this.queue.shift(true)!;
+        clearTimeout(job.queueTimer);
+        this.post(s, job, true);
+      }
+    }
+    for (const idle of this.slots) {
+      if (!idle.ready || idle.running) continue;
+      const from = this.slots.find((s) => s.next && this.withdraw(s));
+      if (!from) break;
+      const p = this.takeNext(from)!;
+      this.release(p);
+      this.post(idle, p.job, false);
     }
   }
 
-  private start(slot: Slot, job: Job): void {
-    const callId = ++this.nextCallId;
+  /** Takes back the call queued in a worker; false once the worker has started it. */
+  private withdraw(slot: Slot): boolean {
+    const p = slot.next;
+    return !!p && p.cell !== undefined && Atomics.compareExchange(slot.flag, p.cell, p.callId, 0) === p.callId;
+  }
+
+  /** Clears the slot's queued call, which then no longer counts as waiting. */
+  private takeNext(slot: Slot): Posted | undefined {
+    const p = slot.next;
+    slot.next = undefined;
+    if (p) this.queue.release(p.job.req.orgId);
+    return p;
+  }
+
+  /** Sends a job to a worker: to run now, or (`queued`) after its running call. */
+  private post(slot: Slot, job: Job, queued: boolean): void {
+    // callIds stay positive int32s: they are compared in shared Int32 cells
+    const callId = (this.nextCallId = (this.nextCallId % 0x7ffffffe) + 1);
     const { req, limits } = job;
     job.started = true;
-    Atomics.store(slot.flag, 0, 0);
-    slot.job = job;
-    slot.callId = callId;
+    const posted: Posted = { job, callId };
+    if (queued) {
+      posted.cell = CLAIM_CELLS[slot.queuedPosts++ % CLAIM_CELLS.length]!;
+      Atomics.store(slot.flag, posted.cell, callId);
+      slot.next = posted;
+    } else slot.running = posted;
     // the source is cloned into the worker only when it does not hold it yet (native mode: a path, always sent)
     const cached = !this.opts.native && req.codeKey !== null && slot.codes.get(req.codeKey) === req.code;
     const msg: RunMessage = {
       type: "run",
       callId,
+      claim: posted.cell,
       codeKey: req.codeKey,
       code: cached ? undefined : req.code,
       kind: req.kind,
@@ -215,63 +240,114 @@ export class SandboxPool {
       if (!cached && !this.opts.native && req.codeKey !== null) slot.codes.put(req.codeKey, req.code);
     } catch (err) {
       // the message could not be cloned (e.g. an input nested deeper than the host's stack): nothing reached the worker
-      this.clearSlot(slot);
+      if (queued) {
+        Atomics.store(slot.flag, posted.cell!, 0);
+        this.takeNext(slot);
+      } else {
+        slot.running = undefined;
+        slot.idleSince = performance.now();
+      }
       job.resolve(failure(isHostStackOverflow(err) ? "The input is nested too deeply to pass to the sandbox" : `The call could not be sent to the sandbox: ${(err as Error)?.message ?? String(err)}`));
       queueMicrotask(() => this.dispatch());
       return;
     }
-    // the interrupt handler should stop the code at the deadline; if it cannot, the worker goes
-    slot.watchdog = setTimeout(() => this.replace(slot, `Timed out after ${limits.timeoutMs} ms`, "timeout"), limits.timeoutMs + GRACE_MS);
+    if (!queued) this.arm(slot, posted);
+    else {
+      posted.waitTimer = setTimeout(() => {
+        if (slot.next !== posted || !this.withdraw(slot)) return;
+        this.takeNext(slot);
+        this.release(posted);
+        job.resolve(waitedTooLong(job));
+      }, (job.startBy ?? performance.now() + limits.timeoutMs) - performance.now());
+    }
     if (req.signal) {
       const onAbort = () => {
-        Atomics.store(slot.flag, 0, 1);
-        slot.graceTimer = setTimeout(() => this.replace(slot, "The call was cancelled", "cancelled"), GRACE_MS);
+        if (slot.next === posted && this.withdraw(slot)) {
+          // it never started: nothing to stop
+          this.takeNext(slot);
+          this.release(posted);
+          job.resolve(failure("The call was cancelled", "cancelled"));
+          return;
+        }
+        Atomics.store(slot.flag, ABORT, callId);
+        posted.graceTimer = setTimeout(() => this.replace(slot, posted, "The call was cancelled", "cancelled"), GRACE_MS);
       };
       req.signal.addEventListener("abort", onAbort, { once: true });
-      slot.detachAbort = () => req.signal?.removeEventListener("abort", onAbort);
+      posted.detachAbort = () => req.signal?.removeEventListener("abort", onAbort);
     }
   }
 
+  /** The interrupt handler should stop the code at the deadline; if it cannot, the worker goes. */
+  private arm(slot: Slot, p: Posted): void {
+    clearTimeout(p.waitTimer);
+    p.watchdog = setTimeout(() => this.replace(slot, p, `Timed out after ${p.job.limits.timeoutMs} ms`, "timeout"), p.job.limits.timeoutMs + GRACE_MS);
+  }
+
   private onWorkerMessage(slot: Slot, m: FromWorker): void {
-    if (m.type === "ready" || !slot.job || m.callId !== slot.callId) return;
-    const job = slot.job;
+    if (m.type === "ready") return;
+    const p = posted(slot, m.callId);
+    if (!p) return;
+    const job = p.job;
     if (m.type === "done") {
-      this.clearSlot(slot);
+      this.release(p);
+      if (p === slot.running) {
+        // the queued call starts now
+        slot.running = this.takeNext(slot);
+        if (slot.running) this.arm(slot, slot.running);
+        else slot.idleSince = performance.now();
+      } else this.takeNext(slot);
       job.resolve(m.outcome);
       this.dispatch();
     } else if (m.type === "progress") {
       job.req.onProgress?.(m.progress, m.total, m.message);
     } else if (m.type === "bridge") {
       const reply = (ok: boolean, value?: unknown, error?: string) =>
-        slot.callId === m.callId && slot.worker.postMessage({ type: "bridge-reply", callId: m.callId, requestId: m.requestId, ok, value, error });
+        posted(slot, m.callId) &&
+        slot.worker.postMessage({ type: "bridge-reply", callId: m.callId, requestId: m.requestId, ok, value, error });
       if (!job.req.onBridge) reply(false, undefined, "tools.* is only available in CODE mode");
       else job.req.onBridge(m.name, m.input).then((v) => reply(true, v), (e) => reply(false, undefined, (e as Error)?.message ?? String(e)));
     }
   }
 
-  private clearSlot(slot: Slot): void {
-    clearTimeout(slot.watchdog);
-    clearTimeout(slot.graceTimer);
-    slot.detachAbort?.();
-    slot.job = undefined;
-    slot.callId = undefined;
-    slot.detachAbort = undefined;
-    slot.idleSince = performance.now();
+  /** Stops a posted job's timers and listeners. */
+  private release(p: Posted): void {
+    clearTimeout(p.waitTimer);
+    clearTimeout(p.watchdog);
+    clearTimeout(p.graceTimer);
+    p.detachAbort?.();
+    p.detachAbort = undefined;
   }
 
-  /** Terminates a worker, fails its call, and starts a replacement. */
-  private replace(slot: Slot, message: string, limit?: string): void {
-    const job = slot.job;
-    this.clearSlot(slot);
+  /**
+   * Terminates a worker, fails the call that overran or crashed it, requeues the
+   * call queued behind it (it never started), and starts a replacement.
+   */
+  private replace(slot: Slot, culprit: Posted | undefined, message: string, limit?: string): void {
+    if (!this.slots.includes(slot)) return;
+    const withdrawn = !!slot.next && this.withdraw(slot);
+    const next = this.takeNext(slot);
+    const queuedBehind = withdrawn ? next : undefined;
+    const failed = [slot.running, next].filter((p): p is Posted => !!p && p !== queuedBehind);
+    slot.running = undefined;
     slot.ready = false;
     slot.worker.onmessage = null;
     slot.worker.onerror = null;
     slot.worker.terminate();
-    const i = this.slots.indexOf(slot);
-    if (i >= 0) this.slots.splice(i, 1);
-    job?.resolve(failure(message, limit));
+    this.slots.splice(this.slots.indexOf(slot), 1);
+    for (const p of failed) {
+      this.release(p);
+      // a call caught in another's failure (it had started, the pool had not heard yet) is told so
+      p.job.resolve(p === culprit || !culprit ? failure(message, limit) : failure("The sandbox worker was replaced; the call was not completed"));
+    }
+    if (queuedBehind) {
+      this.release(queuedBehind);
+      queuedBehind.job.started = false;
+      this.queue.unshift(queuedBehind.job.req.orgId, queuedBehind.job);
+      this.waitInQueue(queuedBehind.job);
+    }
     if (this.closed) return;
     this.replaced++;
     void this.spawn();
+    this.dispatch();
   }
 }

@@ -24,7 +24,14 @@ export interface ToolContext {
 /** Start one call. */
 export interface RunMessage {
   type: "run";
+  /** A positive int32, unique among the calls a worker holds. */
   callId: number;
+  /**
+   * Set when the call is queued behind a running one: the index of the shared
+   * cell holding its callId. The worker starts it only if it can still claim it
+   * (swap the callId for 0); the pool may have taken it back.
+   */
+  claim?: number;
   /** Cache key of the compiled code (tool id + version), or null for one-off scripts. */
   codeKey: string | null;
   /**
@@ -78,7 +85,7 @@ export interface BridgeReply {
 /** Main → worker, first message: the shared abort flag and the memory cap. */
 export interface InitMessage {
   type: "init";
-  /** Int32Array over a SharedArrayBuffer; slot 0 is set to 1 to abort the running call. */
+  /** Int32 cells over a SharedArrayBuffer: [0] the callId to abort; the rest claim cells of queued calls (RunMessage.claim). */
   abortFlag: SharedArrayBuffer;
   memoryBytes: number;
 }

@@ -1,24 +1,58 @@
 /**
- * Sandbox worker entry: owns one QuickJS module and runs one call at a time.
- * Cancellation arrives through a shared flag (the worker's event loop is busy
- * while QuickJS runs, so a message would come too late).
+ * Sandbox worker entry: owns one QuickJS module and runs one call at a time, in
+ * the order they arrive (the pool may queue one call behind the running one).
+ * Cancellation and the claim on a queued call go through shared cells (the
+ * worker's event loop is busy while QuickJS runs, so a message would come too late).
  */
-import { CodeCache, type CallOutcome, type FromWorker, type ToWorker } from "./protocol.ts";
+import { CodeCache, type CallOutcome, type FromWorker, type RunMessage, type ToWorker } from "./protocol.ts";
 import { QuickJsHost } from "./quickjsHost.ts";
 
 declare const self: Worker;
 
+/** The cell shared with the pool that names the call to abort (see protocol.ts InitMessage). */
+const ABORT = 0;
+
 let host: QuickJsHost | undefined;
-let abortFlag: Int32Array<ArrayBufferLike> = new Int32Array(1);
+let cells: Int32Array<ArrayBufferLike> = new Int32Array(3);
 let nextBridge = 0;
 const codes = new CodeCache();
 const bridgeWaiters = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
 const post = (m: FromWorker) => self.postMessage(m);
+/** Calls run one after another. */
+let lane: Promise<void> = Promise.resolve();
+
+async function run(m: RunMessage, code: string | undefined): Promise<void> {
+  // a queued call the pool took back (cancelled, or moved to an idle worker) is not run
+  if (m.claim !== undefined && Atomics.compareExchange(cells, m.claim, m.callId, 0) !== m.callId) return;
+  let outcome: CallOutcome;
+  try {
+    if (code === undefined) outcome = { ok: false, error: { message: "The sandbox received no source for this call" }, logs: [], durationMs: 0 };
+    else outcome = await host!.run({ ...m, code }, {
+      aborted: () => Atomics.load(cells, ABORT) === m.callId,
+      progress: (progress, total, message) => post({ type: "progress", callId: m.callId, progress, total, message }),
+      bridge: (name, input) =>
+        new Promise((resolve, reject) => {
+          const requestId = ++nextBridge;
+          bridgeWaiters.set(requestId, { resolve, reject });
+          post({ type: "bridge", callId: m.callId, requestId, name, input });
+        }),
+    });
+  } catch (err) {
+    // the interpreter could not be reloaded: this worker is of no further use, so crash it and let the pool replace it
+    setTimeout(() => {
+      throw err;
+    });
+    outcome = { ok: false, error: { message: "The sandbox worker failed; the call was not completed" }, logs: [], durationMs: 0 };
+  }
+  for (const [, w] of bridgeWaiters) w.reject(new Error("the call ended"));
+  bridgeWaiters.clear();
+  post({ type: "done", callId: m.callId, outcome, heapBytes: host!.heapBytes() });
+}
 
 self.onmessage = async (event: MessageEvent<ToWorker>) => {
   const m = event.data;
   if (m.type === "init") {
-    abortFlag = new Int32Array(m.abortFlag);
+    cells = new Int32Array(m.abortFlag);
     host = await QuickJsHost.create(m.memoryBytes);
     post({ type: "ready" });
   } else if (m.type === "bridge-reply") {
@@ -27,31 +61,9 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
     if (m.ok) w?.resolve(m.value);
     else w?.reject(new Error(m.error ?? "tool call failed"));
   } else if (m.type === "run") {
-    let outcome: CallOutcome;
-    // the pool omits a source this worker already holds (same rule on both sides: CodeCache)
+    // the source is taken on arrival, in message order, as the pool's mirror of this cache assumes (same rule: CodeCache)
     const code = m.code ?? (m.codeKey === null ? undefined : codes.get(m.codeKey));
     if (m.code !== undefined && m.codeKey !== null) codes.put(m.codeKey, m.code);
-    try {
-      if (code === undefined) outcome = { ok: false, error: { message: "The sandbox received no source for this call" }, logs: [], durationMs: 0 };
-      else outcome = await host!.run({ ...m, code }, {
-        aborted: () => Atomics.load(abortFlag, 0) === 1,
-        progress: (progress, total, message) => post({ type: "progress", callId: m.callId, progress, total, message }),
-        bridge: (name, input) =>
-          new Promise((resolve, reject) => {
-            const requestId = ++nextBridge;
-            bridgeWaiters.set(requestId, { resolve, reject });
-            post({ type: "bridge", callId: m.callId, requestId, name, input });
-          }),
-      });
-    } catch (err) {
-      // the interpreter could not be reloaded: this worker is of no further use, so crash it and let the pool replace it
-      setTimeout(() => {
-        throw err;
-      });
-      outcome = { ok: false, error: { message: "The sandbox worker failed; the call was not completed" }, logs: [], durationMs: 0 };
-    }
-    for (const [, w] of bridgeWaiters) w.reject(new Error("the call ended"));
-    bridgeWaiters.clear();
-    post({ type: "done", callId: m.callId, outcome, heapBytes: host!.heapBytes() });
+    lane = lane.then(() => run(m, code));
   }
 };

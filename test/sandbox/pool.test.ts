@@ -275,6 +275,29 @@ describe("worker replacement", () => {
     expect(pool.size).toBe(2);
   });
 
+  test("a call queued inside a worker that is replaced runs on the new worker instead of failing", async () => {
+    const pool = await startPool({ timeoutMs: 300 });
+    const stuck = call(pool, "export default async () => { const a = []; a.length = 2 ** 32 - 1; return a.includes(1) }");
+    // with the only worker busy, this call is queued inside it, behind the runaway
+    const behind = call(pool, OK, { orgId: "org-b", input: { v: "behind" }, limits: { timeoutMs: 5000 } });
+    expect((await stuck).error?.limit).toBe("timeout");
+    expect(await behind).toMatchObject({ ok: true, output: { echo: "behind" } });
+    expect(pool.replaced).toBe(1);
+  });
+
+  test("a call queued behind a long call moves to a worker that falls idle", async () => {
+    const pool = await startPool({ timeoutMs: 20_000, size: 2 });
+    const long = started(pool, "await new Promise((r) => setTimeout(r, 15000)); return 'long'");
+    const short = started(pool, "await new Promise((r) => setTimeout(r, 100)); return 'short'");
+    await Promise.all([long.running, short.running]);
+    // both workers busy: the next call is queued inside one of them, possibly behind the long call
+    const third = call(pool, OK, { input: { v: "third" } });
+    expect((await short.outcome).output).toBe("short");
+    expect(await third).toMatchObject({ ok: true, output: { echo: "third" } });
+    expect(long.settled()).toBe(false);
+    await pool.close();
+  });
+
   test("closing the pool fails waiting calls instead of leaving them hanging", async () => {
     const pool = await startPool({ timeoutMs: 20_000 });
     const running = started(pool, "await new Promise((r) => setTimeout(r, 15000))");
