@@ -67,7 +67,7 @@ export async function openServices(config: Config, logger: Logger = createLogger
     );
     const changes = config.databaseUrl ? await postgresChangeBus(config.databaseUrl, onError("change bus failed")) : memoryChangeBus();
     changes.subscribe((orgId) => servers.orgChanged(orgId));
-    const callLog = new CallLog(database.db, onError("call log write failed"));
+    const callLog = new CallLog(database, onError("call log write failed"));
     const sweeper = setInterval(() => {
       managementSessions.sweep();
       hostedSessions.sweep();

@@ -23,6 +23,10 @@ export async function openPglite(dataDir: string): Promise<Database> {
       ping: async () => {
         await client.query("select 1");
       },
+      copyIn: async (table, columns, text) => {
+        const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
+        await client.query(`copy ${ident(table)} (${columns.map(ident).join(", ")}) from '/dev/blob'`, [], { blob: new Blob([text]) });
+      },
       close: async () => {
         await client.close();
         release();

@@ -3,9 +3,9 @@
  * input/output as the tool's outputPolicy allows, and console output. Records are
  * queued and written in batches, off the hot path of tools/call.
  */
-import { and, desc, eq, getTableColumns, lt, sql } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, getTableName, lt, sql } from "drizzle-orm";
 import { calls, orgs } from "../../db/schema.ts";
-import type { Db } from "../database/index.ts";
+import type { Database, Db } from "../database/index.ts";
 import type { CallRecord } from "../hosted/catalog.ts";
 import { newId } from "./token.ts";
 
@@ -49,6 +49,24 @@ function insertBatch(rows: (typeof calls.$inferInsert)[]) {
   return sql`insert into ${calls} (${names}) select ${keys} from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(${record})`;
 }
 
+/** One value in COPY's text format: `\N` for null, JSON text for jsonb columns, the special characters escaped. */
+function copyValue(v: unknown, jsonb: boolean): string {
+  if (v === null || v === undefined) return "\\N";
+  const text = jsonb ? JSON.stringify(v) : v instanceof Date ? v.toISOString() : String(v);
+  // text may not hold U+0000 (the jsonb values are already free of it: see storable)
+  return text.replace(/[\\\t\n\r\0]/g, (c) => (c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\n" ? "\\n" : c === "\r" ? "\\r" : "\uFFFD"));
+}
+
+/** A batch in COPY's text format, columns in COPY_COLUMNS order. */
+function copyText(rows: (typeof calls.$inferInsert)[]): string {
+  let out = "";
+  for (const r of rows) out += COLUMNS.map((c) => copyValue(r[c.key as keyof typeof r], c.type === "jsonb")).join("\t") + "\n";
+  return out;
+}
+
+const TABLE = getTableName(calls);
+const COPY_COLUMNS = COLUMNS.map((c) => c.name);
+
 /** Batches call records into the database. */
 export class CallLog {
   private buffer: (typeof calls.$inferInsert)[] = [];
@@ -56,7 +74,7 @@ export class CallLog {
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly db: Db,
+    private readonly database: Pick<Database, "db" | "copyIn">,
     private readonly onError: (err: unknown) => void,
     private readonly flushMs = 250,
     private readonly batch = 200,
@@ -103,7 +121,9 @@ export class CallLog {
     const rows = this.buffer;
     this.buffer = [];
     if (rows.length === 0) return this.flushing;
-    this.flushing = this.flushing.then(() => this.db.execute(insertBatch(rows)).then(() => undefined, this.onError));
+    const { db, copyIn } = this.database;
+    const write = () => (copyIn ? copyIn(TABLE, COPY_COLUMNS, copyText(rows)) : db.execute(insertBatch(rows)));
+    this.flushing = this.flushing.then(() => write().then(() => undefined, this.onError));
     return this.flushing;
   }
 }

@@ -37,7 +37,7 @@ beforeAll(async () => {
     prompt: { name: "triage-ticket", arguments: [{ name: "ticketBody", required: true }], messages: [{ role: "user", content: "Triage: {{ticketBody}}" }] },
   });
   server = await createServer(admin, { name: "Support Suite", toolIds: ["echo"], resourceIds: ["welcome"], promptIds: ["triage-ticket"] });
-});
+}, 60_000);
 afterAll(async () => {
   await admin?.close();
   await dzx?.dispose();

@@ -37,7 +37,7 @@ beforeAll(async () => {
   await op(admin, "dwizi.secrets.set", { name: "API_KEY", value: "sk-live-9876" });
   server = await createServer(admin, { name: "Coder", mode: "CODE", toolIds: ["add", "whoami"] });
   client = await hostedClient(server.endpoint, server.token);
-});
+}, 60_000);
 afterAll(async () => {
   await client?.close();
   await admin?.close();

@@ -28,7 +28,7 @@ beforeAll(async () => {
   await op(admin, "dwizi.resources.create", { resource: { uri: "resource://docs/welcome", name: "Welcome", text: "Hello" } });
   await op(admin, "dwizi.prompts.create", { prompt: { name: "greet", arguments: [{ name: "who", required: true }], messages: [{ role: "user", content: "Hi {{who}}" }] } });
   server = await createServer(admin, { name: "Modern", toolIds: ["echo"], resourceIds: ["welcome"], promptIds: ["greet"] });
-});
+}, 60_000);
 afterAll(async () => {
   await admin?.close();
   await dzx?.dispose();

@@ -32,7 +32,7 @@ beforeAll(async () => {
     tool: { name: "keyed", secrets: ["API_KEY"], outputPolicy: "obfuscate", source: "export default async (i, context) => ({ key: context.secrets.API_KEY, nested: { n: 1 } })" },
   });
   server = await createServer(admin, { name: "Proto", toolIds: ["echo", "sleeper", "stepper", "keyed"] });
-});
+}, 60_000);
 afterAll(async () => {
   await admin?.close();
   await dzx?.dispose();
@@ -354,6 +354,26 @@ describe("secrets and end users", () => {
     }
   });
 
+  test("the call log keeps tabs, newlines, backslashes, quotes and bare string outputs exactly", async () => {
+    const tricky = "tab\there\nline\r\\back\\slash \"quoted\" \\N \\t";
+    await op(admin, "dwizi.tools.create", { tool: { name: "tricky", source: "export default async (i) => { console.log(i.s); return i.s }" } });
+    const s = await createServer(admin, { name: "Tricky", toolIds: ["tricky"] });
+    const c = await hostedClient(s.endpoint, s.token);
+    try {
+      await c.callTool({ name: "tricky", arguments: { s: tricky } });
+      let calls: any[] = [];
+      for (let i = 0; i < 50 && calls.length < 1; i++) {
+        calls = (await op(admin, "dwizi.calls.list", { server: s.id })).calls;
+        if (calls.length < 1) await Bun.sleep(100);
+      }
+      expect(calls[0]).toMatchObject({ status: "ok", input: { s: tricky }, output: tricky, logs: [{ level: "log", message: tricky }] });
+    } finally {
+      await c.close();
+      await op(admin, "dwizi.mcp.delete", { id: s.id });
+      await op(admin, "dwizi.tools.delete", { slug: "tricky" });
+    }
+  });
+
   test("dwizi.usage.get and dwizi.usage.timeseries count the logged calls", async () => {
     const logged = (await op(admin, "dwizi.calls.list", { limit: 500 })).calls as any[];
     const usage = (await op(admin, "dwizi.usage.get", {})).usage;
@@ -374,7 +394,7 @@ describe("malformed messages", () => {
   const send = (body: unknown, headers: Record<string, string> = {}) => post(server.endpoint, server.token, body, { "mcp-session-id": sid, ...headers });
   beforeAll(async () => {
     sid = await rawSession(server.endpoint, server.token);
-  });
+  }, 60_000);
 
   test("not JSON → -32700; an empty body → -32700 naming it", async () => {
     const r = await send("{nope");

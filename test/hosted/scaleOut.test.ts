@@ -22,7 +22,7 @@ beforeAll(async () => {
   admin = await managementClient(a.url, s.keys.admin.key);
   await op(admin, "dwizi.tools.create", { tool: { name: "first", source: "export default async () => 1" } });
   await op(admin, "dwizi.tools.create", { tool: { name: "second", source: "export default async () => 2" } });
-});
+}, 60_000);
 afterAll(async () => {
   await admin?.close();
   await a?.dispose();

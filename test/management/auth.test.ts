@@ -22,7 +22,7 @@ beforeAll(async () => {
   admin = s.keys.admin;
   reader = s.keys.reader;
   adminClient = await managementClient(dzx.url, admin.key);
-});
+}, 60_000);
 afterAll(async () => {
   await adminClient?.close();
   await dzx?.dispose();

@@ -175,7 +175,7 @@ describe("per-org caps (dzx orgs limits --set)", () => {
   let custom: Client;
   beforeAll(async () => {
     custom = await managementClient(dzx.url, k.custom.key);
-  });
+  }, 60_000);
   afterAll(() => custom?.close());
 
   test("dwizi.org.get shows the org's caps and rate, defaults for the rest", async () => {

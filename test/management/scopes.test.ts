@@ -131,7 +131,7 @@ beforeAll(async () => {
   ids.partial = (await op(admin, "dwizi.partials.create", { partial: { name: "Base Partial", slug: "base-partial", values: { region: "eu" } } })).partial.id;
   ids.victim = (await op(admin, "dwizi.keys.create", { name: "victim", scopes: ["keys:write"], rate: RATE })).keyId;
   for (const scope of new Set(operations.map((o) => o.scope))) lacking.set(scope, await keyWith(without(scope)));
-});
+}, 60_000);
 afterAll(async () => {
   for (const c of [admin, ...clients]) await c?.close().catch(() => {});
   await dzx?.dispose();

@@ -13,7 +13,7 @@ beforeAll(async () => {
   const s = await startWithKeys({ admin: ["acme"] });
   dzx = s.dzx;
   key = s.keys.admin;
-});
+}, 60_000);
 afterAll(() => dzx.dispose());
 
 const send = (body: string) => rpc(dzx.url, key.key, undefined, { raw: body });

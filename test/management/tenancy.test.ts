@@ -43,7 +43,7 @@ beforeAll(async () => {
   A.tool = (await op(a, "dwizi.tools.create", { tool: { name: "A Tool", slug: "a-tool", source: SOURCE } })).tool.id;
   A.server = (await op(a, "dwizi.mcp.create", { server: { name: "A Server", slug: "a-server", toolIds: [A.tool] } })).server.id;
   await op(a, "dwizi.secrets.set", { name: "A_SECRET", value: "a-secret-3333" });
-});
+}, 60_000);
 afterAll(async () => {
   await a?.close().catch(() => {});
   await b?.close().catch(() => {});
@@ -116,7 +116,7 @@ describe("org A's key on org B's assets → NOT_FOUND, org B unchanged", () => {
   beforeAll(async () => {
     beforeB = await snapshot(b);
     beforeA = await snapshot(a);
-  });
+  }, 60_000);
 
   for (const c of cases) {
     test(c.name, async () => {

@@ -289,7 +289,7 @@ describe("secrets", () => {
   beforeAll(async () => {
     await op(acme.client, "dwizi.secrets.set", { name: "S_A", value: VALUE_A });
     await op(acme.client, "dwizi.secrets.set", { name: "S_B", value: VALUE_B });
-  });
+  }, 60_000);
 
   test("a tool sees only the secrets it declares", async () => {
     const probe = `export default async (input, context) => ({

@@ -22,7 +22,7 @@ const file = (name: string, source: string) => {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "dzx-native-"));
   pool = await SandboxPool.start({ size: 1, memoryBytes: 64 << 20, perOrgQueue: 8, totalQueue: 8, defaults: { timeoutMs: 800 }, native: { env: { ONLY_THIS: "yes" } } });
-});
+}, 60_000);
 afterAll(async () => {
   await pool.close();
   rmSync(dir, { recursive: true, force: true });

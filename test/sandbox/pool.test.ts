@@ -70,7 +70,7 @@ describe("limits name what they hit", () => {
   let pool: SandboxPool;
   beforeAll(async () => {
     pool = await startPool();
-  });
+  }, 60_000);
 
   test("timeout", async () => {
     const o = await call(pool, "export default async () => { while (true) {} }");
@@ -123,7 +123,7 @@ describe("cancellation", () => {
   let pool: SandboxPool;
   beforeAll(async () => {
     pool = await startPool({ timeoutMs: 30_000 });
-  });
+  }, 60_000);
 
   test("an AbortSignal stops a while (true) call and the worker takes the next call", async () => {
     const before = pool.replaced;
@@ -350,7 +350,7 @@ describe("isolation", () => {
   let pool: SandboxPool;
   beforeAll(async () => {
     pool = await startPool();
-  });
+  }, 60_000);
 
   test("module state does not survive between calls of the same code key", async () => {
     const counter = "let n = 0;\nexport default async () => ++n";
