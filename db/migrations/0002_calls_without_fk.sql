@@ -1,0 +1,1 @@
+ALTER TABLE "calls" DROP CONSTRAINT "calls_org_id_orgs_id_fk";
