@@ -36,6 +36,18 @@ interface Actor {
   ready: Deferred.Deferred<LiveServer | undefined>;
   live?: LiveServer;
   digests?: Digests;
+  /** Reloads queued and not yet done: while any is, requests wait for it (a client sees a change once its operation has returned). */
+  pending: number;
+  /** Resolves when `pending` falls back to 0. */
+  settled?: { promise: Promise<void>; resolve(): void };
+}
+
+/** One reload of the actor finished (or was dropped). */
+function reloadDone(actor: Actor): void {
+  if (--actor.pending > 0) return;
+  actor.pending = 0;
+  actor.settled?.resolve();
+  actor.settled = undefined;
 }
 
 function digestsOf(live: LiveServer): Digests {
@@ -110,6 +122,9 @@ export function makeServerActors(deps: ServerActorDeps, run: <A>(effect: Effect.
     Effect.gen(function* () {
       if (actors.get(serverId) === actor) actors.delete(serverId);
       deps.sessions.closeWhere(serverId, () => false);
+      actor.live = undefined;
+      actor.pending = 1;
+      reloadDone(actor);
       yield* Deferred.succeed(actor.ready, undefined);
       if (actor.fiber) yield* Fiber.interrupt(actor.fiber);
     });
@@ -131,10 +146,12 @@ export function makeServerActors(deps: ServerActorDeps, run: <A>(effect: Effect.
 
   const spawn = (serverId: string, orgId: string) =>
     Effect.gen(function* () {
-      const actor: Actor = { orgId, lastUsed: Date.now(), queue: yield* Queue.unbounded<ServerMessage>(), ready: yield* Deferred.make<LiveServer | undefined>() };
+      const actor: Actor = { orgId, lastUsed: Date.now(), queue: yield* Queue.unbounded<ServerMessage>(), ready: yield* Deferred.make<LiveServer | undefined>(), pending: 0 };
       actors.set(serverId, actor);
       yield* Queue.offer(actor.queue, { _tag: "Load" });
-      actor.fiber = yield* Effect.forkDetach(Effect.forever(Effect.flatMap(Queue.take(actor.queue), (msg) => handle(serverId, actor, msg))));
+      const step = (msg: ServerMessage) =>
+        msg._tag === "Reload" ? handle(serverId, actor, msg).pipe(Effect.ensuring(Effect.sync(() => reloadDone(actor)))) : handle(serverId, actor, msg);
+      actor.fiber = yield* Effect.forkDetach(Effect.forever(Effect.flatMap(Queue.take(actor.queue), step)));
       return actor;
     });
 
@@ -153,24 +170,35 @@ export function makeServerActors(deps: ServerActorDeps, run: <A>(effect: Effect.
       const tokenHash = hashToken(token);
       const hit = tokens.get(tokenHash);
       const actor = hit && actors.get(hit.serverId);
-      const live = actor && actor.live;
+      const live = actor && !actor.pending && actor.live;
       if (live) actor.lastUsed = Date.now();
       return live ? { ...hit, tokenHash, live } : undefined;
     },
     async get(serverId, orgId) {
       const actor = actors.get(serverId) ?? (await run(spawn(serverId, orgId)));
       actor.lastUsed = Date.now();
+      if (actor.settled) await actor.settled.promise;
       return actor.live ?? run(Deferred.await(actor.ready));
     },
     orgChanged(orgId) {
       for (const [hash, t] of tokens) if (t.orgId === orgId) tokens.delete(hash);
-      for (const actor of actors.values()) if (actor.orgId === orgId) Queue.offerUnsafe(actor.queue, { _tag: "Reload" });
+      for (const actor of actors.values()) {
+        if (actor.orgId !== orgId) continue;
+        actor.pending++;
+        if (!actor.settled) {
+          let resolve!: () => void;
+          const promise = new Promise<void>((r) => (resolve = r));
+          actor.settled = { promise, resolve };
+        }
+        Queue.offerUnsafe(actor.queue, { _tag: "Reload" });
+      }
     },
     evictIdle: (idleMs, now = Date.now()) =>
       Effect.gen(function* () {
         for (const [serverId, actor] of actors) {
           if (now - actor.lastUsed <= idleMs || deps.sessions.inGroup(serverId).length > 0) continue;
           actors.delete(serverId);
+          actor.settled?.resolve();
           if (actor.fiber) yield* Fiber.interrupt(actor.fiber);
         }
       }),

@@ -210,6 +210,12 @@ export class SandboxPool {
 
   /** Sends a job to a worker: to run now, or (`queued`) after its running call. */
   private post(slot: Slot, job: Job, queued: boolean): void {
+    if (job.req.signal?.aborted) {
+      // cancelled while it changed hands (taken back from a worker, or requeued): its abort listeners have gone
+      if (queued) this.queue.release(job.req.orgId);
+      job.resolve(failure("The call was cancelled", "cancelled"));
+      return;
+    }
     // callIds stay positive int32s: they are compared in shared Int32 cells
     const callId = (this.nextCallId = (this.nextCallId % 0x7ffffffe) + 1);
     const { req, limits } = job;

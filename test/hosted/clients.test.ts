@@ -129,6 +129,21 @@ describe("SDK v1 client over Streamable HTTP", () => {
   });
 });
 
+describe("read your writes", () => {
+  test("once a management write has returned, the very next request to the server sees it", async () => {
+    const client = await hostedClient(server.endpoint, server.token);
+    try {
+      for (let i = 0; i < 5; i++) {
+        await op(admin, "dwizi.resources.update", { slug: "welcome", patch: { text: `version ${i}` } });
+        expect((await client.readResource({ uri: "resource://docs/welcome" })).contents[0]).toMatchObject({ text: `version ${i}` });
+      }
+    } finally {
+      await op(admin, "dwizi.resources.update", { slug: "welcome", patch: { text: "Hello" } });
+      await client.close();
+    }
+  });
+});
+
 describe("SDK v1 client over the legacy HTTP+SSE transport", () => {
   test("lists and calls tools, reads the resource, gets the prompt", async () => {
     const client = await legacyClient(server.endpoint, server.token);
