@@ -226,10 +226,11 @@ async function main(): Promise<number> {
   console.log(endpoint);
   expectResult("dzx tools/call echo", endpoint, ECHO_CALL, await post(endpoint, headers, ECHO_CALL), hasContent);
   expectResult("dzx ping", endpoint, PING, await post(endpoint, headers, PING), (r) => typeof r === "object");
-  results.push(await bench("dzx tools/call (sandboxed echo)", endpoint, headers, ECHO_CALL, dzx.child.pid));
-  results.push(await bench("dzx ping", endpoint, headers, PING, dzx.child.pid));
+  const only = process.env.BENCH_ONLY;
+  if (only !== "ping") results.push(await bench("dzx tools/call (sandboxed echo)", endpoint, headers, ECHO_CALL, dzx.child.pid));
+  if (only !== "call") results.push(await bench("dzx ping", endpoint, headers, PING, dzx.child.pid));
   await stop(dzx.child); // one server at a time: the 2 cores are shared with wrk
-  if (process.env.BENCH_ONLY === "dzx") return 0;
+  if (only) return 0;
 
   // 3–5: the references, each alone
   const refs: [string, string[], boolean][] = [
