@@ -152,7 +152,8 @@ function runBaseline(input: unknown): Baseline {
 async function echoRoundTrips(n: number, capMs: number, gapMs = 0, worker?: Worker): Promise<{ latency: Stats; wallMs: number; worker: Worker }> {
   const w = worker ?? new Worker(new URL("./echoWorker.ts", import.meta.url).href);
   let waiter: ((m: { type: string; callId?: number; outcome?: CallOutcome }) => void) | null = null;
-  w.onmessage = (e) => waiter?.(e.data);
+  // run and done messages travel as JSON text, as the pool sends them
+  w.onmessage = (e) => waiter?.(typeof e.data === "string" ? JSON.parse(e.data) : e.data);
   if (!worker) await new Promise<void>((resolve) => (waiter = (m) => m.type === "ready" && resolve()));
   const lat: number[] = [];
   const start = performance.now();
@@ -173,7 +174,7 @@ async function echoRoundTrips(n: number, capMs: number, gapMs = 0, worker?: Work
     };
     const t = nowNs();
     const done = new Promise<{ outcome?: CallOutcome }>((resolve) => (waiter = (m) => m.type === "done" && m.callId === i && resolve(m)));
-    w.postMessage(msg);
+    w.postMessage(JSON.stringify(msg));
     const reply = await done;
     lat.push((nowNs() - t) / 1000);
     if (reply.outcome) check(reply.outcome, JSON.stringify(input));

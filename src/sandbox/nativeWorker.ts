@@ -4,7 +4,7 @@
  * API-created tools. The environment is restricted by the pool; deadlines and
  * cancellation are enforced by terminating the worker.
  */
-import type { CallOutcome, FromWorker, LogLine, ToWorker } from "./protocol.ts";
+import { decodeMessage, type CallOutcome, type FromWorker, type LogLine, type ToWorker } from "./protocol.ts";
 
 declare const self: Worker;
 
@@ -22,8 +22,8 @@ for (const level of ["log", "info", "warn", "error", "debug"] as const) {
   };
 }
 
-self.onmessage = async (event: MessageEvent<ToWorker>) => {
-  const m = event.data;
+self.onmessage = async (event: MessageEvent<ToWorker | string>) => {
+  const m = decodeMessage<ToWorker>(event.data);
   if (m.type === "init") return post({ type: "ready" });
   if (m.type !== "run") return;
   const started = performance.now();

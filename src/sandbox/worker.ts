@@ -4,7 +4,7 @@
  * Cancellation and the claim on a queued call go through shared cells (the
  * worker's event loop is busy while QuickJS runs, so a message would come too late).
  */
-import { CodeCache, type CallOutcome, type FromWorker, type RunMessage, type ToWorker } from "./protocol.ts";
+import { CodeCache, decodeMessage, type CallOutcome, type FromWorker, type RunMessage, type ToWorker } from "./protocol.ts";
 import { QuickJsHost } from "./quickjsHost.ts";
 
 declare const self: Worker;
@@ -17,7 +17,7 @@ let cells: Int32Array<ArrayBufferLike> = new Int32Array(3);
 let nextBridge = 0;
 const codes = new CodeCache();
 const bridgeWaiters = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-const post = (m: FromWorker) => self.postMessage(m);
+const post = (m: FromWorker) => self.postMessage(m.type === "done" ? JSON.stringify(m) : m);
 /** Calls run one after another. */
 let lane: Promise<void> = Promise.resolve();
 
@@ -49,8 +49,8 @@ async function run(m: RunMessage, code: string | undefined): Promise<void> {
   post({ type: "done", callId: m.callId, outcome, heapBytes: host!.heapBytes() });
 }
 
-self.onmessage = async (event: MessageEvent<ToWorker>) => {
-  const m = event.data;
+self.onmessage = async (event: MessageEvent<ToWorker | string>) => {
+  const m = decodeMessage<ToWorker>(event.data);
   if (m.type === "init") {
     cells = new Int32Array(m.abortFlag);
     host = await QuickJsHost.create(m.memoryBytes);
