@@ -7,7 +7,6 @@ import { and, desc, eq, getTableColumns, getTableName, lt, sql } from "drizzle-o
 import { calls, orgs } from "../../db/schema.ts";
 import type { Database, Db } from "../database/index.ts";
 import type { CallRecord } from "../hosted/catalog.ts";
-import { newId } from "./token.ts";
 
 const MASK = "***";
 
@@ -26,8 +25,9 @@ export function keep(value: unknown, policy: CallRecord["outputPolicy"]): unknow
 }
 
 /**
- * The value in a form PostgreSQL can keep in jsonb: U+0000, which jsonb refuses
- * (failing the whole batch), becomes U+FFFD. `json` is the value's JSON text; the
+ * The value with U+0000 turned into U+FFFD: PostgreSQL's text and jsonb refuse it
+ * (a json column takes the escape, but casting the log to jsonb or text would
+ * then fail), so the log never holds one. `json` is the value's JSON text; the
  * value itself is kept unless it holds U+0000, so the common case parses nothing.
  */
 function storable(value: unknown, json: string): unknown {
@@ -49,18 +49,18 @@ function insertBatch(rows: (typeof calls.$inferInsert)[]) {
   return sql`insert into ${calls} (${names}) select ${keys} from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(${record})`;
 }
 
-/** One value in COPY's text format: `\N` for null, JSON text for jsonb columns, the special characters escaped. */
-function copyValue(v: unknown, jsonb: boolean): string {
+/** One value in COPY's text format: `\N` for null, JSON text for json columns, the special characters escaped. */
+function copyValue(v: unknown, isJson: boolean): string {
   if (v === null || v === undefined) return "\\N";
-  const text = jsonb ? JSON.stringify(v) : v instanceof Date ? v.toISOString() : String(v);
-  // text may not hold U+0000 (the jsonb values are already free of it: see storable)
+  const text = isJson ? JSON.stringify(v) : v instanceof Date ? v.toISOString() : String(v);
+  // text may not hold U+0000 (the json values are already free of it: see storable)
   return text.replace(/[\\\t\n\r\0]/g, (c) => (c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\n" ? "\\n" : c === "\r" ? "\\r" : "\uFFFD"));
 }
 
 /** A batch in COPY's text format, columns in COPY_COLUMNS order. */
 function copyText(rows: (typeof calls.$inferInsert)[]): string {
   let out = "";
-  for (const r of rows) out += COLUMNS.map((c) => copyValue(r[c.key as keyof typeof r], c.type === "jsonb")).join("\t") + "\n";
+  for (const r of rows) out += COLUMNS.map((c) => copyValue(r[c.key as keyof typeof r], c.type === "json" || c.type === "jsonb")).join("\t") + "\n";
   return out;
 }
 
@@ -95,7 +95,8 @@ export class CallLog {
     const logs = r.outputPolicy === "omit" ? [] : r.logs;
     const outputJson = jsonOf(output);
     this.buffer.push({
-      id: newId(),
+      // time-ordered: appends to the primary key's index instead of splitting pages at random
+      id: Bun.randomUUIDv7(),
       orgId: r.orgId,
       serverId: r.serverId,
       toolId: r.toolId,
