@@ -64,6 +64,11 @@ self.onmessage = async (event: MessageEvent<ToWorker | string>) => {
     // the source is taken on arrival, in message order, as the pool's mirror of this cache assumes (same rule: CodeCache)
     const code = m.code ?? (m.codeKey === null ? undefined : codes.get(m.codeKey));
     if (m.code !== undefined && m.codeKey !== null) codes.put(m.codeKey, m.code);
-    lane = lane.then(() => run(m, code));
+    // a failure outside the call's own handling would stall the lane: crash instead, and the pool replaces this worker
+    lane = lane.then(() => run(m, code)).catch((err) => {
+      setTimeout(() => {
+        throw err;
+      });
+    });
   }
 };
