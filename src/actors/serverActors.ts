@@ -38,6 +38,8 @@ interface Actor {
   digests?: Digests;
   /** Reloads queued and not yet done: while any is, requests wait for it (a client sees a change once its operation has returned). */
   pending: number;
+  /** A reload is queued and has not started: later changes ride on it (it reads what they committed). */
+  reloadQueued: boolean;
   /** Resolves when `pending` falls back to 0. */
   settled?: { promise: Promise<void>; resolve(): void };
 }
@@ -146,11 +148,16 @@ export function makeServerActors(deps: ServerActorDeps, run: <A>(effect: Effect.
 
   const spawn = (serverId: string, orgId: string) =>
     Effect.gen(function* () {
-      const actor: Actor = { orgId, lastUsed: Date.now(), queue: yield* Queue.unbounded<ServerMessage>(), ready: yield* Deferred.make<LiveServer | undefined>(), pending: 0 };
+      const actor: Actor = { orgId, lastUsed: Date.now(), queue: yield* Queue.unbounded<ServerMessage>(), ready: yield* Deferred.make<LiveServer | undefined>(), pending: 0, reloadQueued: false };
       actors.set(serverId, actor);
       yield* Queue.offer(actor.queue, { _tag: "Load" });
       const step = (msg: ServerMessage) =>
-        msg._tag === "Reload" ? handle(serverId, actor, msg).pipe(Effect.ensuring(Effect.sync(() => reloadDone(actor)))) : handle(serverId, actor, msg);
+        msg._tag === "Reload"
+          ? Effect.andThen(
+              Effect.sync(() => void (actor.reloadQueued = false)),
+              handle(serverId, actor, msg).pipe(Effect.ensuring(Effect.sync(() => reloadDone(actor)))),
+            )
+          : handle(serverId, actor, msg);
       actor.fiber = yield* Effect.forkDetach(Effect.forever(Effect.flatMap(Queue.take(actor.queue), step)));
       return actor;
     });
@@ -183,7 +190,9 @@ export function makeServerActors(deps: ServerActorDeps, run: <A>(effect: Effect.
     orgChanged(orgId) {
       for (const [hash, t] of tokens) if (t.orgId === orgId) tokens.delete(hash);
       for (const actor of actors.values()) {
-        if (actor.orgId !== orgId) continue;
+        // a reload still waiting in the mailbox will read this change too: a burst of writes costs one reload
+        if (actor.orgId !== orgId || actor.reloadQueued) continue;
+        actor.reloadQueued = true;
         actor.pending++;
         if (!actor.settled) {
           let resolve!: () => void;
