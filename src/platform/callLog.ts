@@ -25,42 +25,44 @@ export function keep(value: unknown, policy: CallRecord["outputPolicy"]): unknow
 }
 
 /**
- * The value with U+0000 turned into U+FFFD: PostgreSQL's text and jsonb refuse it
- * (a json column takes the escape, but casting the log to jsonb or text would
- * then fail), so the log never holds one. `json` is the value's JSON text; the
- * value itself is kept unless it holds U+0000, so the common case parses nothing.
+ * A value as the JSON text the log keeps, null staying SQL NULL. An escaped U+0000
+ * becomes U+FFFD: PostgreSQL's text and jsonb refuse it (a json column takes the
+ * escape, but casting the log to jsonb or text would then fail). An escaped
+ * backslash followed by "u0000" is text, not the character, and is left alone.
  */
-function storable(value: unknown, json: string): unknown {
-  return json.includes("\\u0000") ? JSON.parse(json.replaceAll("\\u0000", "\\ufffd")) : value;
+function jsonText(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  const json = JSON.stringify(value);
+  return json.includes("\\u0000") ? json.replace(/(\\*)\\u0000/g, (m, slashes: string) => (slashes.length % 2 ? m : `${slashes}\\ufffd`)) : json;
 }
 
-const jsonOf = (value: unknown) => JSON.stringify(value) ?? "null";
+const COLUMNS = Object.entries(getTableColumns(calls)).map(([key, col]) => ({ key, name: col.name, json: col.getSQLType() === "json", type: col.getSQLType() }));
 
-const COLUMNS = Object.entries(getTableColumns(calls)).map(([key, col]) => ({ key, name: col.name, type: col.getSQLType() }));
+/** A queued row, its json columns already JSON text: each value is serialized once, here, whichever way it is written. */
+type Row = Omit<typeof calls.$inferInsert, "input" | "output" | "logs"> & { input: string | null; output: string | null; logs: string };
 
 /**
  * One INSERT for a batch, its rows passed as a single jsonb parameter: far less work
  * per row than binding every column of every row (the column list comes from the schema).
  */
-function insertBatch(rows: (typeof calls.$inferInsert)[]) {
+function insertBatch(rows: Row[]) {
   const names = sql.raw(COLUMNS.map((c) => `"${c.name}"`).join(", "));
-  const record = sql.raw(COLUMNS.map((c) => `"${c.key}" ${c.type}`).join(", "));
-  const keys = sql.raw(COLUMNS.map((c) => `"${c.key}"`).join(", "));
-  return sql`insert into ${calls} (${names}) select ${keys} from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(${record})`;
+  const record = sql.raw(COLUMNS.map((c) => `"${c.key}" ${c.json ? "text" : c.type}`).join(", "));
+  const values = sql.raw(COLUMNS.map((c) => (c.json ? `"${c.key}"::json` : `"${c.key}"`)).join(", "));
+  return sql`insert into ${calls} (${names}) select ${values} from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(${record})`;
 }
 
-/** One value in COPY's text format: `\N` for null, JSON text for json columns, the special characters escaped. */
-function copyValue(v: unknown, isJson: boolean): string {
+/** One value in COPY's text format: `\\N` for null, the special characters escaped (text may not hold U+0000). */
+function copyValue(v: unknown): string {
   if (v === null || v === undefined) return "\\N";
-  const text = isJson ? JSON.stringify(v) : v instanceof Date ? v.toISOString() : String(v);
-  // text may not hold U+0000 (the json values are already free of it: see storable)
+  const text = v instanceof Date ? v.toISOString() : String(v);
   return text.replace(/[\\\t\n\r\0]/g, (c) => (c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\n" ? "\\n" : c === "\r" ? "\\r" : "\uFFFD"));
 }
 
 /** A batch in COPY's text format, columns in COPY_COLUMNS order. */
-function copyText(rows: (typeof calls.$inferInsert)[]): string {
+function copyText(rows: Row[]): string {
   let out = "";
-  for (const r of rows) out += COLUMNS.map((c) => copyValue(r[c.key as keyof typeof r], c.type === "json" || c.type === "jsonb")).join("\t") + "\n";
+  for (const r of rows) out += COLUMNS.map((c) => copyValue(r[c.key as keyof Row])).join("\t") + "\n";
   return out;
 }
 
@@ -69,7 +71,7 @@ const COPY_COLUMNS = COLUMNS.map((c) => c.name);
 
 /** Batches call records into the database. */
 export class CallLog {
-  private buffer: (typeof calls.$inferInsert)[] = [];
+  private buffer: Row[] = [];
   private timer: Timer | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -93,7 +95,7 @@ export class CallLog {
     const output = keep(r.output, r.outputPolicy);
     const input = keep(r.input, r.outputPolicy);
     const logs = r.outputPolicy === "omit" ? [] : r.logs;
-    const outputJson = jsonOf(output);
+    const outputJson = jsonText(output);
     this.buffer.push({
       // time-ordered: appends to the primary key's index instead of splitting pages at random
       id: Bun.randomUUIDv7(),
@@ -104,11 +106,11 @@ export class CallLog {
       endUserId: r.endUserId,
       status: r.status,
       durationMs: Math.round(r.durationMs),
-      input: storable(input, jsonOf(input)),
-      output: storable(output, outputJson),
+      input: jsonText(input),
+      output: outputJson,
       error: r.error === null ? null : r.error.replaceAll("\u0000", "\uFFFD"),
-      logs: storable(logs, jsonOf(logs)) as CallRecord["logs"],
-      bytes: outputJson === "null" ? 0 : outputJson.length,
+      logs: jsonText(logs) ?? "[]",
+      bytes: outputJson?.length ?? 0,
       at: new Date(),
     });
     if (this.buffer.length >= this.batch) void this.flush();

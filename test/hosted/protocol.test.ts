@@ -354,8 +354,8 @@ describe("secrets and end users", () => {
     }
   });
 
-  test("the call log keeps tabs, newlines, backslashes, quotes and bare string outputs exactly", async () => {
-    const tricky = "tab\there\nline\r\\back\\slash \"quoted\" \\N \\t";
+  test("the call log keeps tabs, newlines, backslashes, quotes, a literal \\u0000 and bare string outputs exactly", async () => {
+    const tricky = "tab\there\nline\r\\back\\slash \"quoted\" \\N \\t \\u0000 (text, not the character)";
     await op(admin, "dwizi.tools.create", { tool: { name: "tricky", source: "export default async (i) => { console.log(i.s); return i.s }" } });
     const s = await createServer(admin, { name: "Tricky", toolIds: ["tricky"] });
     const c = await hostedClient(s.endpoint, s.token);
