@@ -59,7 +59,7 @@ rt.dispose();
   const fresh = await newQuickJSWASMModuleFromVariant(newVariant(releaseSync as never, { wasmMemory: memory }) as never);
   const resident = residentContext(fresh.newRuntime());
   const bytes = new Uint8Array(await Bun.file(Bun.resolveSync("@jitl/quickjs-wasmfile-release-sync/wasm", import.meta.dir)).arrayBuffer());
-  const snapshot = HeapSnapshot.take(memory, wasmLayout(bytes)!, resident.rt);
+  const snapshot = HeapSnapshot.take(memory, wasmLayout(bytes)!);
   row(`HeapSnapshot.restore() (${Math.round(snapshot.bytes / 1024)} KiB) — what replaced the per-call context`, time(() => snapshot.restore()));
 }
 

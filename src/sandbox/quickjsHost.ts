@@ -59,7 +59,7 @@ async function loadEngine(memoryBytes: number): Promise<Engine> {
   const variant = newVariant(releaseSync as never, wasmModule ? { wasmMemory: memory, wasmModule } : { wasmMemory: memory });
   const mod = await newQuickJSWASMModuleFromVariant(variant as never);
   const resident = residentContext(mod.newRuntime());
-  const snapshot = HeapSnapshot.take(memory, layout ?? { staticEnd: 0, heapStart: 0 }, resident.rt);
+  const snapshot = HeapSnapshot.take(memory, layout ?? { staticEnd: 0, heapStart: 0 });
   return { memory, resident, snapshot };
 }
 

@@ -65,8 +65,10 @@ export function formatArg(ctx: QuickJSContext, h: QuickJSHandle | undefined): st
 }
 
 /**
- * Builds the resident context on `rt`. Its handles live as long as the module:
- * nothing here is ever freed, since every call is undone by the snapshot.
+ * Builds the resident context on `rt`. Its handles live as long as the module and
+ * are never freed: every call is undone by the snapshot, and a held handle keeps
+ * each host function alive even when a call deletes the global that showed it
+ * (see HeapSnapshot: host functions exist only from here).
  */
 export function residentContext(rt: QuickJSRuntime): ResidentContext {
   rt.setInterruptHandler(() => false);
