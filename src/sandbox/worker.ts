@@ -27,7 +27,8 @@ async function run(m: RunMessage, code: string | undefined): Promise<void> {
   let outcome: CallOutcome;
   try {
     if (code === undefined) outcome = { ok: false, error: { message: "The sandbox received no source for this call" }, logs: [], durationMs: 0 };
-    else outcome = await host!.run({ ...m, code }, {
+    // the message was parsed from JSON for this call alone: it takes the source in place of a copy
+    else outcome = await host!.run(Object.assign(m, { code }), {
       aborted: () => Atomics.load(cells, ABORT) === m.callId,
       progress: (progress, total, message) => post({ type: "progress", callId: m.callId, progress, total, message }),
       bridge: (name, input) =>
