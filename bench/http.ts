@@ -2,7 +2,8 @@
  * HTTP throughput of a hosted dzx server against the official MCP SDK.
  *
  * `bun run bench` (or `bun bench/http.ts`). Needs wrk on PATH. BENCH_SECONDS
- * (default 10) sets each measured wrk run; a 2 s warm-up precedes each one.
+ * (default 10) sets each measured wrk run; a warm-up run against the same
+ * endpoint precedes each one (BENCH_WARMUP, default 10 s).
  * Every server runs as its own process on 127.0.0.1 and is stopped on exit.
  * See bench/README.md for what each row measures.
  */
@@ -15,7 +16,9 @@ import { BenchError, parseWrk, runWrk, writeLuaScript, type WrkResult } from "./
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const SECONDS = positiveInt("BENCH_SECONDS", 10);
-const WARMUP_SECONDS = 2;
+// long enough for the steady state: after a start, Bun's JIT thread spends ~15 s tiering up
+// PGlite's and QuickJS's wasm, and that CPU would otherwise land in dzx's first row
+const WARMUP_SECONDS = positiveInt("BENCH_WARMUP", 10);
 const CONNECTIONS = 20;
 const ACCEPT = "application/json, text/event-stream";
 const ECHO_CALL = { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo", arguments: { text: "hi" } } };
