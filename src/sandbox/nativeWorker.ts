@@ -5,6 +5,7 @@
  * cancellation are enforced by terminating the worker.
  */
 import { decodeMessage, type CallOutcome, type FromWorker, type LogLine, type ToWorker } from "./protocol.ts";
+import { niceThisThread } from "./threadPriority.ts";
 
 declare const self: Worker;
 
@@ -24,7 +25,10 @@ for (const level of ["log", "info", "warn", "error", "debug"] as const) {
 
 self.onmessage = async (event: MessageEvent<ToWorker | string>) => {
   const m = decodeMessage<ToWorker>(event.data);
-  if (m.type === "init") return post({ type: "ready" });
+  if (m.type === "init") {
+    niceThisThread(m.nice ?? 0);
+    return post({ type: "ready" });
+  }
   if (m.type !== "run") return;
   const started = performance.now();
   current = { logs: [], bytes: 0, cap: m.limits.logBytes };

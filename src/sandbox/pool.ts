@@ -44,6 +44,12 @@ export interface PoolOptions {
   totalQueue: number;
   defaults?: Partial<CallLimits>;
   /**
+   * Niceness of the worker threads (Linux; default 0). Above 0, waking a worker
+   * no longer preempts the main thread, and tool code cannot starve HTTP, dispatch
+   * or the watchdogs; the workers still take every cycle the main thread leaves.
+   */
+  nice?: number;
+  /**
    * Trusted native mode (`dzx dev` only): `code` is a module file path run
    * directly in the worker, with only `env` visible as process.env.
    */
@@ -155,7 +161,7 @@ export class SandboxPool {
         this.replace(slot, slot.running, "The sandbox worker crashed; the call was not completed");
         resolve();
       };
-      worker.postMessage({ type: "init", abortFlag: shared, memoryBytes: this.opts.memoryBytes });
+      worker.postMessage({ type: "init", abortFlag: shared, memoryBytes: this.opts.memoryBytes, nice: this.opts.nice });
     });
   }
 

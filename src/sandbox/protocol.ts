@@ -88,6 +88,8 @@ export interface InitMessage {
   /** Int32 cells over a SharedArrayBuffer: [0] the callId to abort; the rest claim cells of queued calls (RunMessage.claim). */
   abortFlag: SharedArrayBuffer;
   memoryBytes: number;
+  /** Niceness the worker gives its thread (PoolOptions.nice). */
+  nice?: number;
 }
 
 /** Messages the worker accepts. */

@@ -6,6 +6,7 @@
  */
 import { CodeCache, decodeMessage, type CallOutcome, type FromWorker, type RunMessage, type ToWorker } from "./protocol.ts";
 import { QuickJsHost } from "./quickjsHost.ts";
+import { niceThisThread } from "./threadPriority.ts";
 
 declare const self: Worker;
 
@@ -53,6 +54,7 @@ async function run(m: RunMessage, code: string | undefined): Promise<void> {
 self.onmessage = async (event: MessageEvent<ToWorker | string>) => {
   const m = decodeMessage<ToWorker>(event.data);
   if (m.type === "init") {
+    niceThisThread(m.nice ?? 0);
     cells = new Int32Array(m.abortFlag);
     host = await QuickJsHost.create(m.memoryBytes);
     post({ type: "ready" });

@@ -74,6 +74,8 @@ describe("an invalid value stops start with a message naming the variable", () =
     [{ DZX_MAX_BODY_BYTES: "10" }, "DZX_MAX_BODY_BYTES"],
     [{ DZX_PUBLIC_URL: "ftp://example.com" }, "DZX_PUBLIC_URL"],
     [{ DZX_LOG_LEVEL: "loud" }, "DZX_LOG_LEVEL"],
+    [{ DZX_WORKER_NICE: "20" }, "DZX_WORKER_NICE"],
+    [{ DZX_WORKER_NICE: "-5" }, "DZX_WORKER_NICE"],
     [{ DATABASE_URL: "mysql://localhost/dzx" }, "DATABASE_URL"],
   ];
   for (const [env, name] of cases) {

@@ -8,6 +8,7 @@
  * wall-clock measurements. "Started" is observed through context.progress().
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SandboxPool, type CallRequest } from "../../src/sandbox/pool.ts";
 import type { CallOutcome } from "../../src/sandbox/protocol.ts";
@@ -307,6 +308,40 @@ describe("worker replacement", () => {
     expect((await running.outcome).error?.message).toMatch(/shutting down/);
     expect((await queued).error?.message).toMatch(/shutting down/);
     expect(await call(pool, OK)).toMatchObject({ ok: false, error: { message: "The sandbox is shutting down" } });
+  });
+});
+
+describe("scheduling priority", () => {
+  /** Niceness of this process's worker threads, by thread id (Linux /proc). */
+  function workerNiceness(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const tid of readdirSync("/proc/self/task")) {
+      try {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+        if (stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")) !== "Worker") continue;
+        // the fields after the command: state is field 3, nice field 19
+        out.set(tid, Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]));
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+    return out;
+  }
+  const newWorkers = async (opts: Parameters<typeof startPool>[0]) => {
+    const before = workerNiceness();
+    const pool = await startPool(opts);
+    // a worker sets its niceness on init, before it reports ready
+    expect(await call(pool, OK, { input: { v: 1 } })).toMatchObject({ ok: true });
+    const added = [...workerNiceness()].filter(([tid]) => !before.has(tid)).map(([, nice]) => nice);
+    await pool.close();
+    return added;
+  };
+
+  test("worker threads run at the niceness the pool was given; the main thread keeps its own", async () => {
+    const mainBefore = Number(readFileSync("/proc/thread-self/stat", "utf8").split(") ")[1]!.split(" ")[16]);
+    expect(await newWorkers({ size: 2, nice: 7 })).toEqual([7, 7]);
+    expect(await newWorkers({ size: 1 })).toEqual([0]);
+    expect(Number(readFileSync("/proc/thread-self/stat", "utf8").split(") ")[1]!.split(" ")[16])).toBe(mainBefore);
   });
 });
 
