@@ -8,19 +8,19 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { ToolListChangedNotificationSchema, ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { managementClient, op } from "../support/client.ts";
-import { startWithKeys, type Dzx } from "../support/dzx.ts";
+import { startWithClients, startWithKeys, type Dzx, type Stack } from "../support/dzx.ts";
 import { createServer, eventually, hostedClient, legacyClient, type HostedServer } from "./support.ts";
 
 setDefaultTimeout(60_000);
 
+let stack: Stack<"admin">;
 let dzx: Dzx;
 let admin: Client;
 let server: HostedServer;
 
 beforeAll(async () => {
-  const s = await startWithKeys({ admin: ["acme"] });
-  dzx = s.dzx;
-  admin = await managementClient(dzx.url, s.keys.admin.key);
+  stack = await startWithClients({ admin: ["acme"] });
+  ({ dzx, clients: { admin } } = stack);
   await op(admin, "dwizi.tools.create", {
     tool: {
       name: "Echo",
@@ -39,8 +39,7 @@ beforeAll(async () => {
   server = await createServer(admin, { name: "Support Suite", toolIds: ["echo"], resourceIds: ["welcome"], promptIds: ["triage-ticket"] });
 }, 60_000);
 afterAll(async () => {
-  await admin?.close();
-  await dzx?.dispose();
+  await stack?.dispose();
 });
 
 async function fullFlow(client: Client) {

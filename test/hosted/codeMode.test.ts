@@ -6,12 +6,13 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
-import { managementClient, op } from "../support/client.ts";
-import { startWithKeys, type Dzx } from "../support/dzx.ts";
+import { op } from "../support/client.ts";
+import { startWithClients, type Dzx, type Stack } from "../support/dzx.ts";
 import { createServer, eventually, hostedClient, type HostedServer } from "./support.ts";
 
 setDefaultTimeout(60_000);
 
+let stack: Stack<"admin">;
 let dzx: Dzx;
 let admin: Client;
 let server: HostedServer;
@@ -20,9 +21,8 @@ let client: Client;
 const text = (r: any) => (r.content as { type: string; text: string }[]).map((c) => c.text).join("\n");
 
 beforeAll(async () => {
-  const s = await startWithKeys({ admin: ["acme"] }, { DZX_WORKERS: "2" });
-  dzx = s.dzx;
-  admin = await managementClient(dzx.url, s.keys.admin.key);
+  stack = await startWithClients({ admin: ["acme"] }, { DZX_WORKERS: "2" });
+  ({ dzx, clients: { admin } } = stack);
   await op(admin, "dwizi.tools.create", {
     tool: {
       name: "add",
@@ -40,8 +40,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await client?.close();
-  await admin?.close();
-  await dzx?.dispose();
+  await stack?.dispose();
 });
 
 describe("CODE mode", () => {

@@ -7,22 +7,22 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { managementClient, op } from "../support/client.ts";
-import { startWithKeys, type Dzx } from "../support/dzx.ts";
+import { op } from "../support/client.ts";
+import { startWithClients, type Dzx, type Stack } from "../support/dzx.ts";
 import { createServer, eventually, type HostedServer } from "./support.ts";
 
 setDefaultTimeout(90_000);
 
 const PROXY = join(import.meta.dir, "..", "..", "node_modules", "mcp-remote", "dist", "proxy.js");
 
+let stack: Stack<"admin">;
 let dzx: Dzx;
 let admin: Client;
 let server: HostedServer;
 
 beforeAll(async () => {
-  const s = await startWithKeys({ admin: ["acme"] });
-  dzx = s.dzx;
-  admin = await managementClient(dzx.url, s.keys.admin.key);
+  stack = await startWithClients({ admin: ["acme"] });
+  ({ dzx, clients: { admin } } = stack);
   await op(admin, "dwizi.tools.create", { tool: { name: "echo", source: "export default async (input) => ({ said: input.text })" } });
   await op(admin, "dwizi.tools.create", { tool: { name: "later", source: "export default async () => 'later'" } });
   await op(admin, "dwizi.resources.create", { resource: { uri: "resource://docs/welcome", name: "Welcome", text: "Hello" } });
@@ -30,8 +30,7 @@ beforeAll(async () => {
   server = await createServer(admin, { name: "Remote", toolIds: ["echo"], resourceIds: ["welcome"], promptIds: ["greet"] });
 }, 60_000);
 afterAll(async () => {
-  await admin?.close();
-  await dzx?.dispose();
+  await stack?.dispose();
 });
 
 test("mcp-remote lists and calls tools, reads the resource, gets the prompt, and relays list_changed", async () => {

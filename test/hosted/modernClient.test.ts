@@ -7,20 +7,20 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import type { Client as V1Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { managementClient, op } from "../support/client.ts";
-import { startWithKeys, type Dzx } from "../support/dzx.ts";
+import { op } from "../support/client.ts";
+import { startWithClients, startWithKeys, type Dzx, type Stack } from "../support/dzx.ts";
 import { createServer, eventually, post, type HostedServer } from "./support.ts";
 
 setDefaultTimeout(60_000);
 
+let stack: Stack<"admin">;
 let dzx: Dzx;
 let admin: V1Client;
 let server: HostedServer;
 
 beforeAll(async () => {
-  const s = await startWithKeys({ admin: ["acme"] });
-  dzx = s.dzx;
-  admin = await managementClient(dzx.url, s.keys.admin.key);
+  stack = await startWithClients({ admin: ["acme"] });
+  ({ dzx, clients: { admin } } = stack);
   await op(admin, "dwizi.tools.create", {
     tool: { name: "echo", inputSchema: { type: "object", properties: { text: { type: "string" } }, required: ["text"] }, source: "export default async (i, c) => { c.progress(1, 1, 'done'); return { said: i.text }; }" },
   });
@@ -30,8 +30,7 @@ beforeAll(async () => {
   server = await createServer(admin, { name: "Modern", toolIds: ["echo"], resourceIds: ["welcome"], promptIds: ["greet"] });
 }, 60_000);
 afterAll(async () => {
-  await admin?.close();
-  await dzx?.dispose();
+  await stack?.dispose();
 });
 
 function v2(endpoint: string, token: string, options: Record<string, unknown> = {}) {

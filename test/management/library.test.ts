@@ -4,36 +4,28 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { managementClient, op, opError } from "../support/client.ts";
-import { startWithKeys, type Dzx, type TestKey } from "../support/dzx.ts";
+import { op, opError } from "../support/client.ts";
+import { startWithClients, type Dzx, type Stack } from "../support/dzx.ts";
 
 // Server start runs the CLI once per key; on a busy machine that alone can pass the 5 s default.
 setDefaultTimeout(60_000);
 
+let stack: Stack<"admin" | "reader" | "other" | "capped">;
 let dzx: Dzx;
-let keys: Record<"admin" | "reader" | "other" | "capped", TestKey>;
-let admin: Client;
-let reader: Client;
-let other: Client;
-let capped: Client;
+let keys: Stack<"admin" | "reader" | "other" | "capped">["keys"];
+let admin: Client, reader: Client, other: Client, capped: Client;
 
 beforeAll(async () => {
-  const s = await startWithKeys({
+  stack = await startWithClients({
     admin: ["acme"],
     reader: ["acme", "resources:read,prompts:read"],
     other: ["globex"],
     capped: ["initech"],
   });
-  dzx = s.dzx;
-  keys = s.keys;
-  [admin, reader, other, capped] = await Promise.all(
-    [keys.admin, keys.reader, keys.other, keys.capped].map((k) => managementClient(dzx.url, k.key)),
-  );
+  ({ dzx, keys } = stack);
+  ({ admin, reader, other, capped } = stack.clients);
 }, 60_000);
-afterAll(async () => {
-  await Promise.all([admin, reader, other, capped].map((c) => c?.close()));
-  await dzx.dispose();
-});
+afterAll(() => stack?.dispose());
 
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).toString("base64");
 

@@ -4,18 +4,16 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { managementClient, op, opError } from "../support/client.ts";
-import { startWithKeys, type Dzx, type TestKey } from "../support/dzx.ts";
+import { op, opError } from "../support/client.ts";
+import { startWithClients, type Dzx, type Stack } from "../support/dzx.ts";
 
 // Server start runs the CLI once per key; on a busy machine that alone can pass the 5 s default.
 setDefaultTimeout(60_000);
 
+let stack: Stack<"admin" | "reader" | "other" | "capped">;
 let dzx: Dzx;
-let keys: Record<"admin" | "reader" | "other" | "capped", TestKey>;
-let admin: Client;
-let reader: Client;
-let other: Client;
-let capped: Client;
+let keys: Stack<"admin" | "reader" | "other" | "capped">["keys"];
+let admin: Client, reader: Client, other: Client, capped: Client;
 const ids: Record<string, string> = {};
 let token = "";
 
@@ -23,10 +21,9 @@ const source = "export default async (input) => input";
 const newTool = (c: Client, slug: string) => op(c, "dwizi.tools.create", { tool: { name: slug, slug, source } }).then((r) => r.tool.id as string);
 
 beforeAll(async () => {
-  const s = await startWithKeys({ admin: ["acme"], reader: ["acme", "mcp:read,audit:read"], other: ["globex"], capped: ["initech"] });
-  dzx = s.dzx;
-  keys = s.keys;
-  [admin, reader, other, capped] = await Promise.all([keys.admin, keys.reader, keys.other, keys.capped].map((k) => managementClient(dzx.url, k.key)));
+  stack = await startWithClients({ admin: ["acme"], reader: ["acme", "mcp:read,audit:read"], other: ["globex"], capped: ["initech"] });
+  ({ dzx, keys } = stack);
+  ({ admin, reader, other, capped } = stack.clients);
   for (const slug of ["send-email", "lookup", "notify"]) ids[slug] = await newTool(admin, slug);
   ids.foreign = await newTool(other, "foreign");
   const res = (n: number) => ({ resource: { uri: `resource://docs/${n}`, name: `Doc ${n}`, text: `doc ${n}` } });
@@ -35,10 +32,7 @@ beforeAll(async () => {
   const prompt = { prompt: { name: "triage", messages: [{ role: "user", content: "Triage" }] } };
   ids.triage = (await op(admin, "dwizi.prompts.create", prompt)).prompt.id;
 }, 60_000);
-afterAll(async () => {
-  await Promise.all([admin, reader, other, capped].map((c) => c?.close()));
-  await dzx.dispose();
-});
+afterAll(() => stack?.dispose());
 
 const serverCount = async (c: Client) => (await op(c, "dwizi.mcp.list", {})).total as number;
 const exposed = async (server: string) => (await op(admin, "dwizi.mcp.tools.list", { server })).tools.map((t: any) => t.exposedName);

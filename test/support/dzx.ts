@@ -3,6 +3,8 @@
  * its CLI. Tests talk to it over HTTP like any client would.
  */
 import { join } from "node:path";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { managementClient } from "./client.ts";
 import { freshDatabase, type TestDatabase } from "./database.ts";
 
 const MAIN = join(import.meta.dir, "..", "..", "src", "main.ts");
@@ -85,9 +87,12 @@ export async function startDzx(opts: { db?: TestDatabase; env?: Record<string, s
   };
 }
 
-/** A started dzx with keys made before start: `keys` maps a label to [org, scopes, rate?]. */
+/** A key to make before start: [org, scopes (default all), rate (default UNLIMITED, null: the server's default)]. */
+export type KeySpec = [org: string, scopes?: string, rate?: string | null];
+
+/** A started dzx with keys made before start: `keys` maps a label to its KeySpec. */
 export async function startWithKeys<K extends string>(
-  keys: Record<K, [org: string, scopes?: string, rate?: string | null]>,
+  keys: Record<K, KeySpec>,
   env: Record<string, string> = {},
 ): Promise<{ dzx: Dzx; keys: Record<K, TestKey> }> {
   const db = await freshDatabase();
@@ -96,4 +101,32 @@ export async function startWithKeys<K extends string>(
     made[label] = await cliKey(db, org, scopes ?? "all", rate === undefined ? UNLIMITED : rate);
   }
   return { dzx: await startDzx({ db, env }), keys: made };
+}
+
+/** startWithKeys plus a management client per key. */
+export interface Stack<K extends string> {
+  dzx: Dzx;
+  keys: Record<K, TestKey>;
+  clients: Record<K, Client>;
+  /** Closes the clients, then stops the server and drops its database. */
+  dispose(): Promise<void>;
+}
+
+/** A started dzx with keys (see startWithKeys), each with its own management client connected. */
+export async function startWithClients<K extends string>(keys: Record<K, KeySpec>, env: Record<string, string> = {}): Promise<Stack<K>> {
+  const { dzx, keys: made } = await startWithKeys(keys, env);
+  const labels = Object.keys(made) as K[];
+  const connected: Client[] = [];
+  const dispose = async () => {
+    await Promise.all(connected.map((c) => c.close()));
+    await dzx.dispose();
+  };
+  try {
+    for (const label of labels) connected.push(await managementClient(dzx.url, made[label].key));
+  } catch (e) {
+    await dispose();
+    throw e;
+  }
+  const clients = Object.fromEntries(labels.map((l, i) => [l, connected[i]])) as Record<K, Client>;
+  return { dzx, keys: made, clients, dispose };
 }
