@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { opError } from "../support/client.ts";
-import { TIMEOUT_MS, expectLimit, expectToolError, startLab, type Bench, type Lab } from "./harness.ts";
+import { TIMEOUT_MS, UNHURRIED, expectLimit, expectToolError, startLab, type Bench, type Lab } from "./harness.ts";
 
 setDefaultTimeout(60_000);
 
@@ -73,7 +73,7 @@ describe("stack", () => {
 
 describe("memory", () => {
   test("many small objects end with the memory limit", async () => {
-    const r = await acme.contained("many-objects", "export default async () => { const keep = []; for (;;) keep.push({ n: keep.length, tags: ['a', 'b'] }) }");
+    const r = await acme.contained("many-objects", "export default async () => { const keep = []; for (;;) keep.push({ n: keep.length, tags: ['a', 'b'] }) }", UNHURRIED);
     expectLimit(r, "memory", MEMORY);
   });
 
@@ -82,16 +82,16 @@ describe("memory", () => {
   });
 
   test("many 1 MiB TypedArrays end with the memory limit", async () => {
-    const r = await acme.contained("typed-arrays", "export default async () => { const keep = []; for (let i = 0; i < 4096; i++) keep.push(new Uint8Array(1 << 20).fill(i)); return keep.length }");
+    const r = await acme.contained("typed-arrays", "export default async () => { const keep = []; for (let i = 0; i < 4096; i++) keep.push(new Uint8Array(1 << 20).fill(i)); return keep.length }", UNHURRIED);
     expectLimit(r, "memory", MEMORY);
   });
 
   test("string doubling ends with the memory limit", async () => {
-    expectLimit(await acme.contained("string-doubling", "export default async () => { let s = 'x'; for (;;) s += s }"), "memory", MEMORY);
+    expectLimit(await acme.contained("string-doubling", "export default async () => { let s = 'x'; for (;;) s += s }", UNHURRIED), "memory", MEMORY);
   });
 
   test("Array(1e9).fill(0) ends with the memory limit", async () => {
-    expectLimit(await acme.contained("array-1e9", "export default async () => Array(1e9).fill(0).length"), "memory", MEMORY);
+    expectLimit(await acme.contained("array-1e9", "export default async () => Array(1e9).fill(0).length", UNHURRIED), "memory", MEMORY);
   });
 
   test('"x".repeat(2 ** 30) fails cleanly', async () => {
@@ -103,6 +103,7 @@ describe("memory", () => {
     const r = await acme.contained(
       "memory-async",
       "export default async () => { await null; const keep = []; for (;;) { await undefined; keep.push(new Array(1000).fill(keep.length)) } }",
+      UNHURRIED,
     );
     expectLimit(r, "memory", MEMORY);
   });
@@ -120,12 +121,12 @@ describe("output and logs", () => {
   });
 
   test("a large object output is also capped", async () => {
-    const r = await acme.contained("huge-object", "export default async () => ({ rows: Array.from({ length: 60000 }, (_, i) => ({ i, pad: 'pad-pad-pad' })) })");
+    const r = await acme.contained("huge-object", "export default async () => ({ rows: Array.from({ length: 60000 }, (_, i) => ({ i, pad: 'pad-pad-pad' })) })", UNHURRIED);
     expectLimit(r, "output", /Output limit exceeded/);
   });
 
   test("a console.log flood is truncated with a marker and the call still returns", async () => {
-    const r = await acme.contained("log-flood", "export default async () => { for (let i = 0; i < 100000; i++) console.log('line ' + i + ' ' + 'y'.repeat(200)); return 'done' }");
+    const r = await acme.contained("log-flood", "export default async () => { for (let i = 0; i < 100000; i++) console.log('line ' + i + ' ' + 'y'.repeat(200)); return 'done' }", UNHURRIED);
     expect(r.output).toBe("done");
     expect(r.logs.length).toBeLessThan(1000);
     expect(r.logs.at(-1)).toEqual({ level: "warn", message: expect.stringMatching(/console output truncated/) });
@@ -164,7 +165,7 @@ describe("promises and timers", () => {
 
   test("memory exhausted inside queued microtasks is reported as the memory limit", async () => {
     // the chain runs out of memory inside jobs the tool does not await; the runner drops those job errors
-    const r = await acme.contained("microtask-orphan", "export default async () => { const go = () => Promise.resolve().then(go); go(); return new Promise(() => {}) }");
+    const r = await acme.contained("microtask-orphan", "export default async () => { const go = () => Promise.resolve().then(go); go(); return new Promise(() => {}) }", UNHURRIED);
     expect(r.isError).toBe(true);
     expect(r.error?.limit).toBe("memory");
   });
