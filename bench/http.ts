@@ -96,7 +96,7 @@ function freePort(): number {
 }
 
 /** Starts a real dzx on a temp PGlite directory; resolves once /ready answers 200. */
-async function startDzx(adminKey: string): Promise<{ base: string; child: Subprocess }> {
+async function startDzx(adminKey: string): Promise<{ base: string; child: Subprocess; err: { text: () => string } }> {
   const port = freePort();
   // strip inherited dzx settings so the run is the same everywhere: PGlite in a temp dir, defaults otherwise
   const env: Record<string, string> = {};
@@ -114,7 +114,7 @@ async function startDzx(adminKey: string): Promise<{ base: string; child: Subpro
   while (Date.now() < deadline) {
     if (child.exitCode !== null) fail(`dzx exited (${child.exitCode}) during start-up:\n${err.text()}`);
     const ok = await fetch(`${base}/ready`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
-    if (ok) return { base, child };
+    if (ok) return { base, child, err };
     await Bun.sleep(200);
   }
   fail(`dzx did not become ready within 60 s:\n${err.text()}`);
@@ -199,6 +199,22 @@ async function bench(name: string, url: string, headers: Record<string, string>,
   return r;
 }
 
+/**
+ * A fast row is worthless if calls failed inside it (a 200 can carry an isError
+ * result) or workers were replaced: /metrics says, and dzx's warnings show why.
+ */
+async function reportHealth(base: string, err: { text: () => string }): Promise<void> {
+  const text = await fetch(`${base}/metrics`).then((r) => r.text(), () => "");
+  const metric = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, "m").exec(text)?.[1] ?? NaN);
+  const ok = metric('dzx_tool_calls_total\\{status="ok"\\}');
+  const failed = metric('dzx_tool_calls_total\\{status="error"\\}');
+  // wrk closes its connections with requests in flight at the end of each run: those calls are cancelled
+  const cancelled = metric('dzx_tool_calls_total\\{status="cancelled"\\}');
+  const replaced = metric("dzx_sandbox_workers_replaced");
+  console.log(`dzx /metrics: ${ok} calls ok, ${failed} failed, ${cancelled} cancelled, ${replaced} sandbox workers replaced${failed || replaced ? "  (see dzx's log below)" : ""}`);
+  if (failed || replaced) console.log(err.text().split("\n").slice(-20).join("\n"));
+}
+
 // ---------------------------------------------------------------- main
 
 function header(): void {
@@ -234,6 +250,7 @@ async function main(): Promise<number> {
   const only = process.env.BENCH_ONLY;
   if (only !== "ping") results.push(await bench("dzx tools/call (sandboxed echo)", endpoint, headers, ECHO_CALL, dzx.child.pid));
   if (only !== "call") results.push(await bench("dzx ping", endpoint, headers, PING, dzx.child.pid));
+  await reportHealth(dzx.base, dzx.err);
   await stop(dzx.child); // one server at a time: the 2 cores are shared with wrk
   if (only) return 0;
 
