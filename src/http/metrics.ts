@@ -17,6 +17,7 @@ export function metrics(services: Services) {
       dzx_sandbox_workers: [{ help: "Sandbox worker threads.", value: s.sandbox.size }],
       dzx_sandbox_waiting_calls: [{ help: "Calls waiting for a sandbox worker.", value: s.sandbox.waiting }],
       dzx_sandbox_workers_replaced: [{ help: "Workers replaced after a crash, overrun or cancellation since start.", value: s.sandbox.replaced }],
+      dzx_sandbox_stuck_threads: [{ help: "Terminated workers still running native code that cannot be interrupted (at the lowest priority until it ends).", value: s.sandbox.stuckThreads }],
     });
     return new Response(body, { headers: { "content-type": "text/plain; version=0.0.4" } });
   });

@@ -5,7 +5,7 @@
  * cancellation are enforced by terminating the worker.
  */
 import { decodeMessage, type CallOutcome, type FromWorker, type LogLine, type ToWorker } from "./protocol.ts";
-import { niceThisThread } from "./threadPriority.ts";
+import { niceThisThread, thisThreadId } from "./threadPriority.ts";
 
 declare const self: Worker;
 
@@ -27,7 +27,7 @@ self.onmessage = async (event: MessageEvent<ToWorker | string>) => {
   const m = decodeMessage<ToWorker>(event.data);
   if (m.type === "init") {
     niceThisThread(m.nice ?? 0);
-    return post({ type: "ready" });
+    return post({ type: "ready", tid: thisThreadId() });
   }
   if (m.type !== "run") return;
   const started = performance.now();

@@ -14,7 +14,8 @@
 import { isHostStackOverflow } from "./callError.ts";
 import { DEFAULT_LIMITS, type CallLimits } from "./limits.ts";
 import { FairQueue, QueueFullError } from "./fairQueue.ts";
-import { ABORT, CLAIM_CELLS, failure, posted, waitedTooLong, type Job, type Posted, type Slot } from "./poolSlot.ts";
+import { ABORT, claimCell, failure, posted, waitedTooLong, type Job, type Posted, type Slot } from "./poolSlot.ts";
+import { setThreadNice, threadAlive } from "./threadPriority.ts";
 import { CodeCache, decodeMessage, type CallOutcome, type EgressRules, type FromWorker, type RunMessage, type ToolContext } from "./protocol.ts";
 
 /** One call to run. */
@@ -49,6 +50,10 @@ export interface PoolOptions {
    * or the watchdogs; the workers still take every cycle the main thread leaves.
    */
   nice?: number;
+  /** Told each time a worker is terminated and replaced, with the reason (for the log). */
+  onReplaced?(reason: string): void;
+  /** Told when a terminated worker is found still running (see SandboxPool.stuckThreads). */
+  onStuck?(tid: number, stuckThreads: number): void;
   /**
    * Trusted native mode (`dzx dev` only): `code` is a module file path run
    * directly in the worker, with only `env` visible as process.env.
@@ -58,6 +63,10 @@ export interface PoolOptions {
 
 const NO_EGRESS_RULES: EgressRules = { allowHosts: [], denyHosts: [], allowPrivateHosts: [] };
 const GRACE_MS = 1000;
+/** How long a terminated worker may take to end before it counts as stuck. */
+const STUCK_AFTER_MS = 2000;
+/** The lowest priority: a stuck thread then only takes cycles nothing else wants. */
+const STUCK_NICE = 19;
 
 /** The sandbox worker pool. */
 export class SandboxPool {
@@ -68,6 +77,7 @@ export class SandboxPool {
   private closed = false;
   /** Workers replaced after a crash, overrun or cancellation (for tests and metrics). */
   replaced = 0;
+  private readonly stuck = new Set<number>();
 
   private constructor(private readonly opts: PoolOptions) {
     this.queue = new FairQueue(opts.perOrgQueue, opts.totalQueue);
@@ -124,6 +134,18 @@ export class SandboxPool {
     return this.slots.length;
   }
 
+  /**
+   * Terminated workers whose threads are still running. Bun cannot preempt a
+   * thread inside WebAssembly (oven-sh/bun#36356): a call stuck in one of
+   * QuickJS's native loops (e.g. `includes` over a 2^32-long sparse array) keeps
+   * its thread spinning after terminate() until the loop ends, which can take
+   * minutes. Such threads are moved to the lowest priority and counted here.
+   */
+  get stuckThreads(): number {
+    for (const tid of this.stuck) if (!threadAlive(tid)) this.stuck.delete(tid);
+    return this.stuck.size;
+  }
+
   /** Stops taking calls, fails waiting ones, and terminates the workers. */
   async close(): Promise<void> {
     this.closed = true;
@@ -145,13 +167,14 @@ export class SandboxPool {
       ? new Worker(new URL("./nativeWorker.ts", import.meta.url).href, { env: this.opts.native.env } as WorkerOptions)
       : new Worker(new URL("./worker.ts", import.meta.url).href);
     const shared = new SharedArrayBuffer(12);
-    const slot: Slot = { worker, flag: new Int32Array(shared), queuedPosts: 0, ready: false, codes: new CodeCache(), idleSince: 0 };
+    const slot: Slot = { worker, flag: new Int32Array(shared), ready: false, codes: new CodeCache(), idleSince: 0 };
     this.slots.push(slot);
     return new Promise((resolve) => {
       worker.onmessage = (event: MessageEvent<FromWorker | string>) => {
         const m = decodeMessage<FromWorker>(event.data);
         if (m.type === "ready") {
           slot.ready = true;
+          slot.tid = m.tid;
           resolve();
           this.dispatch();
         } else this.onWorkerMessage(slot, m);
@@ -228,7 +251,7 @@ export class SandboxPool {
     job.started = true;
     const posted: Posted = { job, callId };
     if (queued) {
-      posted.cell = CLAIM_CELLS[slot.queuedPosts++ % CLAIM_CELLS.length]!;
+      posted.cell = claimCell(slot);
       Atomics.store(slot.flag, posted.cell, callId);
       slot.next = posted;
     } else slot.running = posted;
@@ -321,6 +344,17 @@ export class SandboxPool {
     }
   }
 
+  /** A terminated thread still alive after STUCK_AFTER_MS is stuck in native code: demote it (see stuckThreads). */
+  private watchTerminated(tid: number): void {
+    const timer = setTimeout(() => {
+      if (!threadAlive(tid)) return;
+      setThreadNice(tid, STUCK_NICE);
+      this.stuck.add(tid);
+      this.opts.onStuck?.(tid, this.stuckThreads);
+    }, STUCK_AFTER_MS);
+    timer.unref?.();
+  }
+
   /** Stops a posted job's timers and listeners. */
   private release(p: Posted): void {
     clearTimeout(p.waitTimer);
@@ -345,6 +379,7 @@ export class SandboxPool {
     slot.worker.onmessage = null;
     slot.worker.onerror = null;
     slot.worker.terminate();
+    if (slot.tid !== undefined) this.watchTerminated(slot.tid);
     this.slots.splice(this.slots.indexOf(slot), 1);
     for (const p of failed) {
       this.release(p);
@@ -359,6 +394,7 @@ export class SandboxPool {
     }
     if (this.closed) return;
     this.replaced++;
+    this.opts.onReplaced?.(message);
     void this.spawn();
     this.dispatch();
   }

@@ -35,11 +35,11 @@ export interface Slot {
   worker: Worker;
   /** Shared with the worker: [ABORT] the callId to stop; [1] and [2] the callIds of queued calls not yet started. */
   flag: Int32Array;
-  /** Queued calls posted so far: they take the two claim cells in turn. */
-  queuedPosts: number;
   ready: boolean;
   /** The sources this worker holds (a mirror of its own cache). */
   codes: CodeCache;
+  /** The worker's thread id (Linux), once it is ready. */
+  tid?: number;
   /** performance.now() when the worker last became idle. */
   idleSince: number;
   /** The call the worker runs (or is about to start). */
@@ -48,12 +48,22 @@ export interface Slot {
   next?: Posted;
 }
 
-/**
- * Indexes of the shared cells (see Slot.flag). Two claim cells: when a queued call
- * is promoted the worker may not have claimed it yet while the next one is posted.
- */
+/** Index of the shared cell naming the call to abort (see Slot.flag). */
 export const ABORT = 0;
-export const CLAIM_CELLS = [1, 2];
+const CLAIM_CELLS = [1, 2] as const;
+
+/**
+ * The claim cell for a call queued behind the slot's running one. Two cells: a
+ * queued call promoted to running may not have been claimed by the worker yet
+ * (a low-priority worker can be descheduled right after its last "done"), and its
+ * cell must not be reused until it is. Taking the cells in turn was not enough: a
+ * queued call taken back for an idle worker freed its cell, and the post after it
+ * overwrote the promoted call's, so the worker skipped that call and its client
+ * waited until the watchdog.
+ */
+export function claimCell(slot: Pick<Slot, "running">): number {
+  return slot.running?.cell === CLAIM_CELLS[0] ? CLAIM_CELLS[1] : CLAIM_CELLS[0];
+}
 
 /** A failed call's outcome. */
 export function failure(message: string, limit?: string): CallOutcome {

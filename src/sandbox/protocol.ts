@@ -114,7 +114,8 @@ export interface CallOutcome {
 
 /** Worker → main messages. */
 export type FromWorker =
-  | { type: "ready" }
+  /** `tid`: the worker's thread id (Linux), for the pool to watch it after terminating it. */
+  | { type: "ready"; tid?: number }
   | { type: "done"; callId: number; outcome: CallOutcome; heapBytes: number }
   | { type: "progress"; callId: number; progress: number; total?: number; message?: string }
   | { type: "bridge"; callId: number; requestId: number; name: string; input: unknown };

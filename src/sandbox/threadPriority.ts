@@ -1,21 +1,41 @@
 /**
- * Lowers the scheduling priority of the calling thread. On Linux niceness is per
- * thread, so a sandbox worker can yield to the main thread (HTTP, dispatch, the
- * database) without touching the rest of the process.
+ * Threads by their Linux thread id: a sandbox worker lowers its own priority so it
+ * yields to the main thread (HTTP, dispatch, the database) without touching the
+ * rest of the process, and reports its id so the pool can find it again after
+ * terminating it (see SandboxPool: a terminated worker can keep running).
+ * Everything here is a no-op where /proc is absent (not Linux).
  */
-import { readlinkSync } from "node:fs";
+import { existsSync, readlinkSync } from "node:fs";
 import { setPriority } from "node:os";
 
-/** Sets this thread's niceness; false where the platform cannot name the thread (not Linux) or refuses. */
-export function niceThisThread(nice: number): boolean {
-  if (nice <= 0) return false;
+/** The calling thread's id (/proc/thread-self → "<pid>/task/<tid>"), or undefined. */
+export function thisThreadId(): number | undefined {
   try {
-    // /proc/thread-self → "<pid>/task/<tid>"
     const tid = Number(readlinkSync("/proc/thread-self").split("/").pop());
-    if (!Number.isInteger(tid) || tid <= 0) return false;
+    return Number.isInteger(tid) && tid > 0 ? tid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Sets a thread's niceness (a thread of this process); false where the platform refuses. */
+export function setThreadNice(tid: number, nice: number): boolean {
+  try {
     setPriority(tid, nice);
     return true;
   } catch {
     return false;
   }
+}
+
+/** Sets this thread's niceness; false where the platform cannot name the thread or refuses. */
+export function niceThisThread(nice: number): boolean {
+  if (nice <= 0) return false;
+  const tid = thisThreadId();
+  return tid !== undefined && setThreadNice(tid, nice);
+}
+
+/** Whether a thread of this process still exists. */
+export function threadAlive(tid: number): boolean {
+  return existsSync(`/proc/self/task/${tid}`);
 }

@@ -6,7 +6,7 @@
  */
 import { CodeCache, decodeMessage, type CallOutcome, type FromWorker, type RunMessage, type ToWorker } from "./protocol.ts";
 import { QuickJsHost } from "./quickjsHost.ts";
-import { niceThisThread } from "./threadPriority.ts";
+import { niceThisThread, thisThreadId } from "./threadPriority.ts";
 
 declare const self: Worker;
 
@@ -57,7 +57,7 @@ self.onmessage = async (event: MessageEvent<ToWorker | string>) => {
     niceThisThread(m.nice ?? 0);
     cells = new Int32Array(m.abortFlag);
     host = await QuickJsHost.create(m.memoryBytes);
-    post({ type: "ready" });
+    post({ type: "ready", tid: thisThreadId() });
   } else if (m.type === "bridge-reply") {
     const w = bridgeWaiters.get(m.requestId);
     bridgeWaiters.delete(m.requestId);

@@ -457,6 +457,8 @@ describe("metrics", () => {
     expect(value('dzx_tool_calls_total{status="cancelled"}')).toBeGreaterThan(0);
     expect(value('dzx_sessions{endpoint="hosted"}')).toBeGreaterThanOrEqual(1);
     expect(value("dzx_sandbox_workers")).toBe(1);
+    expect(value("dzx_sandbox_workers_replaced")).toBeGreaterThanOrEqual(0);
+    expect(value("dzx_sandbox_stuck_threads")).toBe(0);
     expect(value("dzx_http_requests_total")).toBeGreaterThan(10);
     expect(text).not.toContain(server.id);
     expect(text).not.toContain(key.orgId);

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { readdirSync, readFileSync } from "node:fs";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SandboxPool, type CallRequest } from "../../src/sandbox/pool.ts";
+import { claimCell, type Posted } from "../../src/sandbox/poolSlot.ts";
 import type { CallOutcome } from "../../src/sandbox/protocol.ts";
 import { managementClient, op, opError, rest } from "../support/client.ts";
 import { startWithKeys, type Dzx, type TestKey } from "../support/dzx.ts";
@@ -29,6 +30,22 @@ async function startPool(opts: Partial<Parameters<typeof SandboxPool.start>[0]> 
 afterAll(async () => {
   await Promise.all(pools.map((p) => p.close()));
 });
+
+/** Niceness of this process's worker threads, by thread id (Linux /proc). */
+function workerNiceness(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync("/proc/self/task")) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      if (stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")) !== "Worker") continue;
+      // the fields after the command: state is field 3, nice field 19
+      out.set(tid, Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
 
 /** Runs a module with sensible defaults. */
 function call(pool: SandboxPool, code: string, extra: Partial<CallRequest> = {}): Promise<CallOutcome> {
@@ -266,6 +283,23 @@ describe("worker replacement", () => {
     expect(await call(pool, OK, { input: { v: "fresh worker" } })).toMatchObject({ ok: true, output: { echo: "fresh worker" } });
   });
 
+  test("a terminated worker still spinning in native code is counted as stuck and moved to the lowest priority", async () => {
+    // Bun cannot preempt a thread inside WebAssembly: the includes() loop (~45 s here) outlives terminate()
+    const stuckBefore = new Set(workerNiceness().keys());
+    const reported: number[] = [];
+    const pool = await startPool({ timeoutMs: 300, onStuck: (tid) => reported.push(tid) });
+    expect(pool.stuckThreads).toBe(0);
+    const o = await call(pool, "export default async () => { const a = []; a.length = 2 ** 32 - 1; return a.includes(1) }");
+    expect(o.error?.limit).toBe("timeout");
+    while (reported.length === 0) await Bun.sleep(100);
+    expect(pool.stuckThreads).toBe(1);
+    const [tid] = reported;
+    expect(stuckBefore.has(String(tid))).toBe(false);
+    expect(workerNiceness().get(String(tid))).toBe(19);
+    // the replacement serves at the pool's own priority
+    expect(await call(pool, OK, { input: { v: "after" } })).toMatchObject({ ok: true, output: { echo: "after" } });
+  });
+
   test("a replaced worker's siblings keep serving", async () => {
     const pool = await startPool({ timeoutMs: 300, size: 2 });
     const stuck = call(pool, "export default async () => { const a = []; a.length = 2 ** 32 - 1; return a.lastIndexOf(1) }");
@@ -312,21 +346,6 @@ describe("worker replacement", () => {
 });
 
 describe("scheduling priority", () => {
-  /** Niceness of this process's worker threads, by thread id (Linux /proc). */
-  function workerNiceness(): Map<string, number> {
-    const out = new Map<string, number>();
-    for (const tid of readdirSync("/proc/self/task")) {
-      try {
-        const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
-        if (stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")) !== "Worker") continue;
-        // the fields after the command: state is field 3, nice field 19
-        out.set(tid, Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]));
-      } catch {
-        // the thread ended meanwhile
-      }
-    }
-    return out;
-  }
   const newWorkers = async (opts: Parameters<typeof startPool>[0]) => {
     const before = workerNiceness();
     const pool = await startPool(opts);
@@ -346,6 +365,36 @@ describe("scheduling priority", () => {
 });
 
 describe("robustness of the pool itself", () => {
+  test("a queued call promoted to running is never skipped when the call queued behind it is taken back for an idle worker", async () => {
+    // Three clients on two workers keep each worker's queue slot changing hands: a worker falls idle, takes back
+    // the other's queued call, and the next post refills that slot. With the workers at nice 10 (the default)
+    // and the main thread busy after each answer, a worker is often descheduled between its "done" and claiming
+    // the call promoted behind it. Before the fix that call's claim cell was reused, the worker skipped it, and
+    // its caller waited until the watchdog (a timeout, and a replaced worker): this failed on every run.
+    const pool = await startPool({ size: 2, nice: 10, perOrgQueue: 100, totalQueue: 100, timeoutMs: 5000 });
+    const failed: unknown[] = [];
+    let sent = 0;
+    const client = async () => {
+      while (sent < 6000) {
+        sent++;
+        const o = await call(pool, OK, { codeKey: "echo:1", input: { v: sent } });
+        if (!o.ok) failed.push(o.error);
+        const busyUntil = performance.now() + 0.2;
+        while (performance.now() < busyUntil) {}
+      }
+    };
+    await Promise.all([client(), client(), client()]);
+    expect(failed).toEqual([]);
+    expect(pool.replaced).toBe(0);
+  });
+
+  test("the claim cell of a queued call is never the one of a promoted call the worker may not have claimed", () => {
+    expect(claimCell({})).toBe(1);
+    expect(claimCell({ running: { cell: 1 } as Posted })).toBe(2);
+    expect(claimCell({ running: { cell: 2 } as Posted })).toBe(1);
+    expect(claimCell({ running: { cell: undefined } as Posted })).toBe(1);
+  });
+
   test("an input too deeply nested to post to a worker fails that call only (run never rejects, the worker stays usable)", async () => {
     const pool = await startPool({ timeoutMs: 1000 });
     let deep: unknown = [];
