@@ -104,7 +104,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl: optional(env.DZX_PUBLIC_URL)?.replace(/\/+$/, ""),
     logLevel: (optional(env.DZX_LOG_LEVEL) ?? "info") as Config["logLevel"],
     workers: integer("DZX_WORKERS", env.DZX_WORKERS, Math.max(1, navigator.hardwareConcurrency || 1)),
-    workerNice: integer("DZX_WORKER_NICE", env.DZX_WORKER_NICE, 10),
+    workerNice: integer("DZX_WORKER_NICE", env.DZX_WORKER_NICE, 0),
     toolTimeoutMs: integer("DZX_TOOL_TIMEOUT_MS", env.DZX_TOOL_TIMEOUT_MS, 30_000),
     toolTimeoutMaxMs: integer("DZX_TOOL_TIMEOUT_MAX_MS", env.DZX_TOOL_TIMEOUT_MAX_MS, 300_000),
     toolMemoryMb: integer("DZX_TOOL_MEMORY_MB", env.DZX_TOOL_MEMORY_MB, 64),
