@@ -44,11 +44,7 @@ export interface PoolOptions {
   perOrgQueue: number;
   totalQueue: number;
   defaults?: Partial<CallLimits>;
-  /**
-   * Niceness of the worker threads (Linux; default 0). Above 0, waking a worker
-   * no longer preempts the main thread, and tool code cannot starve HTTP, dispatch
-   * or the watchdogs; the workers still take every cycle the main thread leaves.
-   */
+  /** Niceness of the worker threads (Linux; default 0). Above 0 tool code cannot starve the main thread, but any busy process starves the tools (bench/RESULTS.md). */
   nice?: number;
   /** Told each time a worker is terminated and replaced, with the reason (for the log). */
   onReplaced?(reason: string): void;
