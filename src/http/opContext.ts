@@ -16,5 +16,6 @@ export function opContext(services: Services, principal: Principal, request: Req
     sandbox: services.sandbox,
     config: services.config,
     announceChange: () => services.changes.publish(principal.orgId),
+    flushCalls: () => services.callLog.flush(),
   };
 }

@@ -22,6 +22,8 @@ export interface OpContext {
   config: Config;
   /** Announces that the caller's org changed, so hosted servers reload and notify their sessions. */
   announceChange?(): Promise<void>;
+  /** Writes the call records still queued in memory, so a read of the log sees every finished call. */
+  flushCalls?(): Promise<void>;
 }
 
 /** How the operation appears under /api/v1. */

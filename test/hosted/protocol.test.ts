@@ -374,6 +374,25 @@ describe("secrets and end users", () => {
     }
   });
 
+  test("a finished call is in dwizi.calls.list and dwizi.usage.get at once: records still queued are written before the read", async () => {
+    await op(admin, "dwizi.tools.create", { tool: { name: "fresh", source: "export default async (i) => ({ n: i.n })" } });
+    const s = await createServer(admin, { name: "Fresh", toolIds: ["fresh"] });
+    const c = await hostedClient(s.endpoint, s.token);
+    try {
+      await c.callTool({ name: "fresh", arguments: { n: 7 } });
+      // no polling: the log batches writes for up to a second, and a reader must not see a stale log
+      const calls = (await op(admin, "dwizi.calls.list", { server: s.id })).calls;
+      expect(calls).toHaveLength(1);
+      expect(calls[0]).toMatchObject({ toolName: "fresh", status: "ok", output: { n: 7 } });
+      await c.callTool({ name: "fresh", arguments: { n: 8 } });
+      expect((await op(admin, "dwizi.usage.get", { server: s.id })).usage.calls).toBe(2);
+    } finally {
+      await c.close();
+      await op(admin, "dwizi.mcp.delete", { id: s.id });
+      await op(admin, "dwizi.tools.delete", { slug: "fresh" });
+    }
+  });
+
   test("dwizi.usage.get and dwizi.usage.timeseries count the logged calls", async () => {
     const logged = (await op(admin, "dwizi.calls.list", { limit: 500 })).calls as any[];
     const usage = (await op(admin, "dwizi.usage.get", {})).usage;

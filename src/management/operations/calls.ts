@@ -16,6 +16,7 @@ const UsageArgs = Type.Object({ range: Type.Optional(Range), server: ServerFilte
 
 /** The window and server a usage operation asks about. */
 async function usageWindow(ctx: OpContext, args: { range?: "7d" | "30d" | "90d"; server?: string }) {
+  await ctx.flushCalls?.();
   const range = args.range ?? "7d";
   return { range, days: Number(range.slice(0, -1)), serverId: await serverIdOf(ctx, args.server) };
 }
@@ -39,6 +40,7 @@ export const callOperations = [
     run: async (ctx, args) => {
       if (args.before && Number.isNaN(Date.parse(args.before))) throw invalid(`"before" must be an ISO date-time`);
       const serverId = await serverIdOf(ctx, args.server);
+      await ctx.flushCalls?.();
       return { calls: await listCalls(ctx.db, ctx.principal.orgId, { serverId, limit: args.limit ?? 100, before: args.before ? new Date(args.before) : undefined }) };
     },
   }),
