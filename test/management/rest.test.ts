@@ -364,3 +364,15 @@ describe("GET /api/v1/openapi.json", () => {
     expect(doc.paths["/api/v1/keys"].post.responses["201"]).toBeDefined();
   });
 });
+
+test("every answer carries an X-Request-Id: the client's own when it sent one, else a new one per request", async () => {
+  const get = (headers: Record<string, string> = {}) => fetch(`${dzx.url}/api/v1/tools`, { headers: { authorization: `Bearer ${keys.admin.key}`, ...headers } });
+  const [a, b] = [await get(), await get()];
+  const [ida, idb] = [a.headers.get("x-request-id"), b.headers.get("x-request-id")];
+  expect(ida).toBeTruthy();
+  expect(idb).toBeTruthy();
+  expect(ida).not.toBe(idb);
+  expect((await get({ "x-request-id": "trace-42" })).headers.get("x-request-id")).toBe("trace-42");
+  // errors carry one too, so a failed request can be found in the log
+  expect((await fetch(`${dzx.url}/api/v1/tools`)).headers.get("x-request-id")).toBeTruthy();
+});
