@@ -32,8 +32,9 @@ export async function serveModern<A>(opts: EndpointOptions<A>, request: Request,
       continue;
     }
     const env = envelopeOf(m.msg.params);
+    // routing headers describe the whole POST: in a batch, every request they disagree with is refused
     const problem = env
-      ? (envelopeError(env) ?? (batch ? undefined : headerMismatch(m.msg.method, m.msg.params, request.headers)))
+      ? (envelopeError(env) ?? headerMismatch(m.msg.method, m.msg.params, request.headers))
       : { code: RpcCode.InvalidParams, message: `Invalid params: _meta["${META.protocolVersion}"] is required on this protocol lane` };
     if (problem) {
       if (!batch) return json(failure(m.msg.id, problem), 400, headers);

@@ -121,6 +121,16 @@ describe("2026-07-28 lane", () => {
     expect(wrongName.json.error).toMatchObject({ code: -32020, message: expect.stringContaining("Mcp-Name") });
     const encoded = await post(server.endpoint, server.token, call, { "mcp-method": "tools/call", "mcp-name": `=?base64?${Buffer.from("echo").toString("base64")}?=` });
     expect(encoded.json.result).toMatchObject({ resultType: "complete", structuredContent: { said: "x" } });
+    // in a batch the headers speak for every request: the ones they misdescribe are refused, the rest run
+    const batch = await post(server.endpoint, server.token, [call, { ...call, id: 6, method: "tools/list" }, { ...call, id: 7, params: { ...call.params, name: "other" } }], { "mcp-method": "tools/call", "mcp-name": "echo" });
+    expect(batch.status).toBe(200);
+    const byId = Object.fromEntries((batch.json as any[]).map((r) => [r.id, r]));
+    expect(byId[5].result).toMatchObject({ structuredContent: { said: "x" } });
+    expect(byId[6].error).toMatchObject({ code: -32020, message: expect.stringContaining("Mcp-Method") });
+    expect(byId[7].error).toMatchObject({ code: -32020, message: expect.stringContaining("Mcp-Name") });
+    // without routing headers a batch is checked only against its envelopes
+    const plain = await post(server.endpoint, server.token, [call, { ...call, id: 8, method: "tools/list" }]);
+    expect((plain.json as any[]).every((r) => "result" in r)).toBe(true);
     // the lane needs the server's token like any other
     expect((await post(server.endpoint, null, { jsonrpc: "2.0", id: 4, method: "tools/list", params: { _meta: env } })).status).toBe(401);
   });
