@@ -13,6 +13,7 @@ setDefaultTimeout(60_000);
 
 let dzx: Dzx;
 let key: TestKey;
+let otherKey: TestKey;
 let admin: Client;
 let server: HostedServer;
 
@@ -22,6 +23,7 @@ beforeAll(async () => {
   const s = await startWithKeys({ admin: ["acme"], other: ["globex"] }, { DZX_WORKERS: "1" });
   dzx = s.dzx;
   key = s.keys.admin;
+  otherKey = s.keys.other;
   admin = await managementClient(dzx.url, key.key);
   await op(admin, "dwizi.tools.create", { tool: { name: "echo", inputSchema: echoSchema, source: "export default async (input) => input" } });
   await op(admin, "dwizi.tools.create", { tool: { name: "sleeper", source: "export default async () => { await new Promise((r) => setTimeout(r, 25000)); return 'woke'; }" } });
@@ -405,6 +407,47 @@ describe("secrets and end users", () => {
     expect(series.buckets.slice(0, -1).every((b: any) => b.calls === 0)).toBe(true);
     const one = await op(admin, "dwizi.usage.get", { range: "90d", server: server.id });
     expect(one.usage.calls).toBe(logged.filter((c) => c.serverId === server.id).length);
+  });
+});
+
+describe("notifications", () => {
+  test("dwizi.notifications.list names a missing secret and a failing tool, newest first, and only to their own org", async () => {
+    await op(admin, "dwizi.tools.create", { tool: { name: "flaky", source: "export default async () => { throw new Error('upstream answered 503') }" } });
+    await op(admin, "dwizi.tools.create", { tool: { name: "needs-token", secrets: ["TOKEN_X"], source: "export default async (i, context) => context.secrets.TOKEN_X.length" } });
+    const s = await createServer(admin, { name: "Alerts", toolIds: ["flaky", "needs-token", "echo"] });
+    const c = await hostedClient(s.endpoint, s.token);
+    try {
+      expect((await c.callTool({ name: "flaky", arguments: {} })).isError).toBe(true);
+      expect((await c.callTool({ name: "flaky", arguments: {} })).isError).toBe(true);
+      expect((await c.callTool({ name: "echo", arguments: { text: "fine", region: "eu" } })).isError).toBeFalsy();
+      await Bun.sleep(5); // the next failure is the most recent one by the clock, too
+      expect((await c.callTool({ name: "needs-token", arguments: {} })).isError).toBe(true);
+
+      const mine = ((await op(admin, "dwizi.notifications.list", {})).notifications as any[]).filter((n) => n.server.id === s.id);
+      expect(mine.map((n) => [n.kind, n.toolName])).toEqual([
+        ["missing_secret", "needs-token"],
+        ["tool_failing", "flaky"],
+      ]);
+      const [secret, failing] = mine;
+      expect(secret).toMatchObject({ secret: "TOKEN_X", failures: 1, server: { id: s.id, slug: s.slug, name: "Alerts" }, id: `missing_secret:${s.id}:needs-token` });
+      expect(secret.message).toContain("dwizi.secrets.set");
+      expect(failing).toMatchObject({ failures: 2, lastError: expect.stringContaining("upstream answered 503") });
+      expect(failing.message).toContain("failed 2 times");
+      expect(Date.parse(failing.firstAt)).toBeLessThanOrEqual(Date.parse(failing.lastAt));
+
+      // the same over REST, and nothing of it for another org
+      const rest = await fetch(`${dzx.url}/api/v1/notifications?limit=500`, { headers: { authorization: `Bearer ${key.key}` } });
+      expect(((await rest.json()) as any).notifications.filter((n: any) => n.server.id === s.id)).toEqual(mine);
+      const other = await managementClient(dzx.url, otherKey.key);
+      try {
+        expect((await op(other, "dwizi.notifications.list", { hours: 2160 })).notifications).toEqual([]);
+      } finally {
+        await other.close();
+      }
+    } finally {
+      await c.close();
+      await op(admin, "dwizi.mcp.delete", { id: s.id });
+    }
   });
 });
 

@@ -76,6 +76,7 @@ function argsFor(name: string): Record<string, unknown> {
     "dwizi.calls.list": { limit: 10 },
     "dwizi.usage.get": { range: "30d" },
     "dwizi.usage.timeseries": { range: "7d" },
+    "dwizi.notifications.list": { hours: 48 },
   };
   const args = table[name];
   if (!args) throw new Error(`scopes.test.ts has no arguments for ${name}: add them so every operation is covered`);

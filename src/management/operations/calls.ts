@@ -1,9 +1,10 @@
 /**
- * dwizi.calls.list and dwizi.usage.*: the tool-call log of the org's hosted
- * servers and the usage figures computed from it.
+ * dwizi.calls.list, dwizi.usage.* and dwizi.notifications.list: the tool-call log
+ * of the org's hosted servers, and the usage figures and notifications read off it.
  */
 import { Type } from "@sinclair/typebox";
 import { listCalls } from "../../platform/callLog.ts";
+import { listNotifications } from "../../platform/notification.ts";
 import { invalid } from "../../platform/domainError.ts";
 import { getServer } from "../../platform/server.ts";
 import { usageTimeseries, usageTotals } from "../../platform/usage.ts";
@@ -25,7 +26,7 @@ async function serverIdOf(ctx: OpContext, ref: string | undefined): Promise<stri
   return ref ? (await getServer(ctx.db, ctx.principal, { id: ref })).id : undefined;
 }
 
-/** dwizi.calls.list, dwizi.usage.get, dwizi.usage.timeseries */
+/** dwizi.calls.list, dwizi.usage.get, dwizi.usage.timeseries, dwizi.notifications.list */
 export const callOperations = [
   operation({
     name: "dwizi.calls.list",
@@ -42,6 +43,22 @@ export const callOperations = [
       const serverId = await serverIdOf(ctx, args.server);
       await ctx.flushCalls?.();
       return { calls: await listCalls(ctx.db, ctx.principal.orgId, { serverId, limit: args.limit ?? 100, before: args.before ? new Date(args.before) : undefined }) };
+    },
+  }),
+  operation({
+    name: "dwizi.notifications.list",
+    scope: "usage:read",
+    description:
+      "List what needs attention, most recent first: per server and tool whose calls failed in the window, a missing_secret (naming the secret and how to set it) or tool_failing notification: {hours? (default 24, up to 2160), limit?}.",
+    args: Type.Object({
+      hours: Type.Optional(Type.Integer({ minimum: 1, maximum: 2160, description: "Window in hours (default 24)" })),
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+    }),
+    rest: { method: "GET", path: "/notifications" },
+    run: async (ctx, args) => {
+      await ctx.flushCalls?.();
+      const since = new Date(Date.now() - (args.hours ?? 24) * 3_600_000);
+      return { notifications: await listNotifications(ctx.db, ctx.principal.orgId, { since, limit: args.limit ?? 50 }) };
     },
   }),
   operation({
