@@ -70,6 +70,73 @@ export const LIBS: Record<string, string> = {
 };
 
 /**
+ * Length guards, evaluated first. QuickJS walks an array-like's indices in C
+ * without polling the interrupt handler, and Bun cannot stop a thread inside
+ * WebAssembly, so `Array.prototype.includes.call({ length: 2 ** 53 - 1 }, 1)`
+ * would hold a thread for years after its worker was terminated. A real array's
+ * length stops at 2^32 - 1, which bounds such a walk to minutes; the guard holds
+ * array-likes and Proxies to the same bound. The native method then sees a view
+ * whose length cannot change under it (a getter could say one thing to the check
+ * and another to the walk); Proxies are known because the guard made them.
+ */
+export const GUARDS = String.raw`(function () {
+  const MAX = 4294967295;
+  const OrigProxy = Proxy, revocable = Proxy.revocable, proxies = new WeakSet();
+  const isArray = Array.isArray, apply = Reflect.apply, get = Reflect.get, defineProperty = Object.defineProperty, floor = Math.floor;
+  const spreadable = Symbol.isConcatSpreadable;
+  const P = function Proxy(target, handler) {
+    if (new.target === undefined) throw new TypeError("Constructor Proxy requires 'new'");
+    const p = new OrigProxy(target, handler);
+    proxies.add(p);
+    return p;
+  };
+  P.revocable = function revocable_(target, handler) {
+    const r = revocable(target, handler);
+    proxies.add(r.proxy);
+    return r;
+  };
+  defineProperty(P, "name", { value: "Proxy" });
+  defineProperty(P.revocable, "name", { value: "revocable" });
+  defineProperty(globalThis, "Proxy", { value: P, writable: true, configurable: true, enumerable: false });
+  const plain = (o) => isArray(o) && !proxies.has(o);
+  const lengthOf = (o) => {
+    const n = +o.length;
+    return n > 0 ? (n === Infinity ? 9007199254740991 : floor(n)) : 0;
+  };
+  const tooLong = (name, n) => new RangeError("Array.prototype." + name + " refused an array-like of length " + n + ": the sandbox allows lengths up to 4294967295");
+  const proto = Array.prototype;
+  const names = ["includes", "indexOf", "lastIndexOf", "join", "toLocaleString", "every", "some", "forEach", "map", "filter",
+    "reduce", "reduceRight", "fill", "copyWithin", "reverse", "sort", "splice", "slice", "shift", "unshift", "flat", "flatMap",
+    "find", "findIndex", "findLast", "findLastIndex", "toReversed", "toSorted", "toSpliced", "with"];
+  for (const name of names) {
+    const orig = proto[name];
+    if (typeof orig !== "function") continue;
+    const guarded = { [name](...args) {
+      if (this === null || this === undefined || plain(this)) return apply(orig, this, args);
+      const o = Object(this);
+      const n = lengthOf(o);
+      if (n > MAX) throw tooLong(name, n);
+      const view = new OrigProxy(o, { get: (t, k) => (k === "length" ? n : get(t, k, t)) });
+      const r = apply(orig, view, args);
+      return r === view ? o : r;
+    } }[name];
+    defineProperty(guarded, "length", { value: orig.length });
+    defineProperty(proto, name, { value: guarded, writable: true, configurable: true, enumerable: false });
+  }
+  // concat walks every spreadable argument, and any object can declare itself spreadable
+  const concat = proto.concat;
+  const guardedConcat = { concat(...args) {
+    for (const a of [this, ...args]) {
+      if (a === null || typeof a !== "object" || plain(a) || !a[spreadable]) continue;
+      throw new TypeError("Array.prototype.concat refused a spreadable array-like: spread a real array instead");
+    }
+    return apply(concat, this, args);
+  } }.concat;
+  defineProperty(guardedConcat, "length", { value: 1 });
+  defineProperty(proto, "concat", { value: guardedConcat, writable: true, configurable: true, enumerable: false });
+})`;
+
+/**
  * `(progress, log) => enter`. `enter(fn, input, contextJson, s0..s3)` builds the
  * call's frozen `context` with the pristine JSON.parse/Object.freeze (tool code
  * has run by then and may have replaced the globals) and calls the tool.

@@ -5,7 +5,7 @@
  * snapshot is put back after, so each call starts from the same pristine state.
  */
 import type { Intrinsics, QuickJSContext, QuickJSHandle, QuickJSRuntime } from "quickjs-emscripten-core";
-import { ENTRY, LIB_GLOBALS, LIBS } from "./prelude.ts";
+import { ENTRY, GUARDS, LIB_GLOBALS, LIBS } from "./prelude.ts";
 
 /**
  * The builtins a context gets: the library default (JS_NewContext) minus WeakRef
@@ -90,6 +90,9 @@ export function residentContext(rt: QuickJSRuntime): ResidentContext {
   };
   const fn = (name: string, impl: (...a: QuickJSHandle[]) => QuickJSHandle | undefined) => ctx.newFunction(name, impl);
   const define = (name: string, value: QuickJSHandle) => ctx.defineProp(g, name, { value, configurable: true });
+
+  // before anything else: every later script, tool code included, sees the guarded builtins
+  ctx.unwrapResult(ctx.callFunction(ctx.unwrapResult(ctx.evalCode(GUARDS, "guards.js", { type: "global" })), ctx.undefined));
 
   const host = ctx.newObject();
   ctx.setProp(host, "sleep", fn("sleep", (ms) => bridge().sleep(ms)));

@@ -50,6 +50,68 @@ describe("CPU", () => {
     expectLimit(r, "timeout", TIMED_OUT);
   });
 
+  test("an array-like or Proxy claiming a length past 2^32 - 1 is refused at once instead of walked in native code", async () => {
+    // unguarded, each would hold a thread for years: Bun cannot stop a worker inside WebAssembly
+    const refused = /refused an array-like of length \d+: the sandbox allows lengths up to 4294967295/;
+    for (const [slug, body] of [
+      ["huge-array-like", "return Array.prototype.includes.call({ length: 2 ** 53 - 1 }, 1)"],
+      ["huge-proxy", "return new Proxy([], { get: (t, k) => (k === 'length' ? 2 ** 40 : t[k]) }).indexOf(1)"],
+      ["huge-revocable", "return Array.prototype.join.call(Proxy.revocable({ length: Infinity }, {}).proxy, '')"],
+    ]) {
+      const r = await acme.contained(slug, `export default async () => { ${body} }`);
+      expectToolError(r, refused);
+      expect(r.error?.limit).toBeUndefined();
+    }
+    const spread = await acme.contained("huge-concat", "export default async () => [].concat({ length: 2 ** 53 - 1, [Symbol.isConcatSpreadable]: true })");
+    expectToolError(spread, /concat refused a spreadable array-like/);
+    // a length getter that tells the check one thing and the walk another is read once: the walk sees the same length
+    await acme.create("lying-length", "export default async () => { let n = 0; const o = { get length() { return n++ ? 2 ** 53 - 1 : 2 } }; return [Array.prototype.lastIndexOf.call(o, 1), n] }");
+    expect((await acme.run("lying-length")).output).toEqual([-1, 1]);
+  });
+
+  test("the length guard leaves arrays, array-likes and Proxies working as the language says", async () => {
+    await acme.create(
+      "guarded-builtins",
+      `export default async () => {
+        const o = { length: 2, 0: "a", 1: "b" };
+        const filled = { length: 2 };
+        const p = new Proxy([3, 1, 2], {});
+        let needsNew = false;
+        try { Proxy({}, {}) } catch (e) { needsNew = e instanceof TypeError }
+        return {
+          map: Array.prototype.map.call(o, (x) => x + x),
+          fillReturnsThis: Array.prototype.fill.call(filled, 0) === filled,
+          filled: [filled[0], filled[1]],
+          join: Array.prototype.join.call("abc", "-"),
+          proxySortReturnsProxy: Array.prototype.sort.call(p) === p,
+          proxySorted: [p[0], p[1], p[2]],
+          proxyIncludes: p.includes(2),
+          concat: [1].concat([2], 3, { length: 1, 0: "x" }),
+          revoke: typeof Proxy.revocable({}, {}).revoke,
+          needsNew,
+          names: [[].includes.name, [].includes.length, [].concat.length, Proxy.name, Proxy.revocable.name],
+          arrays: [[1, 2, 3].indexOf(2), [1, 2, 3].reduce((a, b) => a + b), [1, [2, [3]]].flat(Infinity), [3, 1, 2].toSorted(), [1, 2].with(0, 9)],
+        };
+      }`,
+    );
+    const r = await acme.run("guarded-builtins");
+    expect(r.error).toBeUndefined();
+    expect(r.output).toEqual({
+      map: ["aa", "bb"],
+      fillReturnsThis: true,
+      filled: [0, 0],
+      join: "a-b-c",
+      proxySortReturnsProxy: true,
+      proxySorted: [1, 2, 3],
+      proxyIncludes: true,
+      concat: [1, 2, 3, { length: 1, 0: "x" }],
+      revoke: "function",
+      needsNew: true,
+      names: ["includes", 1, 1, "Proxy", "revocable"],
+      arrays: [1, 6, [1, 2, 3], [1, 2, 3], [9, 2]],
+    });
+  });
+
   test("a per-tool timeout shorter than the default is honoured", async () => {
     const r = await acme.contained("spin-short", "export default async () => { for (;;) {} }", { extra: { timeoutMs: 300 } });
     expectLimit(r, "timeout", /Timed out after 300 ms/);
