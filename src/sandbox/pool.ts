@@ -15,7 +15,7 @@ import { isHostStackOverflow } from "./callError.ts";
 import { DEFAULT_LIMITS, type CallLimits } from "./limits.ts";
 import { FairQueue, QueueFullError } from "./fairQueue.ts";
 import { ABORT, claimCell, failure, posted, waitedTooLong, type Job, type Posted, type Slot } from "./poolSlot.ts";
-import { setThreadNice, threadAlive } from "./threadPriority.ts";
+import { StuckThreads } from "./stuckThreads.ts";
 import { CodeCache, decodeMessage, type CallOutcome, type EgressRules, type FromWorker, type RunMessage, type ToolContext } from "./protocol.ts";
 
 /** One call to run. */
@@ -50,6 +50,8 @@ export interface PoolOptions {
   onReplaced?(reason: string): void;
   /** Told when a terminated worker is found still running (see SandboxPool.stuckThreads). */
   onStuck?(tid: number, stuckThreads: number): void;
+  /** An org's calls are refused while this many threads stuck in its calls still run (default: the pool's size). */
+  maxStuckPerOrg?: number;
   /**
    * Trusted native mode (`dzx dev` only): `code` is a module file path run
    * directly in the worker, with only `env` visible as process.env.
@@ -59,10 +61,6 @@ export interface PoolOptions {
 
 const NO_EGRESS_RULES: EgressRules = { allowHosts: [], denyHosts: [], allowPrivateHosts: [] };
 const GRACE_MS = 1000;
-/** How long a terminated worker may take to end before it counts as stuck. */
-const STUCK_AFTER_MS = 2000;
-/** The lowest priority: a stuck thread then only takes cycles nothing else wants. */
-const STUCK_NICE = 19;
 
 /** The sandbox worker pool. */
 export class SandboxPool {
@@ -73,11 +71,14 @@ export class SandboxPool {
   private closed = false;
   /** Workers replaced after a crash, overrun or cancellation (for tests and metrics). */
   replaced = 0;
-  private readonly stuck = new Set<number>();
+  private readonly stuck: StuckThreads;
+  private readonly maxStuckPerOrg: number;
 
   private constructor(private readonly opts: PoolOptions) {
     this.queue = new FairQueue(opts.perOrgQueue, opts.totalQueue);
     this.defaults = { ...DEFAULT_LIMITS, ...opts.defaults, memoryBytes: opts.memoryBytes };
+    this.stuck = new StuckThreads(opts.onStuck);
+    this.maxStuckPerOrg = opts.maxStuckPerOrg ?? Math.max(1, opts.size);
   }
 
   /** Starts the workers and resolves once all are ready. */
@@ -91,6 +92,13 @@ export class SandboxPool {
   run(req: CallRequest): Promise<CallOutcome> {
     if (this.closed) return Promise.resolve(failure("The sandbox is shutting down"));
     if (req.signal?.aborted) return Promise.resolve(failure("The call was cancelled", "cancelled"));
+    // each stuck thread holds a core's spare cycles and its memory until its loop ends: an org may not pile them up
+    const stuck = this.stuck.of(req.orgId);
+    if (stuck >= this.maxStuckPerOrg) {
+      return Promise.resolve(
+        failure(`Calls are refused until earlier ones end: ${stuck} sandbox thread${stuck === 1 ? " is" : "s are"} still running code that could not be interrupted (e.g. a walk over a huge sparse array); try again in a minute`, "busy"),
+      );
+    }
     const limits: CallLimits = { ...this.defaults, ...req.limits, memoryBytes: Math.min(req.limits?.memoryBytes ?? this.defaults.memoryBytes, this.opts.memoryBytes) };
     return new Promise((resolve) => {
       const job: Job = { req, limits, settled: false, resolve: (o) => (job.settled ? undefined : ((job.settled = true), resolve(o))) };
@@ -130,16 +138,9 @@ export class SandboxPool {
     return this.slots.length;
   }
 
-  /**
-   * Terminated workers whose threads are still running. Bun cannot preempt a
-   * thread inside WebAssembly (oven-sh/bun#36356): a call stuck in one of
-   * QuickJS's native loops (e.g. `includes` over a 2^32-long sparse array) keeps
-   * its thread spinning after terminate() until the loop ends, which can take
-   * minutes. Such threads are moved to the lowest priority and counted here.
-   */
+  /** Terminated workers whose threads are still running (see StuckThreads). */
   get stuckThreads(): number {
-    for (const tid of this.stuck) if (!threadAlive(tid)) this.stuck.delete(tid);
-    return this.stuck.size;
+    return this.stuck.count;
   }
 
   /** Stops taking calls, fails waiting ones, and terminates the workers. */
@@ -340,17 +341,6 @@ export class SandboxPool {
     }
   }
 
-  /** A terminated thread still alive after STUCK_AFTER_MS is stuck in native code: demote it (see stuckThreads). */
-  private watchTerminated(tid: number): void {
-    const timer = setTimeout(() => {
-      if (!threadAlive(tid)) return;
-      setThreadNice(tid, STUCK_NICE);
-      this.stuck.add(tid);
-      this.opts.onStuck?.(tid, this.stuckThreads);
-    }, STUCK_AFTER_MS);
-    timer.unref?.();
-  }
-
   /** Stops a posted job's timers and listeners. */
   private release(p: Posted): void {
     clearTimeout(p.waitTimer);
@@ -370,12 +360,14 @@ export class SandboxPool {
     const next = this.takeNext(slot);
     const queuedBehind = withdrawn ? next : undefined;
     const failed = [slot.running, next].filter((p): p is Posted => !!p && p !== queuedBehind);
+    // the org whose call the thread was running, should the thread outlive terminate()
+    const orgId = (culprit ?? slot.running)?.job.req.orgId ?? "";
     slot.running = undefined;
     slot.ready = false;
     slot.worker.onmessage = null;
     slot.worker.onerror = null;
     slot.worker.terminate();
-    if (slot.tid !== undefined) this.watchTerminated(slot.tid);
+    if (slot.tid !== undefined) this.stuck.watch(slot.tid, orgId);
     this.slots.splice(this.slots.indexOf(slot), 1);
     for (const p of failed) {
       this.release(p);

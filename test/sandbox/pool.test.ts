@@ -174,7 +174,8 @@ describe("cancellation", () => {
   test("a call the interrupt cannot stop is cancelled by replacing its worker", async () => {
     const before = pool.replaced;
     const ac = new AbortController();
-    const c = started(pool, "const a = []; a.length = 2 ** 32 - 1; return a.includes(1)", { signal: ac.signal });
+    // its own org: its thread outlives the worker, and the org is then refused calls on this one-worker pool
+    const c = started(pool, "const a = []; a.length = 2 ** 32 - 1; return a.includes(1)", { signal: ac.signal, orgId: "org-stuck" });
     await c.running;
     ac.abort();
     expect(await c.outcome).toMatchObject({ ok: false, error: { limit: "cancelled" } });
@@ -297,7 +298,20 @@ describe("worker replacement", () => {
     expect(stuckBefore.has(String(tid))).toBe(false);
     expect(workerNiceness().get(String(tid))).toBe(19);
     // the replacement serves at the pool's own priority
-    expect(await call(pool, OK, { input: { v: "after" } })).toMatchObject({ ok: true, output: { echo: "after" } });
+    expect(await call(pool, OK, { orgId: "org-b", input: { v: "after" } })).toMatchObject({ ok: true, output: { echo: "after" } });
+  });
+
+  test("an org whose calls left as many stuck threads as the pool has workers is refused until they end; other orgs are served", async () => {
+    const reported: number[] = [];
+    const pool = await startPool({ timeoutMs: 300, onStuck: (tid) => reported.push(tid) });
+    const o = await call(pool, "export default async () => { const a = []; a.length = 2 ** 32 - 1; return a.includes(1) }");
+    expect(o.error?.limit).toBe("timeout");
+    while (reported.length === 0) await Bun.sleep(100);
+    // one worker, one stuck thread of org-a: org-a waits, and nothing of its call reaches a worker
+    const refused = await call(pool, OK, { input: { v: "again" } });
+    expect(refused).toMatchObject({ ok: false, error: { limit: "busy", message: expect.stringContaining("1 sandbox thread is still running code that could not be interrupted") } });
+    expect(await call(pool, OK, { orgId: "org-b", input: { v: "other org" } })).toMatchObject({ ok: true, output: { echo: "other org" } });
+    expect(pool.replaced).toBe(1);
   });
 
   test("a replaced worker's siblings keep serving", async () => {
