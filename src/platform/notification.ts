@@ -62,8 +62,9 @@ export async function listNotifications(db: Db, orgId: string, opts: { since: Da
       server: { id: r.serverId, slug: r.slug, name: r.name },
       toolName: r.toolName,
       failures: Number(r.failures),
-      firstAt: new Date(r.firstAt as unknown as string).toISOString(),
-      lastAt: new Date(r.lastAt as unknown as string).toISOString(),
+      // a Date or a timestamp string, whichever the driver hands back
+      firstAt: new Date(r.firstAt ?? 0).toISOString(),
+      lastAt: new Date(r.lastAt ?? 0).toISOString(),
       lastError,
       ...(secret ? { secret } : {}),
     };
