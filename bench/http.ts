@@ -1,10 +1,12 @@
 /**
  * HTTP throughput of a hosted dzx server against the official MCP SDK.
  *
- * `bun run bench` (or `bun bench/http.ts`). Needs wrk on PATH. BENCH_SECONDS
- * (default 10) sets each measured wrk run; a warm-up run against the same
- * endpoint precedes each one (BENCH_WARMUP, default 10 s).
- * Every server runs as its own process on 127.0.0.1 and is stopped on exit.
+ * `bun run bench` (or `bun bench/http.ts`). Needs wrk on PATH. Every server runs
+ * as its own process on 127.0.0.1 (all of them for the whole run) and is stopped
+ * on exit. Each row gets one warm-up run (BENCH_WARMUP, default 10 s), then the
+ * rows are measured in turn, BENCH_ROUNDS times (default 3) for BENCH_SECONDS
+ * each (default 4): a VM that speeds up or slows down during the run then moves
+ * every row alike instead of skewing the ratios. A row's figure is its median round.
  * See bench/README.md for what each row measures.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -15,7 +17,8 @@ import { cpuPerCall, threadCpuMs } from "./threadCpu.ts";
 import { BenchError, parseWrk, runWrk, writeLuaScript, type WrkResult } from "./wrk.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
-const SECONDS = positiveInt("BENCH_SECONDS", 10);
+const SECONDS = positiveInt("BENCH_SECONDS", 4);
+const ROUNDS = positiveInt("BENCH_ROUNDS", 3);
 // long enough for the steady state: after a start, Bun's JIT thread spends ~15 s tiering up
 // PGlite's and QuickJS's wasm, and that CPU would otherwise land in dzx's first row
 const WARMUP_SECONDS = positiveInt("BENCH_WARMUP", 10);
@@ -28,7 +31,7 @@ function positiveInt(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === "") return fallback;
   if (/^\d+$/.test(raw) && Number(raw) >= 1) return Number(raw);
-  console.error(`${name} must be a whole number of seconds ≥ 1, got "${raw}"`);
+  console.error(`${name} must be a whole number ≥ 1, got "${raw}"`);
   process.exit(1);
 }
 
@@ -182,23 +185,58 @@ async function setUpHosted(base: string, adminKey: string): Promise<{ endpoint: 
 
 // ---------------------------------------------------------------- wrk
 
+/** One row of the table: an endpoint, the request sent to it, and its measured rounds. */
+interface Row {
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+  body: unknown;
+  /** dzx's pid: its CPU per request is read from /proc. */
+  pid?: number;
+  script?: string;
+  rounds: WrkResult[];
+  cpuMs: { main: number; workers: number; other: number };
+}
+
+const newRow = (name: string, url: string, headers: Record<string, string>, body: unknown, pid?: number): Row => ({ name, url, headers, body, pid, rounds: [], cpuMs: { main: 0, workers: 0, other: 0 } });
+
+/** One wrk run against a row's endpoint. */
+function runRow(r: Row, seconds: number): Promise<string> {
+  r.script ??= writeLuaScript(join(tmp, `${r.name.replace(/\W+/g, "_")}.lua`), { "Content-Type": "application/json", Accept: ACCEPT, ...r.headers }, r.body);
+  return runWrk(["-t1", `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency", "-s", r.script, r.url], r.name, (p) => children.push(p));
+}
+
 /**
- * Runs wrk once to warm up, then once measured, against one endpoint. With the
- * server's pid, also prints its CPU per request by thread (main, sandbox workers,
- * the rest): what each request costs, whatever else the machine is doing.
+ * One measured round of a row. With the server's pid, it also adds up the
+ * server's CPU per thread (main, sandbox workers, the rest): what each request
+ * costs, whatever else the machine is doing.
  */
-async function bench(name: string, url: string, headers: Record<string, string>, body: unknown, pid?: number): Promise<WrkResult> {
-  const script = writeLuaScript(join(tmp, `${name.replace(/\W+/g, "_")}.lua`), { "Content-Type": "application/json", Accept: ACCEPT, ...headers }, body);
-  const run = (seconds: number) => runWrk(["-t1", `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency", "-s", script, url], name, (p) => children.push(p));
-  process.stdout.write(`${name}: warm-up ${WARMUP_SECONDS} s, measuring ${SECONDS} s… `);
-  await run(WARMUP_SECONDS);
-  const cpuBefore = pid ? threadCpuMs(pid) : undefined;
-  const r = parseWrk(name, await run(SECONDS));
-  const cpu = cpuBefore && pid ? cpuPerCall(cpuBefore, threadCpuMs(pid), r.requests, pid) : undefined;
-  const cpuText = cpu ? `, CPU µs/request: main ${cpu.main.toFixed(1)}, workers ${cpu.workers.toFixed(1)}, other ${cpu.other.toFixed(1)}` : "";
-  // the 1-minute load average shows whether something else competed for the cores during the run
-  console.log(`${Math.round(r.rps).toLocaleString("en-US")} req/s (load avg ${loadavg()[0]!.toFixed(2)}${cpuText})${r.non2xx || r.socketErrors ? "  ERRORS, see table" : ""}`);
-  return r;
+async function measure(r: Row): Promise<void> {
+  const before = r.pid ? threadCpuMs(r.pid) : undefined;
+  const result = parseWrk(r.name, await runRow(r, SECONDS));
+  if (before && r.pid) {
+    const cpu = cpuPerCall(before, threadCpuMs(r.pid), 1000, r.pid); // µs per 1000 calls = ms in the round
+    r.cpuMs.main += cpu.main;
+    r.cpuMs.workers += cpu.workers;
+    r.cpuMs.other += cpu.other;
+  }
+  r.rounds.push(result);
+}
+
+/** A row's figure: its median round by req/s, with the request and error counts of all rounds. */
+function summary(r: Row): WrkResult {
+  const sorted = [...r.rounds].sort((a, b) => a.rps - b.rps);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  const sum = (f: (x: WrkResult) => number) => r.rounds.reduce((s, x) => s + f(x), 0);
+  return { ...median, name: r.name, requests: sum((x) => x.requests), non2xx: sum((x) => x.non2xx), socketErrors: sum((x) => x.socketErrors) };
+}
+
+/** "name: 4,033 · 4,100 · 3,900 req/s → 4,033", with CPU per request for dzx's rows. */
+function describeRow(r: Row, s: WrkResult): string {
+  const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+  const cpu = r.pid ? `; CPU µs/request: main ${((r.cpuMs.main * 1000) / s.requests).toFixed(1)}, workers ${((r.cpuMs.workers * 1000) / s.requests).toFixed(1)}, other ${((r.cpuMs.other * 1000) / s.requests).toFixed(1)}` : "";
+  const errors = s.non2xx || s.socketErrors ? "  ERRORS, see table" : "";
+  return `${r.name}: ${r.rounds.map((x) => fmt(x.rps)).join(" · ")} req/s → ${fmt(s.rps)}${cpu}${errors}`;
 }
 
 /**
@@ -228,7 +266,7 @@ function header(): void {
   console.log(`dzx HTTP bench — ${new Date().toISOString()}`);
   console.log(`Bun ${Bun.version} (${Bun.revision.slice(0, 9)}), Node ${node}, ${wrkV}, ${process.platform}/${process.arch}, ${cpus().length} cores (${cpus()[0]?.model ?? "?"})`);
   console.log(`code: git ${git}${dirty ? " + uncommitted changes under src/" : ""}; load average at start ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-  console.log(`wrk -t1 -c${CONNECTIONS} -d${SECONDS}s --latency on 127.0.0.1, ${WARMUP_SECONDS} s warm-up before each run`);
+  console.log(`wrk -t1 -c${CONNECTIONS} --latency on 127.0.0.1: one ${WARMUP_SECONDS} s warm-up per row, then ${ROUNDS} rounds of ${SECONDS} s per row, the rows in turn`);
   console.log("");
 }
 
@@ -239,7 +277,7 @@ async function main(): Promise<number> {
   }
   if (!Bun.which("node")) fail("bench/http.ts needs node on PATH for the SDK-on-Node row.");
   header();
-  const results: WrkResult[] = [];
+  const rows: Row[] = [];
 
   // 1–2: dzx, hosted server with the sandboxed echo tool
   const adminKey = `dwz_live_bench${crypto.randomUUID().replace(/-/g, "")}`;
@@ -250,24 +288,40 @@ async function main(): Promise<number> {
   expectResult("dzx tools/call echo", endpoint, ECHO_CALL, await post(endpoint, headers, ECHO_CALL), hasContent);
   expectResult("dzx ping", endpoint, PING, await post(endpoint, headers, PING), (r) => typeof r === "object");
   const only = process.env.BENCH_ONLY;
-  if (only !== "ping") results.push(await bench("dzx tools/call (sandboxed echo)", endpoint, headers, ECHO_CALL, dzx.child.pid));
-  if (only !== "call") results.push(await bench("dzx ping", endpoint, headers, PING, dzx.child.pid));
-  await reportHealth(dzx.base, dzx.err);
-  await stop(dzx.child); // one server at a time: the 2 cores are shared with wrk
-  if (only) return 0;
+  if (only !== "ping") rows.push(newRow("dzx tools/call (sandboxed echo)", endpoint, headers, ECHO_CALL, dzx.child.pid));
+  if (only !== "call") rows.push(newRow("dzx ping", endpoint, headers, PING, dzx.child.pid));
 
-  // 3–5: the references, each alone
-  const refs: [string, string[], boolean][] = [
-    ["SDK v1 on Bun (WebStandard, stateless)", ["bun", "bench/servers/sdkBun.ts"], true],
-    ["SDK v1 on Node (Express, stateless)", ["node", "bench/servers/sdkNode.mjs"], true],
-    ["raw Bun.serve JSON echo", ["bun", "bench/servers/rawBun.ts"], false],
-  ];
-  for (const [name, cmd, mcp] of refs) {
-    const s = await startServer(name, cmd);
-    expectResult(name, s.url, ECHO_CALL, await post(s.url, {}, ECHO_CALL), mcp ? hasContent : () => true);
-    results.push(await bench(name, s.url, {}, ECHO_CALL));
-    await stop(s.child);
+  // 3–5: the references; idle while another row is measured
+  if (!only) {
+    const refs: [string, string[], boolean][] = [
+      ["SDK v1 on Bun (WebStandard, stateless)", ["bun", "bench/servers/sdkBun.ts"], true],
+      ["SDK v1 on Node (Express, stateless)", ["node", "bench/servers/sdkNode.mjs"], true],
+      ["raw Bun.serve JSON echo", ["bun", "bench/servers/rawBun.ts"], false],
+    ];
+    for (const [name, cmd, mcp] of refs) {
+      const s = await startServer(name, cmd);
+      expectResult(name, s.url, ECHO_CALL, await post(s.url, {}, ECHO_CALL), mcp ? hasContent : () => true);
+      rows.push(newRow(name, s.url, {}, ECHO_CALL));
+    }
   }
+
+  for (const r of rows) {
+    process.stdout.write(`warm-up ${WARMUP_SECONDS} s: ${r.name}\n`);
+    await runRow(r, WARMUP_SECONDS);
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    // each round starts with another row, so none is always measured right after the same neighbour
+    const order = rows.map((_, i) => rows[(i + round) % rows.length]!);
+    process.stdout.write(`round ${round + 1}/${ROUNDS}… `);
+    for (const r of order) await measure(r);
+    // the 1-minute load average shows whether something else competed for the cores
+    console.log(`done (load avg ${loadavg()[0]!.toFixed(2)})`);
+  }
+  const results = rows.map(summary);
+  console.log("");
+  rows.forEach((r, i) => console.log(describeRow(r, results[i]!)));
+  await reportHealth(dzx.base, dzx.err);
+  if (only) return results.some((r) => r.non2xx > 0 || r.socketErrors > 0) ? 1 : 0;
 
   // report
   const [call, ping, sdkBun, sdkNode, raw] = results as [WrkResult, WrkResult, WrkResult, WrkResult, WrkResult];
