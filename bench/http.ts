@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { cpuPerCall, threadCpuMs } from "./threadCpu.ts";
+import { cpuGroups, threadCpuMs } from "./threadCpu.ts";
 import { BenchError, parseWrk, runWrk, writeLuaScript, type WrkResult } from "./wrk.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -215,7 +215,7 @@ async function measure(r: Row): Promise<void> {
   const before = r.pid ? threadCpuMs(r.pid) : undefined;
   const result = parseWrk(r.name, await runRow(r, SECONDS));
   if (before && r.pid) {
-    const cpu = cpuPerCall(before, threadCpuMs(r.pid), 1000, r.pid); // µs per 1000 calls = ms in the round
+    const cpu = cpuGroups(before, threadCpuMs(r.pid), r.pid);
     r.cpuMs.main += cpu.main;
     r.cpuMs.workers += cpu.workers;
     r.cpuMs.other += cpu.other;

@@ -26,8 +26,8 @@ export function threadCpuMs(pid: number | "self" = "self"): Map<string, number> 
   return out;
 }
 
-/** µs of CPU per call between two snapshots, grouped: main thread, sandbox workers, the rest. */
-export function cpuPerCall(before: Map<string, number>, after: Map<string, number>, calls: number, pid = process.pid): { main: number; workers: number; other: number } {
+/** CPU ms between two snapshots, grouped: main thread, sandbox workers, the rest. */
+export function cpuGroups(before: Map<string, number>, after: Map<string, number>, pid = process.pid): { main: number; workers: number; other: number } {
   const mainTid = String(pid);
   const r = { main: 0, workers: 0, other: 0 };
   for (const [key, ms] of after) {
@@ -37,6 +37,12 @@ export function cpuPerCall(before: Map<string, number>, after: Map<string, numbe
     else if (name === "Worker") r.workers += d;
     else r.other += d;
   }
+  return r;
+}
+
+/** µs of CPU per call between two snapshots, grouped as cpuGroups does. */
+export function cpuPerCall(before: Map<string, number>, after: Map<string, number>, calls: number, pid = process.pid): { main: number; workers: number; other: number } {
+  const r = cpuGroups(before, after, pid);
   const per = (ms: number) => (calls > 0 ? (ms * 1000) / calls : NaN);
   return { main: per(r.main), workers: per(r.workers), other: per(r.other) };
 }

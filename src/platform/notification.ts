@@ -53,7 +53,8 @@ export async function listNotifications(db: Db, orgId: string, opts: { since: Da
     const lastError = r.lastError ?? "The call failed";
     const secret = MISSING_SECRET.exec(lastError)?.[1];
     const where = `on server "${r.slug ?? r.serverId}"`;
-    const times = r.failures === 1 ? "once" : `${r.failures} times`;
+    const failures = Number(r.failures);
+    const times = failures === 1 ? "once" : `${failures} times`;
     const kind = secret ? ("missing_secret" as const) : ("tool_failing" as const);
     return {
       id: `${kind}:${r.serverId}:${r.toolName}`,
@@ -61,7 +62,7 @@ export async function listNotifications(db: Db, orgId: string, opts: { since: Da
       message: secret ? `Tool "${r.toolName}" ${where} cannot run: ${lastError}` : `Tool "${r.toolName}" ${where} failed ${times}; last error: ${lastError}`,
       server: { id: r.serverId, slug: r.slug, name: r.name },
       toolName: r.toolName,
-      failures: Number(r.failures),
+      failures,
       // a Date or a timestamp string, whichever the driver hands back
       firstAt: new Date(r.firstAt ?? 0).toISOString(),
       lastAt: new Date(r.lastAt ?? 0).toISOString(),
