@@ -8,6 +8,7 @@ import { hostedMcp } from "./http/hosted.ts";
 import { metrics } from "./http/metrics.ts";
 import { managementMcp } from "./http/management.ts";
 import { restApi } from "./http/rest.ts";
+import { requestIdOf } from "./http/requestId.ts";
 import { json } from "./http/streamable.ts";
 import type { Services } from "./services.ts";
 
@@ -20,7 +21,7 @@ export function buildApp(services: Services) {
         return json({ error: { code: "NOT_FOUND", message: `No route for ${request.method} ${url.pathname}` } }, 404);
       }
       if (code === "PARSE" || code === "VALIDATION") return json({ error: { code: "VALIDATION_ERROR", message: "Malformed request" } }, 400);
-      services.logger.error("unhandled request error", { code: String(code), err: error });
+      services.logger.error("unhandled request error", { requestId: requestIdOf(request), code: String(code), err: error });
       return json({ error: { code: "INTERNAL", message: "Internal error" } }, 500);
     })
     .use(health(services))

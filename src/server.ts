@@ -4,20 +4,12 @@
  */
 import { buildApp } from "./app.ts";
 import { ConfigError, type Config } from "./config.ts";
+import { assignRequestId, requestIds } from "./http/requestId.ts";
+import type { Logger } from "./logger.ts";
 import { insertKey } from "./platform/apiKey.ts";
 import { ensureOrg, hasAnyOrg } from "./platform/org.ts";
 import { ALL_SCOPES } from "./platform/scope.ts";
 import { openServices, type Services } from "./services.ts";
-
-/**
- * Request ids unique within this process's run and distinct between runs: a random
- * prefix and a counter cost far less per request than a random UUID each.
- */
-function requestIds(): () => string {
-  const prefix = crypto.randomUUID().slice(0, 8);
-  let n = 0;
-  return () => `${prefix}-${(++n).toString(36)}`;
-}
 
 /** A running dzx. */
 export interface Running {
@@ -43,8 +35,8 @@ async function bootstrap(services: Services): Promise<string> {
 }
 
 /** Starts serving; resolves once listening. */
-export async function startServer(config: Config): Promise<Running> {
-  const services = await openServices(config);
+export async function startServer(config: Config, logger?: Logger): Promise<Running> {
+  const services = await openServices(config, logger);
   try {
     const note = await bootstrap(services);
     const app = buildApp(services);
@@ -58,7 +50,7 @@ export async function startServer(config: Config): Promise<Running> {
       fetch: async (request) => {
         const started = performance.now();
         services.metrics.httpRequests++;
-        const requestId = request.headers.get("x-request-id")?.slice(0, 128) || nextRequestId();
+        const requestId = assignRequestId(request, nextRequestId);
         const response = await app.handle(request);
         response.headers.set("x-request-id", requestId);
         if (debug) {

@@ -13,6 +13,7 @@ import { McpEngine } from "../mcp/engine.ts";
 import { RpcCode } from "../mcp/jsonrpc.ts";
 import type { Services } from "../services.ts";
 import { originGuard } from "./originGuard.ts";
+import { requestIdOf } from "./requestId.ts";
 import { SSE_HEADERS } from "./sse.ts";
 import { json, parseBody, rpcErrorResponse, runMessages, sessionStream, streamableEndpoint, type Admitted } from "./streamable.ts";
 
@@ -22,7 +23,7 @@ const UNAUTHORIZED_HEADERS = { "www-authenticate": 'Bearer realm="dzx", error="i
 export function hostedMcp(services: Services) {
   const engine = new McpEngine({ name: "dzx", version: "0.1.0" });
   const guard = originGuard(services.config);
-  const onInternalError = (err: unknown) => services.logger.error("hosted server request failed", { err });
+  const onInternalError = (err: unknown, request: Request) => services.logger.error("hosted server request failed", { requestId: requestIdOf(request), err });
   const deps = {
     db: services.database.db,
     box: services.box,
@@ -121,12 +122,13 @@ export function hostedMcp(services: Services) {
     };
     // the POST is answered at once: what cancels these calls is the session ending (or notifications/cancelled)
     const never = new AbortController().signal;
-    void Promise.resolve(runMessages(engine, catalogFor(admitted.auth), parsed.messages, session, () => never, send, onInternalError))
+    const onError = (err: unknown) => onInternalError(err, request);
+    void Promise.resolve(runMessages(engine, catalogFor(admitted.auth), parsed.messages, session, () => never, send, onError))
       .then((responses) => {
         if (parsed.batch && responses.length) send(responses);
         else for (const r of responses) send(r);
       })
-      .catch(onInternalError);
+      .catch(onError);
     return new Response("Accepted", { status: 202 });
   }
 

@@ -11,6 +11,7 @@ import type { Services } from "../services.ts";
 import { passKeyGate } from "./keyGate.ts";
 import { originGuard } from "./originGuard.ts";
 import { opContext } from "./opContext.ts";
+import { requestIdOf } from "./requestId.ts";
 import { json, rpcErrorResponse, streamableEndpoint } from "./streamable.ts";
 
 const INSTRUCTIONS =
@@ -20,7 +21,7 @@ const INSTRUCTIONS =
 /** Elysia plugin serving /mcp/dwizi. */
 export function managementMcp(services: Services) {
   const engine = new McpEngine({ name: "dwizi", title: "dzx management", version: "0.1.0", instructions: INSTRUCTIONS });
-  const onInternalError = (err: unknown) => services.logger.error("management operation failed", { err });
+  const onInternalError = (err: unknown, request: Request) => services.logger.error("management operation failed", { requestId: requestIdOf(request), err });
   const guard = originGuard(services.config);
   const endpoint = streamableEndpoint<Principal>({
     engine,
@@ -36,7 +37,7 @@ export function managementMcp(services: Services) {
       return rpcErrorResponse(gate.status, { code, message: gate.message, ...(gate.retryAfterMs ? { data: { retryAfterMs: gate.retryAfterMs } } : {}) }, gate.headers);
     },
     catalogFor: (principal, request) =>
-      managementCatalog(opContext(services, principal, request), onInternalError),
+      managementCatalog(opContext(services, principal, request), (err) => onInternalError(err, request)),
     onInternalError,
   });
   const dark = () => json({ error: { code: "NOT_FOUND", message: "Not found" } }, 404);

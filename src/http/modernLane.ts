@@ -52,7 +52,7 @@ export async function serveModern<A>(opts: EndpointOptions<A>, request: Request,
   }
   const serverInfo = opts.engine.serverInfo;
   return answer(request, headers, batch, requests, async (signal, sink) => {
-    const responses = await runMessages(opts.engine, catalog, requests, undefined, signal, sink, opts.onInternalError, {
+    const responses = await runMessages(opts.engine, catalog, requests, undefined, signal, sink, (err) => opts.onInternalError(err, request), {
       logLevel: envelope?.logLevel ?? null,
       encode: (method, res) => encodeResponse(method, res, serverInfo),
     });

@@ -10,6 +10,7 @@ import { operations } from "../management/table.ts";
 import { DomainError, httpStatusOf, type DomainCode } from "../platform/domainError.ts";
 import type { Services } from "../services.ts";
 import { opContext } from "./opContext.ts";
+import { requestIdOf } from "./requestId.ts";
 import { BodyTooLargeError, readBody } from "./body.ts";
 import { passKeyGate } from "./keyGate.ts";
 import { openApiDocument } from "./openapi.ts";
@@ -50,7 +51,7 @@ function handler(services: Services, op: Operation) {
     } catch (err) {
       if (err instanceof DomainError) return restError(err.code, err.message, gate.headers, err.details ? { details: err.details } : {});
       if (err instanceof BodyTooLargeError) return restError("PAYLOAD_TOO_LARGE", err.message, gate.headers);
-      services.logger.error("REST operation failed", { operation: op.name, err });
+      services.logger.error("REST operation failed", { requestId: requestIdOf(request), operation: op.name, err });
       return restError("INTERNAL", "Internal error; the operation was not completed", gate.headers);
     }
   };

@@ -34,7 +34,8 @@ export interface EndpointOptions<A> {
   /** May answer synchronously: each await on the hot path costs a turn of the event loop. */
   admit(request: Request): Admitted<A> | Response | Promise<Admitted<A> | Response>;
   catalogFor(auth: A, request: Request): Catalog | Promise<Catalog>;
-  onInternalError(err: unknown): void;
+  /** Told of a fault no answer could name (logged with the request's id). */
+  onInternalError(err: unknown, request: Request): void;
 }
 
 /** A JSON response with extra headers. */
@@ -244,7 +245,7 @@ export function streamableEndpoint<A>(opts: EndpointOptions<A>) {
       headers["mcp-session-id"] = session.id;
     }
 
-    return answer(request, headers, batch, messages, (signal, sink) => runMessages(opts.engine, catalog, messages, session, signal, sink, opts.onInternalError));
+    return answer(request, headers, batch, messages, (signal, sink) => runMessages(opts.engine, catalog, messages, session, signal, sink, (err) => opts.onInternalError(err, request)));
   }
 
   async function del(request: Request): Promise<Response> {
