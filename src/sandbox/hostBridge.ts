@@ -56,7 +56,8 @@ export class HostBridge {
       sleep: this.guarded((ms: QuickJSHandle) => {
         if (this.timers >= limits.maxTimers) throw new Error(`Timer limit exceeded: at most ${limits.maxTimers} pending timers`);
         this.timers++;
-        const wait = Math.max(0, Math.min(ctx.getNumber(ms), deadline - Date.now()));
+        // a sleep past the deadline wakes just after it, never at it: woken at the deadline, the code could run on and return
+        const wait = Math.max(0, Math.min(ctx.getNumber(ms), deadline - Date.now() + 2));
         return this.hostAsync(
           () =>
             new Promise<undefined>((resolve) =>

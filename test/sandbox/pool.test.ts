@@ -10,26 +10,15 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { SandboxPool, type CallRequest } from "../../src/sandbox/pool.ts";
-import { claimCell, type Posted } from "../../src/sandbox/poolSlot.ts";
+import type { SandboxPool } from "../../src/sandbox/pool.ts";
 import type { CallOutcome } from "../../src/sandbox/protocol.ts";
 import { managementClient, op, opError, rest } from "../support/client.ts";
 import { startWithKeys, type Dzx, type TestKey } from "../support/dzx.ts";
+import { call, closePoolsAfterAll, MiB, OK, started, startPool } from "./poolSupport.ts";
 
 setDefaultTimeout(60_000);
 
-const MiB = 1024 * 1024;
-const pools: SandboxPool[] = [];
-
-async function startPool(opts: Partial<Parameters<typeof SandboxPool.start>[0]> & { timeoutMs?: number } = {}): Promise<SandboxPool> {
-  const { timeoutMs = 1000, ...rest } = opts;
-  const pool = await SandboxPool.start({ size: 1, memoryBytes: 32 * MiB, perOrgQueue: 16, totalQueue: 64, defaults: { timeoutMs }, ...rest });
-  pools.push(pool);
-  return pool;
-}
-afterAll(async () => {
-  await Promise.all(pools.map((p) => p.close()));
-});
+closePoolsAfterAll();
 
 /** Niceness of this process's worker threads, by thread id (Linux /proc). */
 function workerNiceness(): Map<string, number> {
@@ -45,26 +34,6 @@ function workerNiceness(): Map<string, number> {
     }
   }
   return out;
-}
-
-/** Runs a module with sensible defaults. */
-function call(pool: SandboxPool, code: string, extra: Partial<CallRequest> = {}): Promise<CallOutcome> {
-  return pool.run({ orgId: "org-a", codeKey: null, code, kind: "module", ...extra });
-}
-
-const OK = "export default async (input) => ({ ok: true, echo: input.v ?? null })";
-
-/** A call plus a promise that resolves once the code has started running (it calls context.progress first). */
-function started(pool: SandboxPool, body: string, extra: Partial<CallRequest> = {}) {
-  let markStarted!: () => void;
-  const running = new Promise<void>((r) => (markStarted = r));
-  let settled = false;
-  const outcome = call(pool, `export default async (input, context) => { context.progress(1, 1, "started"); ${body} }`, {
-    ...extra,
-    onProgress: () => markStarted(),
-  }).then((o) => ((settled = true), o));
-  // if the call ends before reporting progress, "running" resolves too (the test then fails on the outcome, not by hanging)
-  return { running: Promise.race([running, outcome.then(() => {})]), outcome, settled: () => settled };
 }
 
 describe("the context bridge", () => {
@@ -93,6 +62,15 @@ describe("limits name what they hit", () => {
   test("timeout", async () => {
     const o = await call(pool, "export default async () => { while (true) {} }");
     expect(o).toMatchObject({ ok: false, error: { limit: "timeout", message: "Timed out after 1000 ms" } });
+  });
+
+  test("a sleep past the deadline ends at the timeout every time: the code is never woken to return", async () => {
+    const pool = await startPool();
+    const sleeper = "export default async () => { await new Promise((r) => setTimeout(r, 600000)); return 'woke' }";
+    const outcomes: CallOutcome[] = [];
+    for (let i = 0; i < 40; i++) outcomes.push(await call(pool, sleeper, { codeKey: "sleeper:1", limits: { timeoutMs: 20 } }));
+    expect(outcomes.filter((o) => o.ok)).toEqual([]);
+    expect(new Set(outcomes.map((o) => o.error?.limit))).toEqual(new Set(["timeout"]));
   });
 
   test("a per-call timeout overrides the default", async () => {
@@ -401,13 +379,6 @@ describe("robustness of the pool itself", () => {
     await Promise.all([client(), client(), client()]);
     expect(failed).toEqual([]);
     expect(pool.replaced).toBe(0);
-  });
-
-  test("the claim cell of a queued call is never the one of a promoted call the worker may not have claimed", () => {
-    expect(claimCell({})).toBe(1);
-    expect(claimCell({ running: { cell: 1 } as Posted })).toBe(2);
-    expect(claimCell({ running: { cell: 2 } as Posted })).toBe(1);
-    expect(claimCell({ running: { cell: undefined } as Posted })).toBe(1);
   });
 
   test("an input too deeply nested to post to a worker fails that call only (run never rejects, the worker stays usable)", async () => {
