@@ -4,60 +4,23 @@
  * worker is replaced; its call fails with a clear error), cancellation, and a
  * watchdog that terminates a worker whose call overran its deadline.
  *
- * Under load each worker also holds one call queued behind the running one, so
- * it goes from call to call without waiting for the main thread (a parked
- * thread's wake-up cost ~25 µs of CPU per call; bench/RESULTS.md). The queued
- * call is claimed through a shared cell: the worker claims it when it starts
- * it, the pool withdraws it (to cancel it, hand it to a worker that fell idle,
- * or requeue it when its worker is replaced) — whichever comes first wins.
+ * Under load each worker also holds a few calls queued behind the running one,
+ * so it goes from call to call without waiting for the main thread: with one
+ * queued call, a worker ran dry whenever the main thread was slow to answer its
+ * "done", and parked (bench/RESULTS.md). A queued call is claimed through a
+ * shared cell: the worker claims it when it starts it, the pool withdraws it (to
+ * cancel it, hand it to a worker that fell idle, or requeue it when its worker
+ * is replaced) — whichever comes first wins.
  */
 import { isHostStackOverflow } from "./callError.ts";
+import type { CallRequest, PoolOptions } from "./callRequest.ts";
 import { DEFAULT_LIMITS, type CallLimits } from "./limits.ts";
 import { FairQueue, QueueFullError } from "./fairQueue.ts";
-import { ABORT, claimCell, failure, posted, waitedTooLong, type Job, type Posted, type Slot } from "./poolSlot.ts";
+import { ABORT, failure, newSlot, OVERRUN_MS, posted, runsShort, shortestQueue, waitedTooLong, warmestIdle, withdraw, type Job, type Posted, type Slot } from "./poolSlot.ts";
 import { StuckThreads } from "./stuckThreads.ts";
-import { CodeCache, decodeMessage, type CallOutcome, type EgressRules, type FromWorker, type RunMessage, type ToolContext } from "./protocol.ts";
+import { decodeMessage, type CallOutcome, type EgressRules, type FromWorker, type RunMessage } from "./protocol.ts";
 
-/** One call to run. */
-export interface CallRequest {
-  orgId: string;
-  /** Cache key of the code (tool id + version), or null. */
-  codeKey: string | null;
-  code: string;
-  kind: RunMessage["kind"];
-  input?: unknown;
-  context?: Partial<ToolContext>;
-  limits?: Partial<CallLimits>;
-  egress?: EgressRules;
-  toolNames?: string[];
-  signal?: AbortSignal;
-  onProgress?(progress: number, total?: number, message?: string): void;
-  /** Answers `tools.<name>(input)` from CODE-mode scripts. */
-  onBridge?(name: string, input: unknown): Promise<unknown>;
-}
-
-/** Pool settings. */
-export interface PoolOptions {
-  size: number;
-  /** Hard memory ceiling per worker's QuickJS heap (the per-call limit). */
-  memoryBytes: number;
-  perOrgQueue: number;
-  totalQueue: number;
-  defaults?: Partial<CallLimits>;
-  /** Niceness of the worker threads (Linux; default 0). Above 0 tool code cannot starve the main thread, but any busy process starves the tools (bench/RESULTS.md). */
-  nice?: number;
-  /** Told each time a worker is terminated and replaced, with the reason (for the log). */
-  onReplaced?(reason: string): void;
-  /** Told when a terminated worker is found still running (see SandboxPool.stuckThreads). */
-  onStuck?(tid: number, stuckThreads: number): void;
-  /** An org's calls are refused while this many threads stuck in its calls still run (default: the pool's size). */
-  maxStuckPerOrg?: number;
-  /**
-   * Trusted native mode (`dzx dev` only): `code` is a module file path run
-   * directly in the worker, with only `env` visible as process.env.
-   */
-  native?: { env: Record<string, string> };
-}
+export type { CallRequest, PoolOptions } from "./callRequest.ts";
 
 const NO_EGRESS_RULES: EgressRules = { allowHosts: [], denyHosts: [], allowPrivateHosts: [] };
 const GRACE_MS = 1000;
@@ -73,12 +36,17 @@ export class SandboxPool {
   replaced = 0;
   private readonly stuck: StuckThreads;
   private readonly maxStuckPerOrg: number;
+  private readonly depth: number;
+  /** Runs dispatch again once queued calls may have waited long enough to move. */
+  private rebalance?: Timer;
 
   private constructor(private readonly opts: PoolOptions) {
     this.queue = new FairQueue(opts.perOrgQueue, opts.totalQueue);
     this.defaults = { ...DEFAULT_LIMITS, ...opts.defaults, memoryBytes: opts.memoryBytes };
     this.stuck = new StuckThreads(opts.onStuck);
     this.maxStuckPerOrg = opts.maxStuckPerOrg ?? Math.max(1, opts.size);
+    // native mode (`dzx dev`) has no claim cells: its worker runs whatever it is sent
+    this.depth = opts.native ? 0 : Math.max(0, opts.queueDepth ?? 8);
   }
 
   /** Starts the workers and resolves once all are ready. */
@@ -138,6 +106,11 @@ export class SandboxPool {
     return this.slots.length;
   }
 
+  /** Calls queued inside workers behind their running ones (part of `waiting`). */
+  get queuedInWorkers(): number {
+    return this.slots.reduce((n, s) => n + s.queued.length, 0);
+  }
+
   /** Terminated workers whose threads are still running (see StuckThreads). */
   get stuckThreads(): number {
     return this.stuck.count;
@@ -146,14 +119,17 @@ export class SandboxPool {
   /** Stops taking calls, fails waiting ones, and terminates the workers. */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.rebalance);
     for (let job = this.queue.shift(); job; job = this.queue.shift()) job.resolve(failure("The sandbox is shutting down"));
     for (const slot of this.slots) {
-      for (const p of [slot.running, this.takeNext(slot)]) {
+      for (const p of slot.queued) this.queue.release(p.job.req.orgId);
+      for (const p of [slot.running, ...slot.queued]) {
         if (!p) continue;
         this.release(p);
         p.job.resolve(failure("The sandbox is shutting down"));
       }
       slot.running = undefined;
+      slot.queued = [];
       slot.worker.terminate();
     }
     this.slots.length = 0;
@@ -163,8 +139,7 @@ export class SandboxPool {
     const worker = this.opts.native
       ? new Worker(new URL("./nativeWorker.ts", import.meta.url).href, { env: this.opts.native.env } as WorkerOptions)
       : new Worker(new URL("./worker.ts", import.meta.url).href);
-    const shared = new SharedArrayBuffer(12);
-    const slot: Slot = { worker, flag: new Int32Array(shared), ready: false, codes: new CodeCache(), idleSince: 0 };
+    const slot = newSlot(worker, this.depth);
     this.slots.push(slot);
     return new Promise((resolve) => {
       worker.onmessage = (event: MessageEvent<FromWorker | string>) => {
@@ -181,57 +156,81 @@ export class SandboxPool {
         this.replace(slot, slot.running, "The sandbox worker crashed; the call was not completed");
         resolve();
       };
-      worker.postMessage({ type: "init", abortFlag: shared, memoryBytes: this.opts.memoryBytes, nice: this.opts.nice });
+      worker.postMessage({ type: "init", abortFlag: slot.flag.buffer as SharedArrayBuffer, memoryBytes: this.opts.memoryBytes, nice: this.opts.nice });
     });
   }
 
   /**
-   * Hands waiting calls to idle workers, the most recently idle first: its thread
-   * is the warmest. With none idle, queues one call behind each running one (not
-   * behind a CODE-mode script, which may wait on calls of its own). A worker idle
-   * with nothing waiting takes over a call still queued in another worker.
+   * Hands waiting calls to workers. Short calls go first to a busy worker's queue
+   * (the one with the fewest queued): a worker that is awake takes a message for
+   * ~0.3 µs of the main thread's time, waking a parked one costs 6 µs and more
+   * (bench/RESULTS.md). Then to idle workers, the most recently idle first (its
+   * thread is the warmest); then one call behind each busy worker of long calls.
+   * An idle worker takes over a call queued behind one that has run for a while.
    */
   private dispatch(): void {
     if (this.closed) return;
+    let idleLeft = false;
     while (this.queue.ready > 0) {
-      let slot: Slot | undefined;
-      for (const s of this.slots) if (s.ready && !s.running && (!slot || s.idleSince > slot.idleSince)) slot = s;
-      if (!slot) break;
-      const job = this.queue.shift()!;
-      clearTimeout(job.queueTimer);
-      this.post(slot, job, false);
-    }
-    if (!this.opts.native) {
-      for (const s of this.slots) {
-        if (this.queue.ready === 0) break;
-        if (!s.ready || !s.running || s.next || s.running.job.req.kind === "script") continue;
-        const job = this.queue.shift(true)!;
-        clearTimeout(job.queueTimer);
-        this.post(s, job, true);
+      let slot = shortestQueue(this.slots, this.depth, true);
+      if (slot) {
+        this.post(slot, this.takeWaiting(true), true);
+        continue;
       }
+      slot = warmestIdle(this.slots);
+      if (slot) {
+        this.post(slot, this.takeWaiting(false), false);
+        continue;
+      }
+      slot = shortestQueue(this.slots, this.depth, false);
+      if (!slot) break;
+      this.post(slot, this.takeWaiting(true), true);
     }
     for (const idle of this.slots) {
       if (!idle.ready || idle.running) continue;
-      const from = this.slots.find((s) => s.next && this.withdraw(s));
-      if (!from) break;
-      const p = this.takeNext(from)!;
-      this.release(p);
+      const p = this.takeBack();
+      if (!p) {
+        idleLeft = true;
+        break;
+      }
       this.post(idle, p.job, false);
+    }
+    // calls queued behind short calls wait for one to overrun before an idle worker takes them
+    if (idleLeft && !this.rebalance && this.slots.some((s) => s.queued.length > 0)) {
+      this.rebalance = setTimeout(() => {
+        this.rebalance = undefined;
+        this.dispatch();
+      }, OVERRUN_MS);
     }
   }
 
-  /** Takes back the call queued in a worker; false once the worker has started it. */
-  private withdraw(slot: Slot): boolean {
-    const p = slot.next;
-    return !!p && p.cell !== undefined && Atomics.compareExchange(slot.flag, p.cell, p.callId, 0) === p.callId;
+  /** The next waiting call, out of the fair queue (`held`: into a worker's queue). */
+  private takeWaiting(held: boolean): Job {
+    const job = this.queue.shift(held)!;
+    clearTimeout(job.queueTimer);
+    return job;
   }
 
-  /** Clears the slot's queued call, which then no longer counts as waiting. */
-  private takeNext(slot: Slot): Posted | undefined {
-    const p = slot.next;
-    slot.next = undefined;
-    if (p) this.queue.release(p.job.req.orgId);
-    return p;
+  /** Takes back the oldest queued call a worker has not started yet, if any, unless that worker is busy with short calls. */
+  private takeBack(): Posted | undefined {
+    for (const s of this.slots) {
+      if (runsShort(s)) continue;
+      for (const p of s.queued) {
+        if (!withdraw(s, p)) continue;
+        this.unqueue(s, p);
+        this.release(p);
+        return p;
+      }
+    }
+    return undefined;
+  }
+
+  /** Drops a call from the slot's queue; it no longer counts as waiting. */
+  private unqueue(slot: Slot, p: Posted): void {
+    const i = slot.queued.indexOf(p);
+    if (i < 0) return;
+    slot.queued.splice(i, 1);
+    this.queue.release(p.job.req.orgId);
   }
 
   /** Sends a job to a worker: to run now, or (`queued`) after its running call. */
@@ -248,9 +247,9 @@ export class SandboxPool {
     job.started = true;
     const posted: Posted = { job, callId };
     if (queued) {
-      posted.cell = claimCell(slot);
+      posted.cell = slot.cells.take()!;
       Atomics.store(slot.flag, posted.cell, callId);
-      slot.next = posted;
+      slot.queued.push(posted);
     } else slot.running = posted;
     // the source is cloned into the worker only when it does not hold it yet (native mode: a path, always sent)
     const cached = !this.opts.native && req.codeKey !== null && slot.codes.get(req.codeKey) === req.code;
@@ -274,7 +273,8 @@ export class SandboxPool {
       // the message could not be cloned (e.g. an input nested deeper than the host's stack): nothing reached the worker
       if (queued) {
         Atomics.store(slot.flag, posted.cell!, 0);
-        this.takeNext(slot);
+        slot.cells.give(posted.cell);
+        this.unqueue(slot, posted);
       } else {
         slot.running = undefined;
         slot.idleSince = performance.now();
@@ -286,17 +286,17 @@ export class SandboxPool {
     if (!queued) this.arm(slot, posted);
     else {
       posted.waitTimer = setTimeout(() => {
-        if (slot.next !== posted || !this.withdraw(slot)) return;
-        this.takeNext(slot);
+        if (!slot.queued.includes(posted) || !withdraw(slot, posted)) return;
+        this.unqueue(slot, posted);
         this.release(posted);
         job.resolve(waitedTooLong(job));
       }, (job.startBy ?? performance.now() + limits.timeoutMs) - performance.now());
     }
     if (req.signal) {
       const onAbort = () => {
-        if (slot.next === posted && this.withdraw(slot)) {
+        if (slot.queued.includes(posted) && withdraw(slot, posted)) {
           // it never started: nothing to stop
-          this.takeNext(slot);
+          this.unqueue(slot, posted);
           this.release(posted);
           job.resolve(failure("The call was cancelled", "cancelled"));
           return;
@@ -311,6 +311,7 @@ export class SandboxPool {
 
   /** The interrupt handler should stop the code at the deadline; if it cannot, the worker goes. */
   private arm(slot: Slot, p: Posted): void {
+    p.since = performance.now();
     clearTimeout(p.waitTimer);
     p.watchdog = setTimeout(() => this.replace(slot, p, `Timed out after ${p.job.limits.timeoutMs} ms`, "timeout"), p.job.limits.timeoutMs + GRACE_MS);
   }
@@ -322,12 +323,19 @@ export class SandboxPool {
     const job = p.job;
     if (m.type === "done") {
       this.release(p);
+      // the worker claimed this call before running it: its cell is free again
+      slot.cells.give(p.cell);
+      p.cell = undefined;
+      slot.recentMs += ((m.outcome.durationMs || 0) - slot.recentMs) * 0.2;
       if (p === slot.running) {
-        // the queued call starts now
-        slot.running = this.takeNext(slot);
-        if (slot.running) this.arm(slot, slot.running);
-        else slot.idleSince = performance.now();
-      } else this.takeNext(slot);
+        // the oldest queued call starts now
+        const next = slot.queued.shift();
+        slot.running = next;
+        if (next) {
+          this.queue.release(next.job.req.orgId);
+          this.arm(slot, next);
+        } else slot.idleSince = performance.now();
+      } else this.unqueue(slot, p);
       job.resolve(m.outcome);
       this.dispatch();
     } else if (m.type === "progress") {
@@ -352,14 +360,17 @@ export class SandboxPool {
 
   /**
    * Terminates a worker, fails the call that overran or crashed it, requeues the
-   * call queued behind it (it never started), and starts a replacement.
+   * calls queued behind it that never started, and starts a replacement.
    */
   private replace(slot: Slot, culprit: Posted | undefined, message: string, limit?: string): void {
     if (!this.slots.includes(slot)) return;
-    const withdrawn = !!slot.next && this.withdraw(slot);
-    const next = this.takeNext(slot);
-    const queuedBehind = withdrawn ? next : undefined;
-    const failed = [slot.running, next].filter((p): p is Posted => !!p && p !== queuedBehind);
+    const requeue: Posted[] = [];
+    const failed: Posted[] = slot.running ? [slot.running] : [];
+    for (const p of slot.queued) {
+      (withdraw(slot, p) ? requeue : failed).push(p);
+      this.queue.release(p.job.req.orgId);
+    }
+    slot.queued = [];
     // the org whose call the thread was running, should the thread outlive terminate()
     const orgId = (culprit ?? slot.running)?.job.req.orgId ?? "";
     slot.running = undefined;
@@ -374,11 +385,12 @@ export class SandboxPool {
       // a call caught in another's failure (it had started, the pool had not heard yet) is told so
       p.job.resolve(p === culprit || !culprit ? failure(message, limit) : failure("The sandbox worker was replaced; the call was not completed"));
     }
-    if (queuedBehind) {
-      this.release(queuedBehind);
-      queuedBehind.job.started = false;
-      this.queue.unshift(queuedBehind.job.req.orgId, queuedBehind.job);
-      this.waitInQueue(queuedBehind.job);
+    // back at the head of the queue, oldest first
+    for (const p of requeue.reverse()) {
+      this.release(p);
+      p.job.started = false;
+      this.queue.unshift(p.job.req.orgId, p.job);
+      this.waitInQueue(p.job);
     }
     if (this.closed) return;
     this.replaced++;

@@ -3,8 +3,8 @@
  * worker (running or queued behind the running one), and the worker's slot.
  */
 import type { CallLimits } from "./limits.ts";
-import type { CallRequest } from "./pool.ts";
-import type { CallOutcome, CodeCache } from "./protocol.ts";
+import type { CallRequest } from "./callRequest.ts";
+import { CodeCache, type CallOutcome } from "./protocol.ts";
 
 export interface Job {
   req: CallRequest;
@@ -27,13 +27,15 @@ export interface Posted {
   /** While queued in the worker: waiting still counts against its deadline. */
   waitTimer?: Timer;
   watchdog?: Timer;
+  /** performance.now() when it became the worker's running call (as the pool saw it). */
+  since?: number;
   graceTimer?: Timer;
   detachAbort?: () => void;
 }
 
 export interface Slot {
   worker: Worker;
-  /** Shared with the worker: [ABORT] the callId to stop; [1] and [2] the callIds of queued calls not yet started. */
+  /** Shared with the worker: [ABORT] the callId to stop; the rest claim cells of queued calls (ClaimCells). */
   flag: Int32Array;
   ready: boolean;
   /** The sources this worker holds (a mirror of its own cache). */
@@ -44,25 +46,105 @@ export interface Slot {
   idleSince: number;
   /** The call the worker runs (or is about to start). */
   running?: Posted;
-  /** The call queued in the worker behind it. */
-  next?: Posted;
+  /** Calls queued in the worker behind it, oldest first. */
+  queued: Posted[];
+  /** How long this worker's calls have been taking, ms (a moving average). */
+  recentMs: number;
+  cells: ClaimCells;
 }
 
 /** Index of the shared cell naming the call to abort (see Slot.flag). */
 export const ABORT = 0;
-const CLAIM_CELLS = [1, 2] as const;
 
 /**
- * The claim cell for a call queued behind the slot's running one. Two cells: a
- * queued call promoted to running may not have been claimed by the worker yet
- * (a low-priority worker can be descheduled right after its last "done"), and its
- * cell must not be reused until it is. Taking the cells in turn was not enough: a
- * queued call taken back for an idle worker freed its cell, and the post after it
- * overwrote the promoted call's, so the worker skipped that call and its client
- * waited until the watchdog.
+ * A worker holds more than one queued call only while its calls take about this
+ * long or less. A queued call is committed to its worker ahead of calls that
+ * arrive later, from any org: deep queues of slow calls would undo the fair queue.
  */
-export function claimCell(slot: Pick<Slot, "running">): number {
-  return slot.running?.cell === CLAIM_CELLS[0] ? CLAIM_CELLS[1] : CLAIM_CELLS[0];
+export const SHORT_CALL_MS = 0.5;
+/** A short call running this long has overrun: the calls queued behind it may move to an idle worker. */
+export const OVERRUN_MS = 2;
+
+/** A slot for a new worker; its shared cells go to the worker in the init message. */
+export function newSlot(worker: Worker, depth: number): Slot {
+  // cell 0 is ABORT; a cell per queued call, one for a promoted call not claimed yet, one to spare
+  const cells = new ClaimCells(depth + 2);
+  const flag = new Int32Array(new SharedArrayBuffer(4 * (1 + cells.count)));
+  // a new worker's calls count as long until some have been timed
+  return { worker, flag, ready: false, codes: new CodeCache(), idleSince: 0, queued: [], cells, recentMs: SHORT_CALL_MS * 2 };
+}
+
+/** The idle worker that became idle last: its thread is the warmest. */
+export function warmestIdle(slots: Slot[]): Slot | undefined {
+  let slot: Slot | undefined;
+  for (const s of slots) if (s.ready && !s.running && (!slot || s.idleSince > slot.idleSince)) slot = s;
+  return slot;
+}
+
+/** The busy worker with room and the fewest queued calls; `shortOnly`: among those running short calls. */
+export function shortestQueue(slots: Slot[], depth: number, shortOnly: boolean): Slot | undefined {
+  let slot: Slot | undefined;
+  for (const s of slots) {
+    if (shortOnly && !runsShort(s)) continue;
+    if (canQueue(s, depth) && (!slot || s.queued.length < slot.queued.length)) slot = s;
+  }
+  return slot;
+}
+
+/** Whether the worker's calls are short, and its running one has not overrun that. */
+export function runsShort(s: Slot): boolean {
+  return s.recentMs <= SHORT_CALL_MS && s.running !== undefined && performance.now() - (s.running.since ?? 0) < OVERRUN_MS;
+}
+
+/**
+ * A worker busy with calls that are not CODE-mode scripts (which may wait on
+ * calls of their own), with room in its queue: `depth` calls while its calls
+ * are short, one otherwise.
+ */
+export function canQueue(s: Slot, depth: number): boolean {
+  const room = runsShort(s) ? depth : Math.min(1, depth);
+  if (!s.ready || !s.running || s.queued.length >= room || s.cells.available === 0) return false;
+  if (s.running.job.req.kind === "script") return false;
+  for (const p of s.queued) if (p.job.req.kind === "script") return false;
+  return true;
+}
+
+/** Takes back a call queued in a worker; false once the worker has started it. */
+export function withdraw(slot: Slot, p: Posted): boolean {
+  if (p.cell === undefined || Atomics.compareExchange(slot.flag, p.cell, p.callId, 0) !== p.callId) return false;
+  // the worker will find the cell changed and skip the call, whatever the cell holds by then
+  slot.cells.give(p.cell);
+  p.cell = undefined;
+  return true;
+}
+
+/**
+ * The claim cells of one worker. A cell stays taken from the post of a queued
+ * call until the worker has certainly claimed it (its "done" arrived) or the pool
+ * took the call back: a call promoted to running may not have been claimed yet
+ * (a worker can be descheduled right after its previous "done"), and reusing its
+ * cell then made the worker skip it while its client waited for the watchdog.
+ */
+export class ClaimCells {
+  private readonly free: number[] = [];
+
+  /** Cells 1..count of the shared array (cell 0 is ABORT). */
+  constructor(readonly count: number) {
+    for (let i = count; i >= 1; i--) this.free.push(i);
+  }
+
+  /** A free cell; undefined when all are taken. */
+  take(): number | undefined {
+    return this.free.pop();
+  }
+
+  give(cell: number | undefined): void {
+    if (cell !== undefined) this.free.push(cell);
+  }
+
+  get available(): number {
+    return this.free.length;
+  }
 }
 
 /** A failed call's outcome. */
@@ -71,7 +153,10 @@ export function failure(message: string, limit?: string): CallOutcome {
 }
 
 /** The slot's job with this callId, running or queued. */
-export const posted = (slot: Slot, callId: number) => [slot.running, slot.next].find((p) => p?.callId === callId);
+export function posted(slot: Slot, callId: number): Posted | undefined {
+  if (slot.running?.callId === callId) return slot.running;
+  for (const p of slot.queued) if (p.callId === callId) return p;
+  return undefined;
+}
 
 export const waitedTooLong = (job: Job) => failure(`Timed out after ${job.limits.timeoutMs} ms waiting for a sandbox worker`, "timeout");
-
