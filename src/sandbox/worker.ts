@@ -1,6 +1,6 @@
 /**
  * Sandbox worker entry: owns one QuickJS module and runs one call at a time, in
- * the order they arrive (the pool may queue one call behind the running one).
+ * the order they arrive (the pool may queue calls behind the running one).
  * Cancellation and the claim on a queued call go through shared cells (the
  * worker's event loop is busy while QuickJS runs, so a message would come too late).
  */
