@@ -1,4 +1,5 @@
 /** The worker of bench/handoff.ts: "spin" keeps it busy for 2 s, "echo" answers at once. */
+export {};
 declare const self: Worker;
 self.onmessage = (e: MessageEvent) => {
   if (e.data === "spin") {
