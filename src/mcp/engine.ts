@@ -184,9 +184,13 @@ export class McpEngine {
       sessionId: scope.session?.id,
       get signal() {
         if (!signal) {
-          controller = new AbortController();
-          if (cancelled) controller.abort(cancelled.reason);
-          signal = AbortSignal.any([scope.signal, controller.signal]);
+          const c = (controller = new AbortController());
+          // the request's own signal (client gone) feeds this one: a listener costs less than AbortSignal.any
+          const outer = scope.signal;
+          if (cancelled) c.abort(cancelled.reason);
+          else if (outer.aborted) c.abort(outer.reason);
+          else outer.addEventListener("abort", () => c.abort(outer.reason), { once: true });
+          signal = c.signal;
         }
         return signal;
       },
