@@ -9,16 +9,17 @@ export function sseFrame(message: unknown): string {
 }
 
 /** Whether the client asked for an SSE answer (`?stream=1`, or Accept naming only text/event-stream). */
-export function wantsSse(request: Request, url?: URL): boolean {
-  const stream = url ? url.searchParams.get("stream") : request.url.includes("stream=") ? new URL(request.url).searchParams.get("stream") : null;
-  if (stream === "1" || stream === "true") return true;
-  const accept = request.headers.get("accept") ?? "";
-  return accept.includes("text/event-stream") && !accept.includes("application/json");
+export function wantsSse(request: Request, accept = request.headers.get("accept") ?? ""): boolean {
+  if (accept.includes("text/event-stream") && !accept.includes("application/json")) return true;
+  const url = request.url;
+  if (!url.includes("stream=")) return false;
+  const stream = new URL(url).searchParams.get("stream");
+  return stream === "1" || stream === "true";
 }
 
 /** Whether the client can take an SSE answer at all. */
-export function acceptsSse(request: Request): boolean {
-  return (request.headers.get("accept") ?? "").includes("text/event-stream");
+export function acceptsSse(request: Request, accept = request.headers.get("accept") ?? ""): boolean {
+  return accept.includes("text/event-stream");
 }
 
 /** Headers of every SSE response. */

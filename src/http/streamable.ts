@@ -177,7 +177,8 @@ export function answer(
   messages: Incoming[],
   run: (signal: () => AbortSignal, sink: Sink | undefined) => RpcResponse[] | Promise<RpcResponse[]>,
 ): Response | Promise<Response> {
-  const streaming = wantsSse(request) || (acceptsSse(request) && messages.some((m) => m.kind === "request" && hasProgressToken(m.msg.params)));
+  const accept = request.headers.get("accept") ?? "";
+  const streaming = wantsSse(request, accept) || (acceptsSse(request, accept) && messages.some((m) => m.kind === "request" && hasProgressToken(m.msg.params)));
   const owesAnswer = messages.some((m) => m.kind === "request" || m.kind === "invalid");
   if (!streaming || !owesAnswer) {
     const reply = (responses: RpcResponse[]) =>
