@@ -4,13 +4,11 @@
  * worker is replaced; its call fails with a clear error), cancellation, and a
  * watchdog that terminates a worker whose call overran its deadline.
  *
- * Under load each worker also holds a few calls queued behind the running one,
- * so it goes from call to call without waiting for the main thread: with one
- * queued call, a worker ran dry whenever the main thread was slow to answer its
- * "done", and parked (bench/RESULTS.md). A queued call is claimed through a
- * shared cell: the worker claims it when it starts it, the pool withdraws it (to
- * cancel it, hand it to a worker that fell idle, or requeue it when its worker
- * is replaced) — whichever comes first wins.
+ * Under load each worker also holds calls queued behind the running one, so it
+ * goes from call to call without parking between them (bench/RESULTS.md). A
+ * queued call is claimed through a shared cell: the worker claims it when it
+ * starts it, the pool withdraws it (to cancel it, hand it to a worker that fell
+ * idle, or requeue it when its worker is replaced) — whichever comes first wins.
  */
 import { isHostStackOverflow } from "./callError.ts";
 import type { CallRequest, PoolOptions } from "./callRequest.ts";
