@@ -107,8 +107,10 @@ async function startDzx(adminKey: string): Promise<{ base: string; child: Subpro
   Object.assign(env, { PORT: String(port), DZX_DATA_DIR: join(tmp, "dzx-data"), DZX_ADMIN_KEY: adminKey, DZX_LOG_LEVEL: "warn" });
   // BENCH_WORKERS=<n>: the sandbox pool's size (default: dzx's own, the core count)
   if (process.env.BENCH_WORKERS) env.DZX_WORKERS = process.env.BENCH_WORKERS;
-  // BENCH_WORKER_NICE=<n>: the sandbox workers' niceness (DZX_WORKER_NICE; default 10)
+  // BENCH_WORKER_NICE=<n>: the sandbox workers' niceness (DZX_WORKER_NICE; default 0)
   if (process.env.BENCH_WORKER_NICE) env.DZX_WORKER_NICE = process.env.BENCH_WORKER_NICE;
+  // BENCH_WORKER_QUEUE=<n>: calls a busy worker may hold queued (DZX_WORKER_QUEUE; default 8)
+  if (process.env.BENCH_WORKER_QUEUE) env.DZX_WORKER_QUEUE = process.env.BENCH_WORKER_QUEUE;
   // BENCH_CPU_PROF=<dir>: dzx writes a CPU profile (markdown) there when it stops
   const prof = process.env.BENCH_CPU_PROF ? ["--cpu-prof-md", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const child = Bun.spawn(["bun", ...prof, "src/main.ts", "start"], { cwd: ROOT, env, stdout: "ignore", stderr: "pipe" });

@@ -22,6 +22,8 @@ const ConfigSchema = Type.Object({
   workers: Type.Integer({ minimum: 1, maximum: 256 }),
   /** Scheduling niceness of the sandbox worker threads (Linux), 0 = as the main thread. */
   workerNice: Type.Integer({ minimum: 0, maximum: 19 }),
+  /** Calls a busy sandbox worker of short calls may hold queued behind its running one. */
+  workerQueue: Type.Integer({ minimum: 0, maximum: 64 }),
   toolTimeoutMs: Type.Integer({ minimum: 1 }),
   toolTimeoutMaxMs: Type.Integer({ minimum: 1 }),
   toolMemoryMb: Type.Integer({ minimum: 8, maximum: 2048 }),
@@ -54,6 +56,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   logLevel: "DZX_LOG_LEVEL",
   workers: "DZX_WORKERS",
   workerNice: "DZX_WORKER_NICE",
+  workerQueue: "DZX_WORKER_QUEUE",
   toolTimeoutMs: "DZX_TOOL_TIMEOUT_MS",
   toolTimeoutMaxMs: "DZX_TOOL_TIMEOUT_MAX_MS",
   toolMemoryMb: "DZX_TOOL_MEMORY_MB",
@@ -105,6 +108,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: (optional(env.DZX_LOG_LEVEL) ?? "info") as Config["logLevel"],
     workers: integer("DZX_WORKERS", env.DZX_WORKERS, Math.max(1, navigator.hardwareConcurrency || 1)),
     workerNice: integer("DZX_WORKER_NICE", env.DZX_WORKER_NICE, 0),
+    workerQueue: integer("DZX_WORKER_QUEUE", env.DZX_WORKER_QUEUE, 8),
     toolTimeoutMs: integer("DZX_TOOL_TIMEOUT_MS", env.DZX_TOOL_TIMEOUT_MS, 30_000),
     toolTimeoutMaxMs: integer("DZX_TOOL_TIMEOUT_MAX_MS", env.DZX_TOOL_TIMEOUT_MAX_MS, 300_000),
     toolMemoryMb: integer("DZX_TOOL_MEMORY_MB", env.DZX_TOOL_MEMORY_MB, 64),

@@ -56,6 +56,7 @@ export async function openServices(config: Config, logger: Logger = createLogger
     const sandbox = await SandboxPool.start({
       size: config.workers,
       nice: config.workerNice,
+      queueDepth: config.workerQueue,
       memoryBytes: config.toolMemoryMb * 1024 * 1024,
       perOrgQueue: config.sandboxQueuePerOrg,
       totalQueue: config.sandboxQueue,

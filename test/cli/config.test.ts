@@ -76,6 +76,8 @@ describe("an invalid value stops start with a message naming the variable", () =
     [{ DZX_LOG_LEVEL: "loud" }, "DZX_LOG_LEVEL"],
     [{ DZX_WORKER_NICE: "20" }, "DZX_WORKER_NICE"],
     [{ DZX_WORKER_NICE: "-5" }, "DZX_WORKER_NICE"],
+    [{ DZX_WORKER_QUEUE: "65" }, "DZX_WORKER_QUEUE"],
+    [{ DZX_WORKER_QUEUE: "deep" }, "DZX_WORKER_QUEUE"],
     [{ DATABASE_URL: "mysql://localhost/dzx" }, "DATABASE_URL"],
   ];
   for (const [env, name] of cases) {
