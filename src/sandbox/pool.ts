@@ -14,7 +14,7 @@ import { isHostStackOverflow } from "./callError.ts";
 import type { CallRequest, PoolOptions } from "./callRequest.ts";
 import { DEFAULT_LIMITS, type CallLimits } from "./limits.ts";
 import { FairQueue, QueueFullError } from "./fairQueue.ts";
-import { ABORT, failure, newSlot, OVERRUN_MS, posted, runsShort, shortestQueue, waitedTooLong, warmestIdle, withdraw, type Job, type Posted, type Slot } from "./poolSlot.ts";
+import { ABORT, failure, freeCell, newSlot, OVERRUN_MS, posted, runsShort, shortestQueue, waitedTooLong, warmestIdle, withdraw, type Job, type Posted, type Slot } from "./poolSlot.ts";
 import { StuckThreads } from "./stuckThreads.ts";
 import { decodeMessage, type CallOutcome, type EgressRules, type FromWorker, type RunMessage } from "./protocol.ts";
 
@@ -271,7 +271,7 @@ export class SandboxPool {
       // the message could not be cloned (e.g. an input nested deeper than the host's stack): nothing reached the worker
       if (queued) {
         Atomics.store(slot.flag, posted.cell!, 0);
-        slot.cells.give(posted.cell);
+        freeCell(slot, posted);
         this.unqueue(slot, posted);
       } else {
         slot.running = undefined;
@@ -322,8 +322,7 @@ export class SandboxPool {
     if (m.type === "done") {
       this.release(p);
       // the worker claimed this call before running it: its cell is free again
-      slot.cells.give(p.cell);
-      p.cell = undefined;
+      freeCell(slot, p);
       slot.recentMs += ((m.outcome.durationMs || 0) - slot.recentMs) * 0.2;
       if (p === slot.running) {
         // the oldest queued call starts now

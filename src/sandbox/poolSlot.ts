@@ -113,9 +113,14 @@ export function canQueue(s: Slot, depth: number): boolean {
 export function withdraw(slot: Slot, p: Posted): boolean {
   if (p.cell === undefined || Atomics.compareExchange(slot.flag, p.cell, p.callId, 0) !== p.callId) return false;
   // the worker will find the cell changed and skip the call, whatever the cell holds by then
+  freeCell(slot, p);
+  return true;
+}
+
+/** Gives the call's claim cell back to the worker's free list, once it can no longer be claimed. */
+export function freeCell(slot: Slot, p: Posted): void {
   slot.cells.give(p.cell);
   p.cell = undefined;
-  return true;
 }
 
 /**
