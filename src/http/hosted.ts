@@ -19,8 +19,11 @@ import { json, parseBody, rpcErrorResponse, runMessages, sessionStream, streamab
 
 const UNAUTHORIZED_HEADERS = { "www-authenticate": 'Bearer realm="dzx", error="invalid_token"' };
 
-/** Elysia plugin serving every hosted server. */
-export function hostedMcp(services: Services) {
+/** The handlers of every hosted server's endpoints. */
+export type HostedEndpoints = ReturnType<typeof hostedEndpoints>;
+
+/** Builds the hosted servers' handlers (one engine, one catalog cache for all of them). */
+export function hostedEndpoints(services: Services) {
   const engine = new McpEngine({ name: "dzx", version: "0.1.0" });
   const guard = originGuard(services.config);
   const onInternalError = (err: unknown, request: Request) => services.logger.error("hosted server request failed", { requestId: requestIdOf(request), err });
@@ -132,6 +135,16 @@ export function hostedMcp(services: Services) {
     return new Response("Accepted", { status: 202 });
   }
 
+  return { post: endpoint.post, get: endpoint.get, delete: endpoint.delete, legacyStream, legacyMessage };
+}
+
+/**
+ * Elysia plugin serving every hosted server. Bun.serve routes the Streamable HTTP
+ * POST (the hot path) straight to `hosted.post` (see app.ts); these routes serve the rest.
+ */
+export function hostedMcp(hosted: HostedEndpoints) {
+  const { legacyStream, legacyMessage } = hosted;
+  const endpoint = hosted;
   const notFound = (path: string) => json({ error: { code: "NOT_FOUND", message: `No route for ${path}` } }, 404);
   const hostedId = (name: string) => name.startsWith("srv_");
   const opts = { parse: "none" as const };

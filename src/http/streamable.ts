@@ -145,14 +145,18 @@ export function runMessages(
 }
 
 /** Reads and parses a POST body; an error Response when it is too large or not JSON. */
-export async function parseBody(request: Request, maxBodyBytes: number, headers: Record<string, string>): Promise<{ batch: boolean; messages: Incoming[] } | Response> {
-  let text: string;
-  try {
-    text = await readBody(request, maxBodyBytes);
-  } catch (err) {
-    if (err instanceof BodyTooLargeError) return rpcErrorResponse(413, { code: RpcCode.InvalidRequest, message: err.message }, headers);
-    throw err;
-  }
+export function parseBody(request: Request, maxBodyBytes: number, headers: Record<string, string>): Promise<{ batch: boolean; messages: Incoming[] } | Response> {
+  return readBody(request, maxBodyBytes).then(
+    (text) => parseMessages(text, headers),
+    (err) => {
+      if (err instanceof BodyTooLargeError) return rpcErrorResponse(413, { code: RpcCode.InvalidRequest, message: err.message }, headers);
+      throw err;
+    },
+  );
+}
+
+/** A POST body's JSON-RPC messages; an error Response when it is not JSON or an empty batch. */
+function parseMessages(text: string, headers: Record<string, string>): { batch: boolean; messages: Incoming[] } | Response {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -203,10 +207,15 @@ export function answer(
 
 /** Builds the POST/GET/DELETE handlers of one MCP endpoint. */
 export function streamableEndpoint<A>(opts: EndpointOptions<A>) {
-  async function post(request: Request): Promise<Response> {
+  /** `base` headers go on every answer (the request id, when the caller stamps it here rather than after). */
+  async function post(request: Request, base?: Record<string, string>): Promise<Response> {
     let admitted = opts.admit(request);
     if (admitted instanceof Promise) admitted = await admitted;
-    if (admitted instanceof Response) return admitted;
+    if (admitted instanceof Response) {
+      if (base) for (const k in base) admitted.headers.set(k, base[k]!);
+      return admitted;
+    }
+    if (base) admitted = { ...admitted, headers: { ...admitted.headers, ...base } };
     const headers = { ...admitted.headers };
 
     const version = request.headers.get("mcp-protocol-version");

@@ -68,5 +68,6 @@ test("a hosted request that fails before any MCP handling is logged with its id 
   const r = await postTo(serverUrl, serverToken, { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } } }, { "x-request-id": "trace-hosted-1" });
   expect(r.status).toBe(500);
   expect(r.text).not.toMatch(STACK);
+  expect(r.headers.get("x-request-id")).toBe("trace-hosted-1");
   expect(loggedFor("trace-hosted-1").map((l) => l.msg)).toEqual(["unhandled request error"]);
 });
