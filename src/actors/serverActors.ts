@@ -66,14 +66,22 @@ export function sessionOwner(serverId: string, tokenHash: string): string {
   return `${serverId}:${tokenHash}`;
 }
 
+/** What a server's bearer token opens, and the owner of the sessions opened with it. */
+export interface TokenHit {
+  serverId: string;
+  orgId: string;
+  tokenHash: string;
+  owner: string;
+}
+
 /** The registry of hosted-server actors. */
 export interface ServerActorsShape {
   /** The live server a bearer token opens, or undefined. */
-  authenticate(token: string): Promise<{ serverId: string; orgId: string; tokenHash: string } | undefined>;
+  authenticate(token: string): Promise<TokenHit | undefined>;
   /** The server's current definition (spawning its actor and loading it on first use). */
   get(serverId: string, orgId: string): Promise<LiveServer | undefined>;
   /** Without waiting: the server a cached token opens and its loaded definition, or undefined (then use authenticate and get). */
-  peek(token: string): { serverId: string; orgId: string; tokenHash: string; live: LiveServer } | undefined;
+  peek(token: string): { hit: TokenHit; live: LiveServer } | undefined;
   /** The org's assets changed: forget its tokens and tell its servers' actors to reload. */
   orgChanged(orgId: string): void;
   /** Stops actors of servers unused for `idleMs` that hold no session; they load again on the next request. */
@@ -95,7 +103,7 @@ export interface ServerActorDeps {
 export function makeServerActors(deps: ServerActorDeps, run: <A>(effect: Effect.Effect<A>) => Promise<A>): ServerActorsShape {
   const actors = new Map<string, Actor>();
   /** token hash → server, so a request costs no query; dropped on any change of the org. */
-  const tokens = new Map<string, { serverId: string; orgId: string }>();
+  const tokens = new Map<string, TokenHit>();
 
   const load = (serverId: string) =>
     Effect.tryPromise(async () => {
@@ -166,20 +174,21 @@ export function makeServerActors(deps: ServerActorDeps, run: <A>(effect: Effect.
     async authenticate(token) {
       const tokenHash = hashToken(token);
       const hit = tokens.get(tokenHash);
-      if (hit) return { ...hit, tokenHash };
+      if (hit) return hit;
       const row = await serverByToken(deps.db, token);
       if (!row) return undefined;
       if (tokens.size > 10_000) tokens.clear();
-      tokens.set(tokenHash, { serverId: row.id, orgId: row.orgId });
-      return { serverId: row.id, orgId: row.orgId, tokenHash };
+      const made = { serverId: row.id, orgId: row.orgId, tokenHash, owner: sessionOwner(row.id, tokenHash) };
+      tokens.set(tokenHash, made);
+      return made;
     },
     peek(token) {
-      const tokenHash = hashToken(token);
-      const hit = tokens.get(tokenHash);
+      const hit = tokens.get(hashToken(token));
       const actor = hit && actors.get(hit.serverId);
       const live = actor && !actor.pending && actor.live;
-      if (live) actor.lastUsed = Date.now();
-      return live ? { ...hit, tokenHash, live } : undefined;
+      if (!live) return undefined;
+      actor.lastUsed = Date.now();
+      return { hit, live };
     },
     async get(serverId, orgId) {
       const actor = actors.get(serverId) ?? (await run(spawn(serverId, orgId)));

@@ -5,13 +5,14 @@
  * bearer token; sessions are bound to the token they were opened with.
  */
 import { Elysia } from "elysia";
-import { sessionOwner, type LiveServer } from "../actors/serverActors.ts";
+import type { LiveServer } from "../actors/serverActors.ts";
 import { codeCatalog } from "../codemode/catalog.ts";
 import { hostedCatalog } from "../hosted/catalog.ts";
 import type { Catalog } from "../mcp/catalog.ts";
 import { McpEngine } from "../mcp/engine.ts";
 import { RpcCode } from "../mcp/jsonrpc.ts";
 import type { Services } from "../services.ts";
+import { bearerToken } from "./credential.ts";
 import { originGuard } from "./originGuard.ts";
 import { requestIdOf } from "./requestId.ts";
 import { SSE_HEADERS } from "./sse.ts";
@@ -42,16 +43,15 @@ export function hostedEndpoints(services: Services) {
   function admit(request: Request, pathId: string): Admitted<LiveServer> | Response | Promise<Admitted<LiveServer> | Response> {
     const refused = guard(request);
     if (refused) return refused;
-    const auth = request.headers.get("authorization") ?? "";
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
-    if (!m) {
+    const token = bearerToken(request.headers.get("authorization"));
+    if (!token) {
       return rpcErrorResponse(401, { code: RpcCode.Unauthorized, message: "Unauthorized: send the server's token as Authorization: Bearer mcp_…" }, UNAUTHORIZED_HEADERS);
     }
-    const id = pathId.replace(/^srv_/, "");
+    const id = pathId.startsWith("srv_") ? pathId.slice(4) : pathId;
     // the hot path: a known token of a loaded server answers without a promise
-    const known = services.servers.peek(m[1]);
-    if (known && known.serverId === id) return { auth: known.live, owner: sessionOwner(id, known.tokenHash), group: id, headers: {} };
-    return admitSlowly(m[1], id);
+    const known = services.servers.peek(token);
+    if (known && known.hit.serverId === id) return { auth: known.live, owner: known.hit.owner, group: id, headers: {} };
+    return admitSlowly(token, id);
   }
 
   /** A token not seen yet, or a server not loaded yet: look them up. */
@@ -62,7 +62,7 @@ export function hostedEndpoints(services: Services) {
     }
     const live = await services.servers.get(hit.serverId, hit.orgId);
     if (!live) return rpcErrorResponse(404, { code: RpcCode.InvalidRequest, message: "Not found: this server no longer exists" });
-    return { auth: live, owner: sessionOwner(hit.serverId, hit.tokenHash), group: hit.serverId, headers: {} };
+    return { auth: live, owner: hit.owner, group: hit.serverId, headers: {} };
   }
 
   // one catalog per loaded definition: a reload brings a new LiveServer, and the old entry goes with it

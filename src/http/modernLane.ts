@@ -9,10 +9,10 @@ import { failure, RpcCode, type Incoming, type RpcRequest } from "../mcp/jsonrpc
 import { encodeResponse, envelopeError, envelopeOf, headerMismatch, LISTEN_KINDS, META, type Envelope } from "../mcp/rev2026.ts";
 import type { Catalog } from "../mcp/catalog.ts";
 import { SSE_HEADERS } from "./sse.ts";
-import { answer, json, parseBody, runMessages, sessionStream, type Admitted, type EndpointOptions } from "./streamable.ts";
+import { answer, json, parseBody, runMessages, sessionStream, type Admitted, type EndpointOptions, type Parsed } from "./streamable.ts";
 
 /** Serves one POST on the 2026-07-28 lane. */
-export async function serveModern<A>(opts: EndpointOptions<A>, request: Request, admitted: Admitted<A>, parsed?: { batch: boolean; messages: Incoming[] }): Promise<Response> {
+export async function serveModern<A>(opts: EndpointOptions<A>, request: Request, admitted: Admitted<A>, parsed?: Parsed): Promise<Response> {
   const headers = { ...admitted.headers };
   const body = parsed ?? (await parseBody(request, opts.maxBodyBytes, headers));
   if (body instanceof Response) return body;

@@ -3,7 +3,9 @@
  * echoed on the response and carried by every log line written about it.
  */
 
-const ids = new WeakMap<Request, string>();
+// a property on the request rather than a WeakMap entry: cheaper to set, and nothing for the GC to sweep
+const ID = Symbol("dzx.requestId");
+type Tagged = Request & { [ID]?: string };
 
 /**
  * Ids unique within this process's run and distinct between runs: a random
@@ -18,11 +20,11 @@ export function requestIds(): () => string {
 /** Gives the request its id: the client's own (trimmed to 128 characters), or `next()`. */
 export function assignRequestId(request: Request, next: () => string): string {
   const id = request.headers.get("x-request-id")?.slice(0, 128) || next();
-  ids.set(request, id);
+  (request as Tagged)[ID] = id;
   return id;
 }
 
 /** The id a request was given, for log lines about it. */
 export function requestIdOf(request: Request): string | undefined {
-  return ids.get(request);
+  return (request as Tagged)[ID];
 }

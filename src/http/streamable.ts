@@ -144,8 +144,14 @@ export function runMessages(
   return responses;
 }
 
+/** A POST body's messages, and whether they came as a batch. */
+export interface Parsed {
+  batch: boolean;
+  messages: Incoming[];
+}
+
 /** Reads and parses a POST body; an error Response when it is too large or not JSON. */
-export function parseBody(request: Request, maxBodyBytes: number, headers: Record<string, string>): Promise<{ batch: boolean; messages: Incoming[] } | Response> {
+export function parseBody(request: Request, maxBodyBytes: number, headers: Record<string, string>): Promise<Parsed | Response> {
   return readBody(request, maxBodyBytes).then(
     (text) => parseMessages(text, headers),
     (err) => {
@@ -156,7 +162,7 @@ export function parseBody(request: Request, maxBodyBytes: number, headers: Recor
 }
 
 /** A POST body's JSON-RPC messages; an error Response when it is not JSON or an empty batch. */
-function parseMessages(text: string, headers: Record<string, string>): { batch: boolean; messages: Incoming[] } | Response {
+function parseMessages(text: string, headers: Record<string, string>): Parsed | Response {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -205,6 +211,11 @@ export function answer(
   return new Response(live.body, { status: 200, headers: { ...headers, ...SSE_HEADERS } });
 }
 
+/** The caller with the answer's headers (the admitted ones and the endpoint caller's base ones). */
+function withHeaders<A>(admitted: Admitted<A>, headers: Record<string, string>): Admitted<A> {
+  return { ...admitted, headers: { ...headers } };
+}
+
 /** Builds the POST/GET/DELETE handlers of one MCP endpoint. */
 export function streamableEndpoint<A>(opts: EndpointOptions<A>) {
   /** `base` headers go on every answer (the request id, when the caller stamps it here rather than after). */
@@ -215,11 +226,10 @@ export function streamableEndpoint<A>(opts: EndpointOptions<A>) {
       if (base) for (const k in base) admitted.headers.set(k, base[k]!);
       return admitted;
     }
-    if (base) admitted = { ...admitted, headers: { ...admitted.headers, ...base } };
-    const headers = { ...admitted.headers };
+    const headers = base ? { ...admitted.headers, ...base } : { ...admitted.headers };
 
     const version = request.headers.get("mcp-protocol-version");
-    if (version && isModernVersion(version)) return serveModern(opts, request, admitted);
+    if (version && isModernVersion(version)) return serveModern(opts, request, withHeaders(admitted, headers));
     if (version && !isSupported(version)) {
       return rpcErrorResponse(400, { code: RpcCode.InvalidRequest, message: `Unsupported MCP-Protocol-Version "${version}"` }, headers);
     }
@@ -227,7 +237,7 @@ export function streamableEndpoint<A>(opts: EndpointOptions<A>) {
     if (parsed instanceof Response) return parsed;
     const { batch, messages } = parsed;
     // a client of the 2026-07-28 lane may omit the header; its envelope says which lane it is on
-    if (messages.some((m) => (m.kind === "request" || m.kind === "notification") && envelopeOf(m.msg.params))) return serveModern(opts, request, admitted, parsed);
+    if (messages.some((m) => (m.kind === "request" || m.kind === "notification") && envelopeOf(m.msg.params))) return serveModern(opts, request, withHeaders(admitted, headers), parsed);
 
     // Session: initialize opens one; otherwise the header must name a live one.
     const init = messages.find((m) => m.kind === "request" && m.msg.method === "initialize");

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { managementClient, op, opError, rpc } from "../support/client.ts";
+import { managementClient, op, opError, postTo, rpc } from "../support/client.ts";
 import { startDzx, startWithKeys, type Dzx, type TestKey } from "../support/dzx.ts";
 import { createServer, hostedClient, post, rawSession, type HostedServer } from "./support.ts";
 
@@ -51,6 +51,17 @@ describe("tokens", () => {
       expect(r.headers.get("www-authenticate")).toContain("Bearer");
     }
     await op(admin, "dwizi.mcp.delete", { id: other.id });
+  });
+
+  test("Authorization is read as RFC 6750 spells it: any case of Bearer, any spacing; other shapes are 401", async () => {
+    const init = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "1" } } };
+    const send = (authorization: string) => postTo(server.endpoint, null, init, { accept: "application/json, text/event-stream", authorization });
+    for (const ok of [`Bearer ${server.token}`, `bearer ${server.token}`, `BEARER   ${server.token}`, `Bearer\t${server.token}  `]) {
+      expect({ ok, status: (await send(ok)).status }).toEqual({ ok, status: 200 });
+    }
+    for (const bad of [`Bearer ${server.token} extra`, `Bearer ${server.token}x`, `Basic ${server.token}`, `Bearer`, `Bearer `, server.token]) {
+      expect({ bad, status: (await send(bad)).status }).toEqual({ bad, status: 401 });
+    }
   });
 
   test("rotation cuts off an open session at once, stream included; the new token works", async () => {
