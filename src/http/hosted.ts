@@ -135,26 +135,25 @@ export function hostedEndpoints(services: Services) {
     return new Response("Accepted", { status: 202 });
   }
 
-  return { post: endpoint.post, get: endpoint.get, delete: endpoint.delete, legacyStream, legacyMessage };
+  return { ...endpoint, legacyStream, legacyMessage };
 }
 
 /**
  * Elysia plugin serving every hosted server. Bun.serve routes the Streamable HTTP
- * POST (the hot path) straight to `hosted.post` (see app.ts); these routes serve the rest.
+ * POST (the hot path) straight to `hosted.post` (server.ts); these routes serve every request.
  */
 export function hostedMcp(hosted: HostedEndpoints) {
   const { legacyStream, legacyMessage } = hosted;
-  const endpoint = hosted;
   const notFound = (path: string) => json({ error: { code: "NOT_FOUND", message: `No route for ${path}` } }, 404);
   const hostedId = (name: string) => name.startsWith("srv_");
   const opts = { parse: "none" as const };
   return new Elysia({ name: "dzx/hosted-mcp" })
-    .post("/mcp/:name", ({ request, params }) => (hostedId(params.name) ? endpoint.post(request) : notFound(`/mcp/${params.name}`)), opts)
-    .get("/mcp/:name", ({ request, params }) => (hostedId(params.name) ? endpoint.get(request) : notFound(`/mcp/${params.name}`)))
-    .delete("/mcp/:name", ({ request, params }) => (hostedId(params.name) ? endpoint.delete(request) : notFound(`/mcp/${params.name}`)))
+    .post("/mcp/:name", ({ request, params }) => (hostedId(params.name) ? hosted.post(request) : notFound(`/mcp/${params.name}`)), opts)
+    .get("/mcp/:name", ({ request, params }) => (hostedId(params.name) ? hosted.get(request) : notFound(`/mcp/${params.name}`)))
+    .delete("/mcp/:name", ({ request, params }) => (hostedId(params.name) ? hosted.delete(request) : notFound(`/mcp/${params.name}`)))
     .get("/mcp/:name/sse", ({ request, params }) => (hostedId(params.name) ? legacyStream(request, params.name) : notFound(`/mcp/${params.name}/sse`)))
     .post("/mcp/:name/messages", ({ request, params }) => (hostedId(params.name) ? legacyMessage(request, params.name) : notFound(`/mcp/${params.name}/messages`)), opts)
-    .post("/api/v1/mcp/servers/:id/protocol", ({ request }) => endpoint.post(request), opts)
-    .get("/api/v1/mcp/servers/:id/protocol", ({ request }) => endpoint.get(request))
-    .delete("/api/v1/mcp/servers/:id/protocol", ({ request }) => endpoint.delete(request));
+    .post("/api/v1/mcp/servers/:id/protocol", ({ request }) => hosted.post(request), opts)
+    .get("/api/v1/mcp/servers/:id/protocol", ({ request }) => hosted.get(request))
+    .delete("/api/v1/mcp/servers/:id/protocol", ({ request }) => hosted.delete(request));
 }
