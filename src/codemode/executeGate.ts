@@ -3,6 +3,7 @@
  * while each `tools.*` call it makes needs another one, so scripts must leave at
  * least one worker free or they could all wait on each other until they time out.
  */
+import type { CancelSignal } from "../mcp/cancellation.ts";
 import type { SandboxPool } from "../sandbox/pool.ts";
 
 const gates = new WeakMap<SandboxPool, ExecuteGate>();
@@ -22,7 +23,7 @@ export class ExecuteGate {
   }
 
   /** Runs `fn` when a place is free; an aborted wait gives up its turn. */
-  async run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async run<T>(fn: () => Promise<T>, signal?: CancelSignal): Promise<T> {
     if (this.running >= this.capacity) {
       await new Promise<void>((resolve, reject) => {
         const go = () => {

@@ -11,6 +11,8 @@ import { isSupported, negotiate } from "../mcp/version.ts";
 import { BodyTooLargeError, readBody } from "./body.ts";
 import { envelopeOf, isModernVersion } from "../mcp/rev2026.ts";
 import { serveModern } from "./modernLane.ts";
+import { disconnectWatch } from "./disconnect.ts";
+import type { CancelSignal } from "../mcp/cancellation.ts";
 import { acceptsSse, liveSse, sseFrame, SSE_HEADERS, wantsSse, type LiveSse } from "./sse.ts";
 
 /** The caller, as the endpoint's authenticator resolved it. */
@@ -80,7 +82,7 @@ export interface Lane {
 }
 
 /** The per-request scope: progress for a progressToken, log messages at the lane's or session's level, both into `sink`. */
-export function requestScope(params: Record<string, unknown> | undefined, session: Session | undefined, signal: () => AbortSignal, sink: Sink | undefined, onInternalError: (err: unknown) => void, lane: Lane = {}): RequestScope {
+export function requestScope(params: Record<string, unknown> | undefined, session: Session | undefined, signal: () => CancelSignal, sink: Sink | undefined, onInternalError: (err: unknown) => void, lane: Lane = {}): RequestScope {
   const logLevel = lane.logLevel === undefined ? (session?.logLevel ?? "info") : lane.logLevel;
   const token = (params?._meta as Record<string, unknown> | undefined)?.progressToken;
   const hasToken = typeof token === "string" || typeof token === "number";
@@ -114,7 +116,7 @@ export function runMessages(
   catalog: Catalog,
   messages: Incoming[],
   session: Session | undefined,
-  signal: () => AbortSignal,
+  signal: () => CancelSignal,
   sink: Sink | undefined,
   onInternalError: (err: unknown) => void,
   lane: Lane = {},
@@ -185,15 +187,18 @@ export function answer(
   headers: Record<string, string>,
   batch: boolean,
   messages: Incoming[],
-  run: (signal: () => AbortSignal, sink: Sink | undefined) => RpcResponse[] | Promise<RpcResponse[]>,
+  run: (signal: () => CancelSignal, sink: Sink | undefined) => RpcResponse[] | Promise<RpcResponse[]>,
 ): Response | Promise<Response> {
   const accept = request.headers.get("accept") ?? "";
   const streaming = wantsSse(request, accept) || (acceptsSse(request, accept) && messages.some((m) => m.kind === "request" && hasProgressToken(m.msg.params)));
   const owesAnswer = messages.some((m) => m.kind === "request" || m.kind === "invalid");
   if (!streaming || !owesAnswer) {
-    const reply = (responses: RpcResponse[]) =>
-      responses.length === 0 ? new Response(null, { status: 202, headers }) : json(batch ? responses : responses[0], 200, headers);
-    const responses = run(() => request.signal, undefined);
+    const watch = disconnectWatch(request);
+    const reply = (responses: RpcResponse[]) => {
+      watch.stop();
+      return responses.length === 0 ? new Response(null, { status: 202, headers }) : json(batch ? responses : responses[0], 200, headers);
+    };
+    const responses = run(watch.signal, undefined);
     return responses instanceof Promise ? responses.then(reply) : reply(responses);
   }
   const abort = new AbortController();

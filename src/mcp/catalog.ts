@@ -3,6 +3,7 @@
  * tools, resources and prompts exist and runs them. The management server, hosted
  * servers and `dzx dev` folders are all catalogs.
  */
+import type { CancelSignal } from "./cancellation.ts";
 
 /** A tool as tools/list publishes it. */
 export interface McpTool {
@@ -46,7 +47,7 @@ export interface CallContext {
   /** The JSON-RPC id of the request being served. */
   requestId: string;
   sessionId?: string;
-  signal: AbortSignal;
+  signal: CancelSignal;
   /** Sends notifications/progress when the client asked for it. */
   progress?(progress: number, total?: number, message?: string): void;
   /** Sends notifications/message at or above the session's log level. */

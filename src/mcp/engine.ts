@@ -8,6 +8,7 @@ import { failure, result, RpcCode, RpcError, type RpcRequest, type RpcResponse }
 import type { Session } from "./session.ts";
 import { MODERN_VERSIONS } from "./rev2026.ts";
 import { negotiate, SUPPORTED_VERSIONS } from "./version.ts";
+import { Cancellation, type CancelSignal } from "./cancellation.ts";
 
 /** Page size for list methods. */
 const PAGE = 100;
@@ -18,7 +19,7 @@ export const LOG_LEVELS = ["debug", "info", "notice", "warning", "error", "criti
 /** Per-request facts the transport supplies. */
 export interface RequestScope {
   session?: Session;
-  signal: AbortSignal;
+  signal: CancelSignal;
   progress?: CallContext["progress"];
   log?: CallContext["log"];
   /** Called for unexpected errors; the client only sees a generic internal error. */
@@ -168,7 +169,7 @@ export class McpEngine {
     if (!handler) return failure(req.id, { code: RpcCode.MethodNotFound, message: `Method not found: ${req.method}` });
     const key = String(req.id);
     // made on first read of the signal: most methods never look at it, and making it costs more than the method
-    let controller: AbortController | undefined;
+    let controller: Cancellation | undefined;
     let cancelled: { reason: unknown } | undefined;
     const cancel = {
       abort(reason?: unknown) {
@@ -178,21 +179,19 @@ export class McpEngine {
     };
     const inflight = scope.session?.inflight;
     inflight?.set(key, cancel);
-    let signal: AbortSignal | undefined;
     const ctx: CallContext = {
       requestId: key,
       sessionId: scope.session?.id,
-      get signal() {
-        if (!signal) {
-          const c = (controller = new AbortController());
+      get signal(): CancelSignal {
+        if (!controller) {
+          const c = (controller = new Cancellation());
           // the request's own signal (client gone) feeds this one: a listener costs less than AbortSignal.any
           const outer = scope.signal;
           if (cancelled) c.abort(cancelled.reason);
           else if (outer.aborted) c.abort(outer.reason);
           else outer.addEventListener("abort", () => c.abort(outer.reason), { once: true });
-          signal = c.signal;
         }
-        return signal;
+        return controller;
       },
       progress: scope.progress,
       log: scope.log,

@@ -1,6 +1,7 @@
 /**
  * What goes into the sandbox pool: one call to run, and the pool's settings.
  */
+import type { CancelSignal } from "../mcp/cancellation.ts";
 import type { CallLimits } from "./limits.ts";
 import type { EgressRules, RunMessage, ToolContext } from "./protocol.ts";
 
@@ -16,7 +17,7 @@ export interface CallRequest {
   limits?: Partial<CallLimits>;
   egress?: EgressRules;
   toolNames?: string[];
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   onProgress?(progress: number, total?: number, message?: string): void;
   /** Answers `tools.<name>(input)` from CODE-mode scripts. */
   onBridge?(name: string, input: unknown): Promise<unknown>;

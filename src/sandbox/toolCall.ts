@@ -2,6 +2,7 @@
  * Running a stored tool in the pool: compile (cached per version), limits from
  * the tool and the configuration, then shape the outcome as an MCP result.
  */
+import type { CancelSignal } from "../mcp/cancellation.ts";
 import type { CallToolResult } from "../mcp/catalog.ts";
 import { compileTool } from "./compile.ts";
 import { shapeResult } from "./output.ts";
@@ -27,7 +28,7 @@ export interface ToolCallOptions {
   /** Default and ceiling for timeouts (DZX_TOOL_TIMEOUT_MS, DZX_TOOL_TIMEOUT_MAX_MS). */
   defaultTimeoutMs: number;
   maxTimeoutMs: number;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   onProgress?: CallRequest["onProgress"];
 }
 

@@ -2,7 +2,8 @@
  * A client that drops its connection while a tool runs cancels the call: the
  * sandbox stops it (the only worker is free again long before the tool would
  * have ended) and the call log says "cancelled". Both answer shapes: a JSON
- * answer and an SSE stream.
+ * answer and an SSE stream, and a drop that comes before dzx looks at the
+ * connection (it reads the request's signal only once a call has run ~10 ms).
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -26,8 +27,8 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => stack?.dispose());
 
-/** POSTs a tools/call of the sleeper and drops the connection once it has run for a while. */
-async function dropMidCall(sid: string, headers: Record<string, string>): Promise<void> {
+/** POSTs a tools/call of the sleeper and drops the connection after `ms` (by default once it has run for a while). */
+async function dropMidCall(sid: string, headers: Record<string, string>, ms = 500): Promise<void> {
   const abort = new AbortController();
   const pending = fetch(server.endpoint, {
     method: "POST",
@@ -35,7 +36,7 @@ async function dropMidCall(sid: string, headers: Record<string, string>): Promis
     body: JSON.stringify({ jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "sleeper", arguments: {} } }),
     signal: abort.signal,
   }).then((r) => r.text());
-  await Bun.sleep(500);
+  await Bun.sleep(ms);
   abort.abort();
   await expect(pending).rejects.toThrow();
 }
@@ -65,4 +66,14 @@ describe("a dropped connection cancels the call", () => {
       expect(calls.every((c) => c.status === "cancelled")).toBe(true);
     });
   }
+});
+
+test("a client that drops at once leaves no tool running: dzx reads the request's signal late, but sees the drop", async () => {
+  // a JSON answer's disconnect watch reads request.signal only after LINK_MS; a drop before that must still count
+  const sid = await rawSession(server.endpoint, server.token);
+  await dropMidCall(sid, { accept: "application/json, text/event-stream" }, 2);
+  const r = await post(server.endpoint, server.token, { jsonrpc: "2.0", id: 9, method: "tools/call", params: { name: "echo", arguments: { after: "early drop" } } }, { "mcp-session-id": sid });
+  expect(r.json?.result?.structuredContent).toEqual({ after: "early drop" });
+  const calls = (await op(admin, "dwizi.calls.list", { server: server.id })).calls.filter((c: { toolName: string }) => c.toolName === "sleeper");
+  expect(calls.every((c: { status: string }) => c.status === "cancelled")).toBe(true);
 });
