@@ -193,12 +193,13 @@ export function answer(
   const streaming = wantsSse(request, accept) || (acceptsSse(request, accept) && messages.some((m) => m.kind === "request" && hasProgressToken(m.msg.params)));
   const owesAnswer = messages.some((m) => m.kind === "request" || m.kind === "invalid");
   if (!streaming || !owesAnswer) {
-    const watch = disconnectWatch(request);
+    // made only for what can be cancelled (a ping never asks)
+    let watch: ReturnType<typeof disconnectWatch> | undefined;
     const reply = (responses: RpcResponse[]) => {
-      watch.stop();
+      watch?.stop();
       return responses.length === 0 ? new Response(null, { status: 202, headers }) : json(batch ? responses : responses[0], 200, headers);
     };
-    const responses = run(watch.signal, undefined);
+    const responses = run(() => (watch ??= disconnectWatch(request)).signal(), undefined);
     return responses instanceof Promise ? responses.then(reply) : reply(responses);
   }
   const abort = new AbortController();
