@@ -5,6 +5,7 @@
 import { buildApp } from "./app.ts";
 import { ConfigError, type Config } from "./config.ts";
 import { assignRequestId, requestIds } from "./http/requestId.ts";
+import { json } from "./http/streamable.ts";
 import type { Logger } from "./logger.ts";
 import { insertKey } from "./platform/apiKey.ts";
 import { ensureOrg, hasAnyOrg } from "./platform/org.ts";
@@ -75,6 +76,14 @@ export async function startServer(config: Config, logger?: Logger): Promise<Runn
         "/api/v1/mcp/servers/:id/protocol": { POST: (request) => serve(request, true) },
       },
       fetch: (request) => serve(request),
+      // a fault no handler caught: Bun's development page would show its message and stack
+      development: false,
+      error: (err) => {
+        try {
+          services.logger.error("request failed outside every handler", { err });
+        } catch {}
+        return json({ error: { code: "INTERNAL", message: "Internal error" } }, 500);
+      },
       // our own reader enforces DZX_MAX_BODY_BYTES with a clear 413; this is only a backstop
       maxRequestBodySize: Math.max(config.maxBodyBytes * 4, 16 * 1024 * 1024),
       idleTimeout: 120,

@@ -71,3 +71,32 @@ test("a hosted request that fails before any MCP handling is logged with its id 
   expect(r.headers.get("x-request-id")).toBe("trace-hosted-1");
   expect(loggedFor("trace-hosted-1").map((l) => l.msg)).toEqual(["unhandled request error"]);
 });
+
+test("a fault outside every handler is a JSON 500 without internals, never Bun's development page", async () => {
+  // the request log's sink fails: the request's answer was made, then logging it throws past every handler
+  const own = await freshDatabase();
+  const config = loadConfig({ ...own.env, PORT: "0", DZX_HOST: "127.0.0.1", DZX_ADMIN_KEY: KEY, DZX_LOG_LEVEL: "debug" });
+  const logged: Record<string, any>[] = [];
+  const dzx = await startServer(
+    config,
+    createLogger("debug", (line) => {
+      const rec = JSON.parse(line);
+      if (rec.msg === "request") throw new Error("log sink broke at /secret/path/sink.ts:12");
+      logged.push(rec);
+    }),
+  );
+  try {
+    const created = await rest(dzx.url, KEY, "POST", "/mcp/servers", { name: "Sink", slug: "sink" });
+    for (const r of [created, await postTo(created.json?.mcpEndpoint ?? `${dzx.url}/mcp/srv_x`, "mcp_nope", { jsonrpc: "2.0", id: 1, method: "ping" })]) {
+      expect(r.status).toBe(500);
+      expect(r.headers.get("content-type")).toStartWith("application/json");
+      expect(r.json).toEqual({ error: { code: "INTERNAL", message: "Internal error" } });
+      expect(r.text).not.toMatch(STACK);
+      expect(r.text).not.toContain("secret");
+    }
+    expect(logged.filter((l) => l.msg === "request failed outside every handler")).toHaveLength(2);
+  } finally {
+    await dzx.stop();
+    await own.drop();
+  }
+});
