@@ -69,7 +69,7 @@ describe("a dropped connection cancels the call", () => {
 });
 
 test("a client that drops at once leaves no tool running: dzx reads the request's signal late, but sees the drop", async () => {
-  // a JSON answer's disconnect watch reads request.signal only after LINK_MS; a drop before that must still count
+  // a JSON answer's disconnect watch reads request.signal only after 10 ms (LINK_MS in src/http/disconnect.ts); a drop before that must still count
   const sid = await rawSession(server.endpoint, server.token);
   await dropMidCall(sid, { accept: "application/json, text/event-stream" }, 2);
   const r = await post(server.endpoint, server.token, { jsonrpc: "2.0", id: 9, method: "tools/call", params: { name: "echo", arguments: { after: "early drop" } } }, { "mcp-session-id": sid });
