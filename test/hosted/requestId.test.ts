@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { op } from "../support/client.ts";
 import { startWithClients, type Stack } from "../support/dzx.ts";
-import { createServer, post, rawSession, type HostedServer } from "./support.ts";
+import { createServer, eventually, post, rawSession, type HostedServer } from "./support.ts";
 
 setDefaultTimeout(60_000);
 
@@ -60,11 +60,15 @@ describe.each([0, 1])("endpoint form %#", (form) => {
     expect(r.json.result).toEqual({});
     expect(r.headers.get("x-request-id")).toBe(mine);
     const path = new URL(url()).pathname;
-    const line = stack.dzx
-      .output()
-      .split("\n")
-      .filter((l) => l.includes(`"requestId":"${mine}"`))
-      .map((l) => JSON.parse(l));
+    const lines = () =>
+      stack.dzx
+        .output()
+        .split("\n")
+        .filter((l) => l.includes(`"requestId":"${mine}"`))
+        .map((l) => JSON.parse(l));
+    // dzx writes the line before it answers, but its stderr reaches this process on its own schedule
+    await eventually(() => lines().length > 0, 5_000, "the request's log line");
+    const line = lines();
     expect(line).toHaveLength(1);
     expect(line[0]).toMatchObject({ msg: "request", method: "POST", path, status: 200 });
   });
