@@ -9,6 +9,7 @@ import type { LiveServer } from "../actors/serverActors.ts";
 import { codeCatalog } from "../codemode/catalog.ts";
 import { hostedCatalog } from "../hosted/catalog.ts";
 import type { Catalog } from "../mcp/catalog.ts";
+import { NEVER_CANCELLED } from "../mcp/cancellation.ts";
 import { McpEngine } from "../mcp/engine.ts";
 import { RpcCode } from "../mcp/jsonrpc.ts";
 import type { Services } from "../services.ts";
@@ -124,9 +125,8 @@ export function hostedEndpoints(services: Services) {
       for (const s of session.streams) s.send(m);
     };
     // the POST is answered at once: what cancels these calls is the session ending (or notifications/cancelled)
-    const never = new AbortController().signal;
     const onError = (err: unknown) => onInternalError(err, request);
-    void Promise.resolve(runMessages(engine, catalogFor(admitted.auth), parsed.messages, session, () => never, send, onError))
+    void Promise.resolve(runMessages(engine, catalogFor(admitted.auth), parsed.messages, session, () => NEVER_CANCELLED, send, onError))
       .then((responses) => {
         if (parsed.batch && responses.length) send(responses);
         else for (const r of responses) send(r);

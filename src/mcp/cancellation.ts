@@ -48,3 +48,11 @@ export class Cancellation implements CancelSignal {
     if (failure) throw failure.err;
   }
 }
+
+/** A signal that never fires, for work nothing cancels: it keeps no listeners, since none would ever run. */
+export const NEVER_CANCELLED: CancelSignal = {
+  aborted: false,
+  reason: undefined,
+  addEventListener() {},
+  removeEventListener() {},
+};

@@ -178,7 +178,6 @@ export class McpEngine {
       },
     };
     const inflight = scope.session?.inflight;
-    inflight?.set(key, cancel);
     const ctx: CallContext = {
       requestId: key,
       sessionId: scope.session?.id,
@@ -212,7 +211,10 @@ export class McpEngine {
     };
     try {
       const value = handler(catalog, req.params ?? {}, ctx, scope);
-      return value instanceof Promise ? value.then(ok, fail) : ok(value);
+      if (!(value instanceof Promise)) return ok(value);
+      // only work that outlives this turn can be cancelled: no notification arrives before it returns
+      inflight?.set(key, cancel);
+      return value.then(ok, fail);
     } catch (err) {
       return fail(err);
     }
