@@ -36,6 +36,19 @@ function jsonText(value: unknown): string | null {
   return json.includes("\\u0000") ? json.replace(/(\\*)\\u0000/g, (m, slashes: string) => (slashes.length % 2 ? m : `${slashes}\\ufffd`)) : json;
 }
 
+/**
+ * The JSON text the log keeps of a call's value under its policy. A value that cannot be
+ * serialized (nested past the stack's depth: a client may send such input) is logged as a
+ * note saying so, so that the call itself still appears in the log.
+ */
+function loggedText(value: unknown, policy: CallRecord["outputPolicy"]): string | null {
+  try {
+    return jsonText(keep(value, policy));
+  } catch (err) {
+    return JSON.stringify(`[not logged: the value could not be serialized (${(err as Error)?.message ?? String(err)})]`);
+  }
+}
+
 const COLUMNS = Object.entries(getTableColumns(calls)).map(([key, col]) => ({ key, name: col.name, json: col.getSQLType() === "json", type: col.getSQLType() }));
 
 /** A queued row, its json columns already JSON text: each value is serialized once, here, whichever way it is written. */
@@ -99,17 +112,14 @@ export class CallLog {
     try {
       this.enqueue(r);
     } catch (err) {
-      this.onError(err); // a value too deep to walk must not fail the call it describes
+      this.onError(err); // a fault in the log must not fail the call it describes
     }
   }
 
   private enqueue(r: CallRecord): void {
-    const output = keep(r.output, r.outputPolicy);
-    const input = keep(r.input, r.outputPolicy);
-    const logs = r.outputPolicy === "omit" ? [] : r.logs;
-    const outputJson = jsonText(output);
-    const inputJson = jsonText(input);
-    const logsJson = jsonText(logs) ?? "[]";
+    const outputJson = loggedText(r.output, r.outputPolicy);
+    const inputJson = loggedText(r.input, r.outputPolicy);
+    const logsJson = jsonText(r.outputPolicy === "omit" ? [] : r.logs) ?? "[]";
     this.bufferedBytes += (inputJson?.length ?? 0) + (outputJson?.length ?? 0) + logsJson.length;
     this.buffer.push({
       // time-ordered: appends to the primary key's index instead of splitting pages at random

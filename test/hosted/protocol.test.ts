@@ -387,6 +387,27 @@ describe("secrets and end users", () => {
     }
   });
 
+  test("a call whose input is nested too deeply to serialize is still in the call log, with a note in place of the input", async () => {
+    await op(admin, "dwizi.tools.create", { tool: { name: "deep", source: "export default async () => 1" } });
+    const s = await createServer(admin, { name: "Deep", toolIds: ["deep"] });
+    try {
+      const sid = await rawSession(s.endpoint, s.token);
+      // JSON.parse takes this depth, JSON.stringify does not: the raw body is the only way to send it
+      const n = 100_000;
+      const body = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"deep","arguments":{"x":${"[".repeat(n)}${"]".repeat(n)}}}}`;
+      const r = await post(s.endpoint, s.token, body, { "mcp-session-id": sid });
+      expect(r.status).toBe(200);
+      expect(r.json.result.isError).toBe(true);
+      const calls = (await op(admin, "dwizi.calls.list", { server: s.id })).calls;
+      expect(calls).toHaveLength(1);
+      expect(calls[0]).toMatchObject({ toolName: "deep", status: "error" });
+      expect(calls[0].input).toStartWith("[not logged: the value could not be serialized");
+    } finally {
+      await op(admin, "dwizi.mcp.delete", { id: s.id });
+      await op(admin, "dwizi.tools.delete", { slug: "deep" });
+    }
+  });
+
   test("a finished call is in dwizi.calls.list and dwizi.usage.get at once: records still queued are written before the read", async () => {
     await op(admin, "dwizi.tools.create", { tool: { name: "fresh", source: "export default async (i) => ({ n: i.n })" } });
     const s = await createServer(admin, { name: "Fresh", toolIds: ["fresh"] });
