@@ -7,7 +7,7 @@ import type { Catalog } from "../mcp/catalog.ts";
 import { LOG_LEVELS, type McpEngine, type RequestScope } from "../mcp/engine.ts";
 import { decode, failure, RpcCode, RpcError, type Incoming, type RpcErrorBody, type RpcResponse } from "../mcp/jsonrpc.ts";
 import type { Session, SessionStore, SessionStream } from "../mcp/session.ts";
-import { isSupported, negotiate } from "../mcp/version.ts";
+import { initializeProblem, isSupported, negotiate } from "../mcp/version.ts";
 import { BodyTooLargeError, readBody } from "./body.ts";
 import { envelopeOf, isModernVersion } from "../mcp/rev2026.ts";
 import { serveModern } from "./modernLane.ts";
@@ -260,7 +260,8 @@ export function streamableEndpoint<A>(opts: EndpointOptions<A>) {
 
     const pending = opts.catalogFor(admitted.auth, request);
     const catalog = pending instanceof Promise ? await pending : pending;
-    if (init?.kind === "request") {
+    // an initialize the engine will refuse opens no session
+    if (init?.kind === "request" && !initializeProblem(init.msg.params)) {
       const p = init.msg.params ?? {};
       try {
         session = opts.sessions.open(admitted.owner, negotiate(p.protocolVersion), p.clientInfo, p.capabilities, admitted.group);

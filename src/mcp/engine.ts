@@ -7,7 +7,7 @@ import type { CallContext, Catalog, CompletionRef, ServerInfo } from "./catalog.
 import { failure, result, RpcCode, RpcError, type RpcRequest, type RpcResponse } from "./jsonrpc.ts";
 import type { Session } from "./session.ts";
 import { MODERN_VERSIONS } from "./rev2026.ts";
-import { negotiate, SUPPORTED_VERSIONS } from "./version.ts";
+import { initializeProblem, negotiate, SUPPORTED_VERSIONS } from "./version.ts";
 import { Cancellation, type CancelSignal } from "./cancellation.ts";
 
 /** Page size for list methods. */
@@ -61,12 +61,16 @@ export class McpEngine {
 
   constructor(private readonly info: ServerInfo) {
     this.methods = {
-      initialize: async (catalog, params) => ({
-        protocolVersion: negotiate(params.protocolVersion),
-        capabilities: this.capabilities(catalog),
-        serverInfo: { name: info.name, version: info.version, ...(info.title ? { title: info.title } : {}) },
-        ...(info.instructions ? { instructions: info.instructions } : {}),
-      }),
+      initialize: async (catalog, params) => {
+        const problem = initializeProblem(params);
+        if (problem) throw new RpcError(RpcCode.InvalidParams, problem);
+        return {
+          protocolVersion: negotiate(params.protocolVersion),
+          capabilities: this.capabilities(catalog),
+          serverInfo: { name: info.name, version: info.version, ...(info.title ? { title: info.title } : {}) },
+          ...(info.instructions ? { instructions: info.instructions } : {}),
+        };
+      },
       ping: () => ({}),
       // the 2026-07-28 lane's handshake: what initialize answers, asked per need
       "server/discover": async (catalog) => ({

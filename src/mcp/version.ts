@@ -17,3 +17,13 @@ export function negotiate(requested: unknown): string {
 export function isSupported(version: string): boolean {
   return (SUPPORTED_VERSIONS as readonly string[]).includes(version);
 }
+
+/** What is wrong with initialize's params, or undefined: the version is required, the two objects must be objects. */
+export function initializeProblem(params: Record<string, unknown> | undefined): string | undefined {
+  if (typeof params?.protocolVersion !== "string") return `Invalid params: initialize needs "protocolVersion" (a string such as "${LATEST_VERSION}")`;
+  for (const key of ["capabilities", "clientInfo"]) {
+    const v = params[key];
+    if (v !== undefined && (typeof v !== "object" || v === null || Array.isArray(v))) return `Invalid params: initialize's "${key}" must be an object`;
+  }
+  return undefined;
+}

@@ -506,6 +506,25 @@ describe("malformed messages", () => {
     expect(batchInit.status).toBe(400);
   });
 
+  test("initialize without protocolVersion, or with capabilities/clientInfo not objects, is -32602 naming the field, and opens no session", async () => {
+    const init = (params: unknown) => post(server.endpoint, server.token, { jsonrpc: "2.0", id: 1, method: "initialize", ...(params === undefined ? {} : { params }) });
+    for (const [params, field] of [
+      [undefined, "protocolVersion"],
+      [{ capabilities: {}, clientInfo: { name: "x", version: "1" } }, "protocolVersion"],
+      [{ protocolVersion: 20250618, capabilities: {} }, "protocolVersion"],
+      [{ protocolVersion: "2025-06-18", capabilities: "all" }, "capabilities"],
+      [{ protocolVersion: "2025-06-18", capabilities: {}, clientInfo: ["x"] }, "clientInfo"],
+    ] as const) {
+      const r = await init(params);
+      expect({ field, code: r.json?.error?.code, session: r.headers.get("mcp-session-id") }).toEqual({ field, code: -32602, session: null });
+      expect(r.json.error.message).toContain(`"${field}"`);
+    }
+    // an unknown version is not an error: the server answers with its own, and the client decides
+    const r = await init({ protocolVersion: "1999-01-01", capabilities: {}, clientInfo: { name: "x", version: "1" } });
+    expect(r.json.result.protocolVersion).toBe("2025-11-25");
+    expect(r.headers.get("mcp-session-id")).toBeTruthy();
+  });
+
   test("an unknown method → -32601; bad params → -32602; a batch answers each message", async () => {
     expect((await send({ jsonrpc: "2.0", id: 1, method: "tools/frobnicate" })).json.error.code).toBe(-32601);
     expect((await send({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { arguments: {} } })).json.error.code).toBe(-32602);
