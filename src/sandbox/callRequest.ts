@@ -41,6 +41,10 @@ export interface PoolOptions {
   maxStuckPerOrg?: number;
   /** Calls a busy worker of short calls may hold queued behind its running one (default 8; 0 keeps every waiting call in the pool's fair queue). */
   queueDepth?: number;
+  /** A worker counts as running short calls while they take this long or less, ms (default SHORT_CALL_MS). */
+  shortCallMs?: number;
+  /** A short call running this long has overrun: the calls queued behind it may move to an idle worker, ms (default OVERRUN_MS). */
+  overrunMs?: number;
   /**
    * Trusted native mode (`dzx dev` only): `code` is a module file path run
    * directly in the worker, with only `env` visible as process.env.

@@ -14,7 +14,7 @@ import { isHostStackOverflow } from "./callError.ts";
 import type { CallRequest, PoolOptions } from "./callRequest.ts";
 import { DEFAULT_LIMITS, type CallLimits } from "./limits.ts";
 import { FairQueue, QueueFullError } from "./fairQueue.ts";
-import { ABORT, failure, freeCell, newSlot, OVERRUN_MS, posted, runsShort, shortestQueue, waitedTooLong, warmestIdle, withdraw, type Job, type Posted, type Slot } from "./poolSlot.ts";
+import { ABORT, failure, freeCell, newSlot, OVERRUN_MS, posted, SHORT_CALL_MS, runsShort, shortestQueue, waitedTooLong, warmestIdle, withdraw, type Job, type Posted, type Slot, type SlotTiming } from "./poolSlot.ts";
 import { StuckThreads } from "./stuckThreads.ts";
 import { decodeMessage, type CallOutcome, type EgressRules, type FromWorker, type RunMessage } from "./protocol.ts";
 
@@ -35,6 +35,7 @@ export class SandboxPool {
   private readonly stuck: StuckThreads;
   private readonly maxStuckPerOrg: number;
   private readonly depth: number;
+  private readonly timing: SlotTiming;
   /** Runs dispatch again once queued calls may have waited long enough to move. */
   private rebalance?: Timer;
 
@@ -45,6 +46,7 @@ export class SandboxPool {
     this.maxStuckPerOrg = opts.maxStuckPerOrg ?? Math.max(1, opts.size);
     // native mode (`dzx dev`) has no claim cells: its worker runs whatever it is sent
     this.depth = opts.native ? 0 : Math.max(0, opts.queueDepth ?? 8);
+    this.timing = { shortCallMs: opts.shortCallMs ?? SHORT_CALL_MS, overrunMs: opts.overrunMs ?? OVERRUN_MS };
   }
 
   /** Starts the workers and resolves once all are ready. */
@@ -137,7 +139,7 @@ export class SandboxPool {
     const worker = this.opts.native
       ? new Worker(new URL("./nativeWorker.ts", import.meta.url).href, { env: this.opts.native.env } as WorkerOptions)
       : new Worker(new URL("./worker.ts", import.meta.url).href);
-    const slot = newSlot(worker, this.depth);
+    const slot = newSlot(worker, this.depth, this.timing);
     this.slots.push(slot);
     return new Promise((resolve) => {
       worker.onmessage = (event: MessageEvent<FromWorker | string>) => {
@@ -198,7 +200,7 @@ export class SandboxPool {
       this.rebalance = setTimeout(() => {
         this.rebalance = undefined;
         this.dispatch();
-      }, OVERRUN_MS);
+      }, this.timing.overrunMs);
     }
   }
 

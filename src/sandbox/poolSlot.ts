@@ -51,6 +51,14 @@ export interface Slot {
   /** How long this worker's calls have been taking, ms (a moving average). */
   recentMs: number;
   cells: ClaimCells;
+  /** What counts as short and as overrun here (the pool's options). */
+  timing: SlotTiming;
+}
+
+/** A worker's thresholds, ms: its calls are short at or below `shortCallMs`; a short call has overrun past `overrunMs`. */
+export interface SlotTiming {
+  shortCallMs: number;
+  overrunMs: number;
 }
 
 /** Index of the shared cell naming the call to abort (see Slot.flag). */
@@ -66,12 +74,12 @@ export const SHORT_CALL_MS = 0.5;
 export const OVERRUN_MS = 2;
 
 /** A slot for a new worker; its shared cells go to the worker in the init message. */
-export function newSlot(worker: Worker, depth: number): Slot {
+export function newSlot(worker: Worker, depth: number, timing: SlotTiming = { shortCallMs: SHORT_CALL_MS, overrunMs: OVERRUN_MS }): Slot {
   // cell 0 is ABORT; a cell per queued call, one for a promoted call not claimed yet, one to spare
   const cells = new ClaimCells(depth + 2);
   const flag = new Int32Array(new SharedArrayBuffer(4 * (1 + cells.count)));
   // a new worker's calls count as long until some have been timed
-  return { worker, flag, ready: false, codes: new CodeCache(), idleSince: 0, queued: [], cells, recentMs: SHORT_CALL_MS * 2 };
+  return { worker, flag, ready: false, codes: new CodeCache(), idleSince: 0, queued: [], cells, recentMs: timing.shortCallMs * 2, timing };
 }
 
 /** The idle worker that became idle last: its thread is the warmest. */
@@ -93,7 +101,7 @@ export function shortestQueue(slots: Slot[], depth: number, shortOnly: boolean):
 
 /** Whether the worker's calls are short, and its running one has not overrun that. */
 export function runsShort(s: Slot): boolean {
-  return s.recentMs <= SHORT_CALL_MS && s.running !== undefined && performance.now() - (s.running.since ?? 0) < OVERRUN_MS;
+  return s.recentMs <= s.timing.shortCallMs && s.running !== undefined && performance.now() - (s.running.since ?? 0) < s.timing.overrunMs;
 }
 
 /**

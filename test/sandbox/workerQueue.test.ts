@@ -15,6 +15,12 @@ import { call, closePoolsAfterAll, OK, started, startPool } from "./poolSupport.
 setDefaultTimeout(60_000);
 closePoolsAfterAll();
 
+/**
+ * Thresholds a loaded machine cannot cross by accident: with the defaults (0.5 ms, 2 ms) a
+ * warm-up call slowed by a busy CI host counts as long, and the worker holds one call, not several.
+ */
+const LOOSE = { shortCallMs: 50, overrunMs: 1000 };
+
 /** Runs short calls one after another until the worker that took them counts its calls as short. */
 async function warm(pool: SandboxPool): Promise<void> {
   for (let i = 0; i < 30; i++) expect(await call(pool, OK, { codeKey: "ok:1", input: { v: i } })).toMatchObject({ ok: true });
@@ -22,7 +28,7 @@ async function warm(pool: SandboxPool): Promise<void> {
 
 describe("depth", () => {
   test("a worker busy with short calls holds several calls queued behind the running one", async () => {
-    const pool = await startPool({ timeoutMs: 10_000, queueDepth: 4 });
+    const pool = await startPool({ timeoutMs: 10_000, queueDepth: 4, ...LOOSE });
     await warm(pool);
     const hold = new AbortController();
     // it reports progress only once running, so it counts as a short call that has not overrun yet when the rest arrive
@@ -67,7 +73,7 @@ describe("depth", () => {
 
 describe("moving and requeueing", () => {
   test("calls queued behind a short call that overruns move to an idle worker", async () => {
-    const pool = await startPool({ size: 2, timeoutMs: 20_000 });
+    const pool = await startPool({ size: 2, timeoutMs: 20_000, ...LOOSE, overrunMs: 200 });
     await warm(pool); // the most recently idle worker takes every one of these: it is the warm one
     const long = started(pool, "await new Promise((r) => setTimeout(r, 15000)); return 'long'");
     // queued behind the call that just started on the warm worker, while the other worker sleeps
@@ -80,7 +86,7 @@ describe("moving and requeueing", () => {
   });
 
   test("every call queued in a replaced worker runs on its replacement, in order", async () => {
-    const pool = await startPool({ timeoutMs: 300 });
+    const pool = await startPool({ timeoutMs: 300, ...LOOSE });
     await warm(pool);
     const stuck = call(pool, "export default async () => { const a = []; a.length = 2 ** 32 - 1; return a.includes(1) }");
     const order: string[] = [];
@@ -95,7 +101,7 @@ describe("moving and requeueing", () => {
   });
 
   test("a queued call cancelled before it starts never runs; the calls behind it still do", async () => {
-    const pool = await startPool({ timeoutMs: 10_000 });
+    const pool = await startPool({ timeoutMs: 10_000, ...LOOSE });
     await warm(pool);
     const hold = new AbortController();
     const running = started(pool, "await new Promise((r) => setTimeout(r, 8000))", { signal: hold.signal });
