@@ -74,7 +74,7 @@ export const SHORT_CALL_MS = 0.5;
 export const OVERRUN_MS = 2;
 
 /** A slot for a new worker; its shared cells go to the worker in the init message. */
-export function newSlot(worker: Worker, depth: number, timing: SlotTiming = { shortCallMs: SHORT_CALL_MS, overrunMs: OVERRUN_MS }): Slot {
+export function newSlot(worker: Worker, depth: number, timing: SlotTiming): Slot {
   // cell 0 is ABORT; a cell per queued call, one for a promoted call not claimed yet, one to spare
   const cells = new ClaimCells(depth + 2);
   const flag = new Int32Array(new SharedArrayBuffer(4 * (1 + cells.count)));
