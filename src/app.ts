@@ -6,6 +6,7 @@
 import { Elysia } from "elysia";
 import { health } from "./http/health.ts";
 import { hostedEndpoints, hostedMcp } from "./http/hosted.ts";
+import { methodRefusal } from "./http/methodGuard.ts";
 import { metrics } from "./http/metrics.ts";
 import { managementMcp } from "./http/management.ts";
 import { restApi } from "./http/rest.ts";
@@ -47,7 +48,10 @@ export function buildApp(services: Services): App {
     .use(hostedMcp(hosted))
     .use(restApi(services));
   return {
-    handle: (request) => app.handle(request),
+    handle: (request) => {
+      const refused = methodRefusal(request);
+      return refused ? Promise.resolve(refused) : app.handle(request);
+    },
     hostedPost: (request, headers) => hosted.post(request, headers).catch((err) => internal(request, "UNKNOWN", err, headers)),
   };
 }

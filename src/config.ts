@@ -5,6 +5,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { accessSync, constants, mkdirSync } from "node:fs";
 import { isIP } from "node:net";
+import { DEFAULT_JSON_DEPTH } from "./jsonDepth.ts";
 import { parseKey } from "./platform/secretBox.ts";
 import { Value } from "@sinclair/typebox/value";
 
@@ -17,6 +18,8 @@ const ConfigSchema = Type.Object({
   adminKey: Type.Optional(Type.String({ pattern: "^dwz_live_[A-Za-z0-9_-]{16,}$" })),
   managementMcp: Type.Boolean(),
   maxBodyBytes: Type.Integer({ minimum: 1024 }),
+  /** How deeply any JSON body, stored value or tool result may nest. */
+  maxJsonDepth: Type.Integer({ minimum: 16, maximum: 1000 }),
   publicUrl: Type.Optional(Type.String({ pattern: "^https?://" })),
   logLevel: Type.Union([Type.Literal("debug"), Type.Literal("info"), Type.Literal("warn"), Type.Literal("error")]),
   workers: Type.Integer({ minimum: 1, maximum: 256 }),
@@ -52,6 +55,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   adminKey: "DZX_ADMIN_KEY",
   managementMcp: "DZX_MANAGEMENT_MCP",
   maxBodyBytes: "DZX_MAX_BODY_BYTES",
+  maxJsonDepth: "DZX_MAX_JSON_DEPTH",
   publicUrl: "DZX_PUBLIC_URL",
   logLevel: "DZX_LOG_LEVEL",
   workers: "DZX_WORKERS",
@@ -104,6 +108,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminKey: optional(env.DZX_ADMIN_KEY),
     managementMcp: flag("DZX_MANAGEMENT_MCP", env.DZX_MANAGEMENT_MCP, true),
     maxBodyBytes: integer("DZX_MAX_BODY_BYTES", env.DZX_MAX_BODY_BYTES, 1024 * 1024),
+    maxJsonDepth: integer("DZX_MAX_JSON_DEPTH", env.DZX_MAX_JSON_DEPTH, DEFAULT_JSON_DEPTH),
     publicUrl: optional(env.DZX_PUBLIC_URL)?.replace(/\/+$/, ""),
     logLevel: (optional(env.DZX_LOG_LEVEL) ?? "info") as Config["logLevel"],
     workers: integer("DZX_WORKERS", env.DZX_WORKERS, Math.max(1, navigator.hardwareConcurrency || 1)),

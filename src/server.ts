@@ -47,7 +47,8 @@ export async function startServer(config: Config, logger?: Logger): Promise<Runn
       services.logger.debug("request", {
         requestId,
         method: request.method,
-        path: new URL(request.url).pathname,
+        // CONNECT's target is an authority, not a URL
+        path: URL.parse(request.url)?.pathname ?? request.url.slice(0, 200),
         status,
         ms: Math.round((performance.now() - started) * 100) / 100,
       });
@@ -84,8 +85,9 @@ export async function startServer(config: Config, logger?: Logger): Promise<Runn
         } catch {}
         return json({ error: { code: "INTERNAL", message: "Internal error" } }, 500);
       },
-      // our own reader enforces DZX_MAX_BODY_BYTES with a clear 413; this is only a backstop
-      maxRequestBodySize: Math.max(config.maxBodyBytes * 4, 16 * 1024 * 1024),
+      // our own reader enforces DZX_MAX_BODY_BYTES with a JSON 413 (before reading a declared length, and
+      // as a chunked body passes it); Bun's own cap would answer first, with an empty 413
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       idleTimeout: 120,
       });
     } catch (e) {

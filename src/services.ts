@@ -60,7 +60,7 @@ export async function openServices(config: Config, logger: Logger = createLogger
       memoryBytes: config.toolMemoryMb * 1024 * 1024,
       perOrgQueue: config.sandboxQueuePerOrg,
       totalQueue: config.sandboxQueue,
-      defaults: { timeoutMs: config.toolTimeoutMs },
+      defaults: { timeoutMs: config.toolTimeoutMs, jsonDepth: config.maxJsonDepth },
       onReplaced: (reason) => logger.warn("sandbox worker replaced", { reason }),
       onStuck: (tid, stuckThreads) =>
         logger.warn("a terminated sandbox worker is still running native code it cannot be interrupted in; it now runs at the lowest priority until that code ends", { tid, stuckThreads }),
@@ -72,7 +72,13 @@ export async function openServices(config: Config, logger: Logger = createLogger
     );
     const changes = config.databaseUrl ? await postgresChangeBus(config.databaseUrl, onError("change bus failed")) : memoryChangeBus();
     changes.subscribe((orgId) => servers.orgChanged(orgId));
-    const callLog = new CallLog(database, onError("call log write failed"));
+    const callLog = new CallLog(database, {
+      maxJsonDepth: config.maxJsonDepth,
+      onError: (err, detail) =>
+        detail.outcome === "retried"
+          ? logger.warn("call log batch write failed; writing its rows one by one", { rows: detail.rows, err })
+          : logger.error(detail.outcome === "reduced" ? "call log row stored in a reduced form: its values could not be written" : "call log row could not be written", { err }),
+    });
     const sweeper = setInterval(() => {
       managementSessions.sweep();
       hostedSessions.sweep();

@@ -58,6 +58,7 @@ export function codeCatalog(def: ServerDefinition, published: Published, deps: H
     ...tools,
     listTools: async () => [SEARCH, READ_API, EXECUTE],
     callTool: async (ctx: CallContext, name, args) => {
+      const seenSecrets = new Set<string>();
       const runScript = (code: string) =>
         deps.sandbox.run({
           orgId: def.server.orgId,
@@ -73,7 +74,9 @@ export function codeCatalog(def: ServerDefinition, published: Published, deps: H
           onBridge: async (tool, input) => {
             if (deps.sandbox.size < 2) throw new Error("tools.* needs a second sandbox worker to run the tool while the script waits: set DZX_WORKERS to 2 or more");
             if (typeof input !== "object" || input === null || Array.isArray(input)) throw new Error(`tools.${tool} takes an object of arguments`);
-            const { result, output } = await tools.callWithOutput(ctx, tool, input as Record<string, unknown>);
+            const { result, output, secrets } = await tools.callWithOutput(ctx, tool, input as Record<string, unknown>);
+            // what the script does with a tool's output (return it, print it) is logged too: keep the tool's secrets out of it
+            if (secrets) for (const v of secrets) seenSecrets.add(v);
             if (result.isError) throw new Error(`tools.${tool} failed: ${result.content.map((c) => (c.type === "text" ? (c as { text: string }).text : "")).join("")}`);
             return output ?? null;
           },
@@ -122,6 +125,7 @@ export function codeCatalog(def: ServerDefinition, published: Published, deps: H
           error: outcome.error?.message ?? null,
           logs: outcome.logs,
           outputPolicy: strictestPolicy,
+          secrets: [...seenSecrets],
         });
         const result = shapeResult(outcome);
         return outcome.logs.length ? { ...result, content: [...result.content, { type: "text", text: `logs:\n${outcome.logs.map((l) => `[${l.level}] ${l.message}`).join("\n")}` }] } : result;

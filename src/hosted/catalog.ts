@@ -31,6 +31,8 @@ export interface CallRecord {
   error: string | null;
   logs: LogLine[];
   outputPolicy: "retain" | "omit" | "obfuscate";
+  /** Values of the secrets the call could read: redacted from everything the log keeps of it. */
+  secrets?: string[];
 }
 
 /** Process-wide parts a hosted catalog runs with. */
@@ -91,7 +93,7 @@ function missingSecretMessage(name: string, endUserId: string | null): string {
 /** A TOOLS-mode catalog, which can also hand back a call's raw output (for CODE mode's `tools.*`). */
 export interface HostedCatalog extends Catalog {
   /** Runs a tool as callTool does; `output` is what the tool returned, when it succeeded. */
-  callWithOutput(ctx: CallContext, name: string, args: Record<string, unknown>): Promise<{ result: CallToolResult; output?: unknown }>;
+  callWithOutput(ctx: CallContext, name: string, args: Record<string, unknown>): Promise<{ result: CallToolResult; output?: unknown; secrets?: string[] }>;
 }
 
 /** The catalog of one hosted server, over its current definition. */
@@ -100,7 +102,7 @@ export function hostedCatalog(def: ServerDefinition, published: Published, deps:
   const callWithOutput: HostedCatalog["callWithOutput"] = async (ctx, name, args) => {
     const t = published.byName.get(name);
     if (!t) throw new RpcError(RpcCode.InvalidParams, `Unknown tool: "${name}"; tools/list shows this server's tools`);
-    const record = (r: Pick<CallRecord, "status" | "durationMs" | "input" | "output" | "error" | "logs">) =>
+    const record = (r: Pick<CallRecord, "status" | "durationMs" | "input" | "output" | "error" | "logs" | "secrets">) =>
       deps.onCall({ orgId: def.server.orgId, serverId: def.server.id, toolId: t.entry.tool.id, toolName: name, endUserId: def.server.endUserId, outputPolicy: t.entry.tool.outputPolicy, ...r });
     const refuse = (message: string, input: unknown) => {
       record({ status: "error", durationMs: 0, input, output: undefined, error: message, logs: [] });
@@ -110,6 +112,7 @@ export function hostedCatalog(def: ServerDefinition, published: Published, deps:
     if ("error" in prepared) return refuse(prepared.error, args);
     const secrets = t.entry.tool.secrets.length ? await secretsFor(deps, def, t) : {};
     if ("missing" in secrets) return refuse(missingSecretMessage(secrets.missing as string, def.server.endUserId), prepared.input);
+    const secretValues = Object.values(secrets);
     const { outcome, result } = await callTool(deps.sandbox, t.entry.tool, {
       input: prepared.input,
       context: { requestId: ctx.requestId, endUserId: def.server.endUserId, server, secrets },
@@ -127,8 +130,9 @@ export function hostedCatalog(def: ServerDefinition, published: Published, deps:
       output: outcome.ok ? outcome.output : undefined,
       error: outcome.error?.message ?? null,
       logs: outcome.logs,
+      secrets: secretValues,
     });
-    return { result, output: outcome.ok ? outcome.output : undefined };
+    return { result, output: outcome.ok ? outcome.output : undefined, secrets: secretValues };
   };
   return {
     callWithOutput,

@@ -2,6 +2,10 @@
  * Reads a request body with a hard byte cap, whether or not Content-Length is sent.
  */
 import { readBounded } from "../boundedBody.ts";
+import type { Config } from "../config.ts";
+
+/** The bounds every parsed body is held to: bytes (DZX_MAX_BODY_BYTES) and nesting (DZX_MAX_JSON_DEPTH). */
+export type BodyLimits = Pick<Config, "maxBodyBytes" | "maxJsonDepth">;
 
 /** Raised when a body exceeds the cap. */
 export class BodyTooLargeError extends Error {

@@ -89,7 +89,7 @@ export function hostedEndpoints(services: Services) {
   const endpoint = streamableEndpoint<LiveServer>({
     engine,
     sessions: services.hostedSessions,
-    maxBodyBytes: services.config.maxBodyBytes,
+    limits: services.config,
     requireSession: true,
     admit: (request) => admit(request, pathId(request)),
     catalogFor,
@@ -119,7 +119,7 @@ export function hostedEndpoints(services: Services) {
     const id = new URL(request.url).searchParams.get("sessionId") ?? "";
     const session = services.hostedSessions.get(id, admitted.owner);
     if (!session) return rpcErrorResponse(404, { code: RpcCode.SessionNotFound, message: "Session not found: open GET …/sse first and post to the endpoint it names" });
-    const parsed = await parseBody(request, services.config.maxBodyBytes, {});
+    const parsed = await parseBody(request, services.config, {});
     if (parsed instanceof Response) return parsed;
     const send = (m: unknown) => {
       for (const s of session.streams) s.send(m);

@@ -26,7 +26,7 @@ export function managementMcp(services: Services) {
   const endpoint = streamableEndpoint<Principal>({
     engine,
     sessions: services.managementSessions,
-    maxBodyBytes: services.config.maxBodyBytes,
+    limits: services.config,
     requireSession: false, // seed 000's curl examples call tools without initializing
     admit: async (request) => {
       const refused = guard(request);

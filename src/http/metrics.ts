@@ -8,6 +8,15 @@ import type { Services } from "../services.ts";
 export function metrics(services: Services) {
   return new Elysia({ name: "dzx/metrics" }).get("/metrics", () => {
     const s = services;
+    const log = s.callLog.stats;
+    const counters = {
+      dzx_call_log_rows_total: [
+        { help: "Call-log rows since start by what became of them (reduced: stored with a note in place of values that could not be written; dropped: not stored, and logged).", value: log.written - log.reduced, labels: { outcome: "written" } },
+        { help: "", value: log.reduced, labels: { outcome: "reduced" } },
+        { help: "", value: log.dropped, labels: { outcome: "dropped" } },
+      ],
+      dzx_call_log_batch_failures_total: [{ help: "Call-log batch writes that failed since start (their rows were then written one by one).", value: log.batchFailures }],
+    };
     const body = s.metrics.render({
       dzx_sessions: [
         { help: "Open MCP sessions (initialize lane and listen streams).", value: s.hostedSessions.size, labels: { endpoint: "hosted" } },
@@ -18,7 +27,7 @@ export function metrics(services: Services) {
       dzx_sandbox_waiting_calls: [{ help: "Calls waiting for a sandbox worker.", value: s.sandbox.waiting }],
       dzx_sandbox_workers_replaced: [{ help: "Workers replaced after a crash, overrun or cancellation since start.", value: s.sandbox.replaced }],
       dzx_sandbox_stuck_threads: [{ help: "Terminated workers still running native code that cannot be interrupted (at the lowest priority until it ends).", value: s.sandbox.stuckThreads }],
-    });
+    }, counters);
     return new Response(body, { headers: { "content-type": "text/plain; version=0.0.4" } });
   });
 }

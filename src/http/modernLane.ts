@@ -14,7 +14,7 @@ import { answer, json, parseBody, runMessages, sessionStream, type Admitted, typ
 /** Serves one POST on the 2026-07-28 lane. */
 export async function serveModern<A>(opts: EndpointOptions<A>, request: Request, admitted: Admitted<A>, parsed?: Parsed): Promise<Response> {
   const headers = { ...admitted.headers };
-  const body = parsed ?? (await parseBody(request, opts.maxBodyBytes, headers));
+  const body = parsed ?? (await parseBody(request, opts.limits, headers));
   if (body instanceof Response) return body;
   const { batch, messages } = body;
 

@@ -11,7 +11,8 @@ import { DomainError, httpStatusOf, type DomainCode } from "../platform/domainEr
 import type { Services } from "../services.ts";
 import { opContext } from "./opContext.ts";
 import { requestIdOf } from "./requestId.ts";
-import { BodyTooLargeError, readBody } from "./body.ts";
+import { BodyTooLargeError, readBody, type BodyLimits } from "./body.ts";
+import { textTooDeep, tooDeepMessage } from "../jsonDepth.ts";
 import { passKeyGate } from "./keyGate.ts";
 import { openApiDocument } from "./openapi.ts";
 import { json } from "./streamable.ts";
@@ -21,9 +22,10 @@ export function restError(code: DomainCode, message: string, headers: Record<str
   return json({ error: { code, message, ...extra } }, httpStatusOf[code], headers);
 }
 
-async function readJsonObject(request: Request, limit: number): Promise<Record<string, unknown>> {
-  const text = await readBody(request, limit);
+async function readJsonObject(request: Request, limits: BodyLimits): Promise<Record<string, unknown>> {
+  const text = await readBody(request, limits.maxBodyBytes);
   if (text.trim() === "") return {};
+  if (textTooDeep(text, limits.maxJsonDepth)) throw new DomainError("VALIDATION_ERROR", tooDeepMessage("The JSON body", limits.maxJsonDepth));
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -41,7 +43,7 @@ function handler(services: Services, op: Operation) {
     if (!gate.ok) return restError(gate.code, gate.message, gate.headers, gate.retryAfterMs ? { retryAfterMs: gate.retryAfterMs } : {});
     try {
       checkScope(op, gate.principal); // before the body is read, as on MCP
-      const body = hasBody ? await readJsonObject(request, services.config.maxBodyBytes) : {};
+      const body = hasBody ? await readJsonObject(request, services.config) : {};
       const path: Record<string, string> = {};
       for (const [k, v] of Object.entries(params ?? {})) path[op.rest.rename?.[k] ?? k] = v;
       const fromQuery = Value.Convert(op.args, Object.fromEntries(new URL(request.url).searchParams)) as Record<string, unknown>;

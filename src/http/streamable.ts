@@ -8,7 +8,8 @@ import { LOG_LEVELS, type McpEngine, type RequestScope } from "../mcp/engine.ts"
 import { decode, failure, RpcCode, RpcError, type Incoming, type RpcErrorBody, type RpcResponse } from "../mcp/jsonrpc.ts";
 import type { Session, SessionStore, SessionStream } from "../mcp/session.ts";
 import { initializeProblem, isSupported, negotiate } from "../mcp/version.ts";
-import { BodyTooLargeError, readBody } from "./body.ts";
+import { BodyTooLargeError, readBody, type BodyLimits } from "./body.ts";
+import { textTooDeep, tooDeepMessage } from "../jsonDepth.ts";
 import { envelopeOf, isModernVersion } from "../mcp/rev2026.ts";
 import { serveModern } from "./modernLane.ts";
 import { disconnectWatch } from "./disconnect.ts";
@@ -29,7 +30,8 @@ export interface Admitted<A> {
 export interface EndpointOptions<A> {
   engine: McpEngine;
   sessions: SessionStore;
-  maxBodyBytes: number;
+  /** Size and depth bounds of a POST body. */
+  limits: BodyLimits;
   /** Whether requests after initialize must carry Mcp-Session-Id. */
   requireSession: boolean;
   /** Resolves the caller, or answers (401, 429…) in its place. */
@@ -153,9 +155,9 @@ export interface Parsed {
 }
 
 /** Reads and parses a POST body; an error Response when it is too large or not JSON. */
-export function parseBody(request: Request, maxBodyBytes: number, headers: Record<string, string>): Promise<Parsed | Response> {
-  return readBody(request, maxBodyBytes).then(
-    (text) => parseMessages(text, headers),
+export function parseBody(request: Request, limits: BodyLimits, headers: Record<string, string>): Promise<Parsed | Response> {
+  return readBody(request, limits.maxBodyBytes).then(
+    (text) => parseMessages(text, limits.maxJsonDepth, headers),
     (err) => {
       if (err instanceof BodyTooLargeError) return rpcErrorResponse(413, { code: RpcCode.InvalidRequest, message: err.message }, headers);
       throw err;
@@ -163,8 +165,10 @@ export function parseBody(request: Request, maxBodyBytes: number, headers: Recor
   );
 }
 
-/** A POST body's JSON-RPC messages; an error Response when it is not JSON or an empty batch. */
-function parseMessages(text: string, headers: Record<string, string>): Parsed | Response {
+/** A POST body's JSON-RPC messages; an error Response when it is not JSON, nested too deep or an empty batch. */
+function parseMessages(text: string, maxDepth: number, headers: Record<string, string>): Parsed | Response {
+  // refused before it is parsed: no work is spent on a hostile body, and nothing that deep reaches a handler or the call log
+  if (textTooDeep(text, maxDepth)) return rpcErrorResponse(400, { code: RpcCode.InvalidRequest, message: `Invalid Request: ${tooDeepMessage("the body", maxDepth)}` }, headers);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -239,7 +243,7 @@ export function streamableEndpoint<A>(opts: EndpointOptions<A>) {
     if (version && !isSupported(version)) {
       return rpcErrorResponse(400, { code: RpcCode.InvalidRequest, message: `Unsupported MCP-Protocol-Version "${version}"` }, headers);
     }
-    const parsed = await parseBody(request, opts.maxBodyBytes, headers);
+    const parsed = await parseBody(request, opts.limits, headers);
     if (parsed instanceof Response) return parsed;
     const { batch, messages } = parsed;
     // a client of the 2026-07-28 lane may omit the header; its envelope says which lane it is on

@@ -4,6 +4,13 @@
  * endpoint tells nothing about tenants.
  */
 
+/** One sample of a metric; the first sample's help describes the metric. */
+export interface Sample {
+  help: string;
+  value: number;
+  labels?: Record<string, string>;
+}
+
 /** The counters one dzx process keeps. */
 export class Metrics {
   httpRequests = 0;
@@ -16,8 +23,8 @@ export class Metrics {
     this.toolCallMsSum += durationMs;
   }
 
-  /** The Prometheus text exposition of these counters and the given gauges. */
-  render(gauges: Record<string, { help: string; value: number; labels?: Record<string, string> }[]>): string {
+  /** The Prometheus text exposition of these counters, the given gauges and the given counters kept elsewhere. */
+  render(gauges: Record<string, Sample[]>, counters: Record<string, Sample[]> = {}): string {
     const lines: string[] = [];
     const counter = (name: string, help: string, samples: [Record<string, string>, number][]) => {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
@@ -26,6 +33,7 @@ export class Metrics {
     counter("dzx_http_requests_total", "HTTP requests served.", [[{}, this.httpRequests]]);
     counter("dzx_tool_calls_total", "Hosted tool calls by outcome.", Object.entries(this.toolCalls).map(([status, v]) => [{ status }, v]));
     counter("dzx_tool_call_duration_ms_total", "Sum of hosted tool call durations in milliseconds.", [[{}, Math.round(this.toolCallMsSum)]]);
+    for (const [name, samples] of Object.entries(counters)) counter(name, samples[0]?.help ?? name, samples.map((x) => [x.labels ?? {}, x.value]));
     for (const [name, samples] of Object.entries(gauges)) {
       lines.push(`# HELP ${name} ${samples[0]?.help ?? name}`, `# TYPE ${name} gauge`);
       for (const s of samples) lines.push(`${name}${fmt(s.labels ?? {})} ${s.value}`);

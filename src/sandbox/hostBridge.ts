@@ -6,6 +6,7 @@
 import type { QuickJSContext, QuickJSDeferredPromise, QuickJSHandle } from "quickjs-emscripten-core";
 import { EgressError, policedFetch, type FetchInit } from "./bridgeFetch.ts";
 import { isHostStackOverflow } from "./callError.ts";
+import { textTooDeep, tooDeepMessage } from "../jsonDepth.ts";
 import type { CallBridge } from "./residentContext.ts";
 import type { RunMessage } from "./protocol.ts";
 import type { CallHooks } from "./quickjsHost.ts";
@@ -93,6 +94,8 @@ export class HostBridge {
         const n = ctx.getString(name);
         const payload = ctx.getString(input);
         if (!msg.toolNames.includes(n)) throw new Error(`tools.${n} is not a tool of this server`);
+        // what a script passes reaches the tool and the call log: held to the same bound as any body
+        if (textTooDeep(payload, limits.jsonDepth)) throw new Error(`tools.${n}: ${tooDeepMessage("the input", limits.jsonDepth)}`);
         return this.hostAsync(async () => JSON.stringify((await hooks.bridge(n, JSON.parse(payload))) ?? null));
       }),
     };

@@ -4,6 +4,7 @@
  * API-created tools. The environment is restricted by the pool; deadlines and
  * cancellation are enforced by terminating the worker.
  */
+import { outputProblem } from "./limits.ts";
 import { decodeMessage, type CallOutcome, type FromWorker, type LogLine, type ToWorker } from "./protocol.ts";
 import { niceThisThread, thisThreadId } from "./threadPriority.ts";
 
@@ -46,9 +47,9 @@ self.onmessage = async (event: MessageEvent<ToWorker | string>) => {
       };
       const out = await mod.default(m.input, context);
       const text = out === undefined ? undefined : JSON.stringify(out);
-      if (text !== undefined && Buffer.byteLength(text) > m.limits.outputBytes) {
-        outcome = { ok: false, error: { message: `Output limit exceeded: the result is larger than ${m.limits.outputBytes} bytes`, limit: "output" }, logs: [], durationMs: 0 };
-      } else outcome = { ok: true, output: text === undefined ? undefined : JSON.parse(text), logs: [], durationMs: 0 };
+      const problem = text === undefined ? null : outputProblem(text, m.limits);
+      if (problem) outcome = { ok: false, error: problem, logs: [], durationMs: 0 };
+      else outcome = { ok: true, output: text === undefined ? undefined : JSON.parse(text), logs: [], durationMs: 0 };
     }
   } catch (err) {
     outcome = { ok: false, error: { message: err instanceof Error ? `${err.name === "Error" ? "" : `${err.name}: `}${err.message}` : `Uncaught ${String(err)}` }, logs: [], durationMs: 0 };

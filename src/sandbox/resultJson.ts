@@ -5,7 +5,7 @@
  */
 import type { QuickJSHandle } from "quickjs-emscripten-core";
 import type { CallError } from "./callError.ts";
-import type { CallLimits } from "./limits.ts";
+import { outputProblem, type CallLimits } from "./limits.ts";
 import type { ResidentContext } from "./residentContext.ts";
 import type { CallOutcome } from "./protocol.ts";
 
@@ -26,8 +26,7 @@ export function serializeResult(
     }
     text = ctx.typeof(encoded.value) === "string" ? ctx.getString(encoded.value) : undefined;
   }
-  if (text !== undefined && Buffer.byteLength(text) > limits.outputBytes) {
-    return { ok: false, error: { message: `Output limit exceeded: the result is larger than ${limits.outputBytes} bytes`, limit: "output" } };
-  }
+  const problem = text === undefined ? null : outputProblem(text, limits);
+  if (problem) return { ok: false, error: problem };
   return { ok: true, output: text === undefined ? undefined : JSON.parse(text) };
 }

@@ -19,7 +19,7 @@ test("full batches and the final flush store every record, and a reopened databa
     const errors: unknown[] = [];
     let database = await open();
     // batches of 50 and no quiet-timer flush: 130 records are two full batches and 30 left for the final flush
-    const log = new CallLog(database, (e) => errors.push(e), 60_000, 50);
+    const log = new CallLog(database, { onError: (e) => errors.push(e), flushMs: 60_000, batch: 50 });
     for (let i = 0; i < 130; i++) {
       log.record({
         orgId: "org_batch",

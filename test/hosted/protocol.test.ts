@@ -387,7 +387,7 @@ describe("secrets and end users", () => {
     }
   });
 
-  test("a call whose input is nested too deeply to serialize is still in the call log, with a note in place of the input", async () => {
+  test("a call whose input is nested 100,000 deep (past what JSON.stringify takes) is refused at the edge and never reaches the call log", async () => {
     await op(admin, "dwizi.tools.create", { tool: { name: "deep", source: "export default async () => 1" } });
     const s = await createServer(admin, { name: "Deep", toolIds: ["deep"] });
     try {
@@ -396,12 +396,13 @@ describe("secrets and end users", () => {
       const n = 100_000;
       const body = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"deep","arguments":{"x":${"[".repeat(n)}${"]".repeat(n)}}}}`;
       const r = await post(s.endpoint, s.token, body, { "mcp-session-id": sid });
-      expect(r.status).toBe(200);
-      expect(r.json.result.isError).toBe(true);
+      expect(r.status).toBe(400);
+      expect(r.json.error.code).toBe(-32600);
+      const ok = await post(s.endpoint, s.token, { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "deep", arguments: {} } }, { "mcp-session-id": sid });
+      expect(ok.json.result.structuredContent).toBeUndefined();
       const calls = (await op(admin, "dwizi.calls.list", { server: s.id })).calls;
       expect(calls).toHaveLength(1);
-      expect(calls[0]).toMatchObject({ toolName: "deep", status: "error" });
-      expect(calls[0].input).toStartWith("[not logged: the value could not be serialized");
+      expect(calls[0]).toMatchObject({ toolName: "deep", status: "ok" });
     } finally {
       await op(admin, "dwizi.mcp.delete", { id: s.id });
       await op(admin, "dwizi.tools.delete", { slug: "deep" });
