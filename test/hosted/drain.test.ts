@@ -181,8 +181,10 @@ describe("SIGTERM with calls in flight on every transport", () => {
   let logged: { status: string; input: any }[];
 
   test("the calls run, dzx drains, and exits 0", async () => {
-    s = await scene({});
-    const { outcomes: pending, clients } = await callEverywhere(s, 2_500);
+    // a deadline far past the naps: on a loaded machine too they finish within it
+    s = await scene({ DZX_DRAIN_MS: "30000" });
+    // long enough for the probes below to run while the naps still do
+    const { outcomes: pending, clients } = await callEverywhere(s, 3_000);
     s.dzx.signal("SIGTERM");
     const ready = await draining(s.dzx.url);
     const mcp = await fetch(s.server.endpoint, {
