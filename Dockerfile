@@ -7,6 +7,10 @@ RUN bun install --production --ignore-scripts
 
 FROM oven/bun:1
 WORKDIR /app
+# SIGTERM drains: new requests get 503 while calls in flight finish (up to DZX_DRAIN_MS, default
+# 10 s), then dzx exits 0. docker stop kills after 10 s by default: stop with -t 15 (Compose:
+# stop_grace_period: 15s) so the drain is not cut short.
+STOPSIGNAL SIGTERM
 ENV NODE_ENV=production \
     DZX_HOST=0.0.0.0 \
     PORT=3333 \

@@ -34,6 +34,8 @@ const ConfigSchema = Type.Object({
   sandboxQueuePerOrg: Type.Integer({ minimum: 1 }),
   sessionTtlMs: Type.Integer({ minimum: 1000 }),
   maxSessionsPerServer: Type.Integer({ minimum: 1 }),
+  /** How long a shutdown waits for calls in flight before it stops them. */
+  drainMs: Type.Integer({ minimum: 0 }),
   /** Host header values accepted on MCP endpoints (DNS-rebinding guard); empty → derived from DZX_HOST. */
   allowedHosts: Type.Array(Type.String({ minLength: 1 })),
   /** Origin header values accepted on MCP endpoints; empty → same-host and loopback origins only. */
@@ -68,6 +70,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   sandboxQueuePerOrg: "DZX_SANDBOX_QUEUE_PER_ORG",
   sessionTtlMs: "DZX_SESSION_TTL_MS",
   maxSessionsPerServer: "DZX_MAX_SESSIONS_PER_SERVER",
+  drainMs: "DZX_DRAIN_MS",
   allowedHosts: "DZX_ALLOWED_HOSTS",
   allowedOrigins: "DZX_ALLOWED_ORIGINS",
 };
@@ -121,6 +124,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sandboxQueuePerOrg: integer("DZX_SANDBOX_QUEUE_PER_ORG", env.DZX_SANDBOX_QUEUE_PER_ORG, 128),
     sessionTtlMs: integer("DZX_SESSION_TTL_MS", env.DZX_SESSION_TTL_MS, 30 * 60_000),
     maxSessionsPerServer: integer("DZX_MAX_SESSIONS_PER_SERVER", env.DZX_MAX_SESSIONS_PER_SERVER, 1000),
+    drainMs: integer("DZX_DRAIN_MS", env.DZX_DRAIN_MS, 10_000),
     allowedHosts: list(env.DZX_ALLOWED_HOSTS),
     allowedOrigins: list(env.DZX_ALLOWED_ORIGINS),
   };

@@ -46,9 +46,15 @@ async function main(argv: string[]): Promise<number> {
     case "start":
     case undefined: {
       const running = await startServer(checkedConfig());
+      // the first signal drains (SPEC "Operations"); the same signal again, with no handler left, ends the process at once
       const shutdown = async (signal: string) => {
-        running.services.logger.info("shutting down", { signal });
-        await running.stop();
+        running.services.logger.info("shutting down", { signal, drainMs: running.services.config.drainMs });
+        try {
+          await running.stop();
+        } catch (err) {
+          running.services.logger.error("shutdown failed", { err });
+          process.exit(1);
+        }
         process.exit(0);
       };
       process.once("SIGTERM", () => void shutdown("SIGTERM"));

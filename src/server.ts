@@ -1,16 +1,18 @@
 /**
  * `dzx start`: opens the services, installs the bootstrap key if configured,
- * listens, and drains on SIGTERM/SIGINT.
+ * listens, and drains on SIGTERM/SIGINT (shutdown.ts; refusals in http/drainGate.ts).
  */
 import { buildApp } from "./app.ts";
 import { ConfigError, type Config } from "./config.ts";
 import { assignRequestId, requestIds } from "./http/requestId.ts";
+import { refuseWhileDraining } from "./http/drainGate.ts";
 import { json } from "./http/streamable.ts";
 import type { Logger } from "./logger.ts";
 import { insertKey } from "./platform/apiKey.ts";
 import { ensureOrg, hasAnyOrg } from "./platform/org.ts";
 import { ALL_SCOPES } from "./platform/scope.ts";
 import { openServices, type Services } from "./services.ts";
+import { shutDown } from "./shutdown.ts";
 
 /** A running dzx. */
 export interface Running {
@@ -43,6 +45,7 @@ export async function startServer(config: Config, logger?: Logger): Promise<Runn
     const app = buildApp(services);
     const debug = config.logLevel === "debug";
     const nextRequestId = requestIds();
+    const drain = services.drain;
     const log = (request: Request, requestId: string, status: number, started: number) =>
       services.logger.debug("request", {
         requestId,
@@ -61,9 +64,14 @@ export async function startServer(config: Config, logger?: Logger): Promise<Runn
       const started = debug ? performance.now() : 0;
       services.metrics.httpRequests++;
       const requestId = assignRequestId(request, nextRequestId);
-      const answer = hostedPost
-        ? app.hostedPost(request, { "x-request-id": requestId })
-        : app.handle(request).then((response) => (response.headers.set("x-request-id", requestId), response));
+      // draining: new work gets 503 while the calls in flight finish (shutdown.ts)
+      const refused = drain.draining ? refuseWhileDraining(request) : undefined;
+      if (refused) refused.headers.set("x-request-id", requestId);
+      const answer = refused
+        ? Promise.resolve(refused)
+        : hostedPost
+          ? app.hostedPost(request, { "x-request-id": requestId })
+          : app.handle(request).then((response) => (response.headers.set("x-request-id", requestId), response));
       return debug ? answer.then((response) => (log(request, requestId, response.status, started), response)) : answer;
     };
     let server: ReturnType<typeof Bun.serve>;
@@ -101,14 +109,7 @@ export async function startServer(config: Config, logger?: Logger): Promise<Runn
       url,
       port: server.port!,
       services,
-      stop: () =>
-        (stopping ??= (async () => {
-          // end sessions first: their open streams would otherwise hold a graceful stop forever
-          services.hostedSessions.closeAll();
-          services.managementSessions.closeAll();
-          await server.stop(false);
-          await services.close();
-        })()),
+      stop: () => (stopping ??= shutDown(server, services)),
     };
   } catch (e) {
     await services.close();

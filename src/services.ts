@@ -14,6 +14,7 @@ import { callRetentionLayer } from "./actors/callRetention.ts";
 import { memoryChangeBus, postgresChangeBus, type ChangeBus } from "./platform/changeBus.ts";
 import { CallLog } from "./platform/callLog.ts";
 import { Metrics } from "./platform/metrics.ts";
+import { Drain } from "./mcp/drain.ts";
 
 /** Everything request handlers need. */
 export interface Services {
@@ -32,6 +33,8 @@ export interface Services {
   servers: ServerActorsShape;
   callLog: CallLog;
   metrics: Metrics;
+  /** MCP requests in flight across every endpoint, and whether the process is shutting down. */
+  drain: Drain;
   close(): Promise<void>;
 }
 
@@ -98,6 +101,7 @@ export async function openServices(config: Config, logger: Logger = createLogger
       servers,
       callLog,
       metrics: new Metrics(),
+      drain: new Drain(),
       close: async () => {
         clearInterval(sweeper);
         managementSessions.closeAll();

@@ -1,10 +1,11 @@
 /**
  * Liveness (/health: the event loop answers, no I/O) and readiness (/ready: the
- * database answers within READY_TIMEOUT_MS, else 503 — a stuck database must not
+ * process is not draining and the database answers within READY_TIMEOUT_MS, else 503 — a stuck database must not
  * look like a healthy instance to a load balancer or a container healthcheck).
  */
 import { Elysia } from "elysia";
 import type { Services } from "../services.ts";
+import { DRAIN_RETRY_AFTER } from "./drainGate.ts";
 import { json } from "./streamable.ts";
 
 /** How long /ready waits for the database before it answers 503. */
@@ -23,6 +24,9 @@ export function health(services: Services) {
   return new Elysia({ name: "dzx/health" })
     .get("/health", () => json({ status: "ok" }, 200))
     .get("/ready", async () => {
+      if (services.drain.draining) {
+        return json({ status: "draining", database: driver, message: "dzx is shutting down" }, 503, { "retry-after": DRAIN_RETRY_AFTER });
+      }
       try {
         if ((await within(READY_TIMEOUT_MS, services.database.ping())) === "ok") return json({ status: "ready", database: driver }, 200);
         return json({ status: "unavailable", database: driver, message: `The database did not answer within ${READY_TIMEOUT_MS} ms` }, 503, { "retry-after": "5" });

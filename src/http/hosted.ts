@@ -26,7 +26,7 @@ export type HostedEndpoints = ReturnType<typeof hostedEndpoints>;
 
 /** Builds the hosted servers' handlers (one engine, one catalog cache for all of them). */
 export function hostedEndpoints(services: Services) {
-  const engine = new McpEngine({ name: "dzx", version: "0.1.0" });
+  const engine = new McpEngine({ name: "dzx", version: "0.1.0" }, services.drain);
   const guard = originGuard(services.config);
   const onInternalError = (err: unknown, request: Request) => services.logger.error("hosted server request failed", { requestId: requestIdOf(request), err });
   const deps = {

@@ -20,7 +20,7 @@ const INSTRUCTIONS =
 
 /** Elysia plugin serving /mcp/dwizi. */
 export function managementMcp(services: Services) {
-  const engine = new McpEngine({ name: "dwizi", title: "dzx management", version: "0.1.0", instructions: INSTRUCTIONS });
+  const engine = new McpEngine({ name: "dwizi", title: "dzx management", version: "0.1.0", instructions: INSTRUCTIONS }, services.drain);
   const onInternalError = (err: unknown, request: Request) => services.logger.error("management operation failed", { requestId: requestIdOf(request), err });
   const guard = originGuard(services.config);
   const endpoint = streamableEndpoint<Principal>({

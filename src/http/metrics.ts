@@ -22,6 +22,7 @@ export function metrics(services: Services) {
         { help: "Open MCP sessions (initialize lane and listen streams).", value: s.hostedSessions.size, labels: { endpoint: "hosted" } },
         { help: "Open MCP sessions (initialize lane and listen streams).", value: s.managementSessions.size, labels: { endpoint: "management" } },
       ],
+      dzx_mcp_requests_in_flight: [{ help: "MCP requests being served that outlived their first turn (tool calls, management operations), on every endpoint.", value: s.drain.size }],
       dzx_hosted_servers_loaded: [{ help: "Hosted servers with a live actor in this process.", value: s.servers.size }],
       dzx_sandbox_workers: [{ help: "Sandbox worker threads.", value: s.sandbox.size }],
       dzx_sandbox_waiting_calls: [{ help: "Calls waiting for a sandbox worker.", value: s.sandbox.waiting }],

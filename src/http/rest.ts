@@ -16,6 +16,9 @@ import { textTooDeep, tooDeepMessage } from "../jsonDepth.ts";
 import { passKeyGate } from "./keyGate.ts";
 import { openApiDocument } from "./openapi.ts";
 import { json } from "./streamable.ts";
+import { Cancellation } from "../mcp/cancellation.ts";
+import { ServerShutdown } from "../mcp/drain.ts";
+import { DRAIN_RETRY_AFTER } from "./drainGate.ts";
 
 /** A REST error answer. */
 export function restError(code: DomainCode, message: string, headers: Record<string, string> = {}, extra: Record<string, unknown> = {}): Response {
@@ -41,6 +44,12 @@ function handler(services: Services, op: Operation) {
   return async (request: Request, params: Record<string, string> | undefined) => {
     const gate = await passKeyGate(services, request);
     if (!gate.ok) return restError(gate.code, gate.message, gate.headers, gate.retryAfterMs ? { retryAfterMs: gate.retryAfterMs } : {});
+    // made (and tracked by the drain) only when the operation reads it: only work worth stopping does
+    let stop: Cancellation | undefined;
+    const signal = () => {
+      if (!stop) services.drain.track((stop = new Cancellation()));
+      return stop;
+    };
     try {
       checkScope(op, gate.principal); // before the body is read, as on MCP
       const body = hasBody ? await readJsonObject(request, services.config) : {};
@@ -48,13 +57,18 @@ function handler(services: Services, op: Operation) {
       for (const [k, v] of Object.entries(params ?? {})) path[op.rest.rename?.[k] ?? k] = v;
       const fromQuery = Value.Convert(op.args, Object.fromEntries(new URL(request.url).searchParams)) as Record<string, unknown>;
       const args = op.rest.body ? { ...fromQuery, ...path, [op.rest.body]: body } : { ...fromQuery, ...body, ...path };
-      const ctx = opContext(services, gate.principal, request);
-      return json(await invoke(op, ctx, args), op.rest.status ?? 200, gate.headers);
+      const ctx = { ...opContext(services, gate.principal, request), get signal() { return signal(); } };
+      const out = await invoke(op, ctx, args);
+      // what a stopped operation returned is only the trace of its stop
+      if (stop?.reason instanceof ServerShutdown) return restError("UNAVAILABLE", stop.reason.message, { ...gate.headers, "retry-after": DRAIN_RETRY_AFTER });
+      return json(out, op.rest.status ?? 200, gate.headers);
     } catch (err) {
       if (err instanceof DomainError) return restError(err.code, err.message, gate.headers, err.details ? { details: err.details } : {});
       if (err instanceof BodyTooLargeError) return restError("PAYLOAD_TOO_LARGE", err.message, gate.headers);
       services.logger.error("REST operation failed", { requestId: requestIdOf(request), operation: op.name, err });
       return restError("INTERNAL", "Internal error; the operation was not completed", gate.headers);
+    } finally {
+      if (stop) services.drain.untrack(stop);
     }
   };
 }

@@ -29,7 +29,9 @@ export function managementCatalog(ctx: OpContext, onInternalError: (err: unknown
       const op = operationsByName.get(name);
       if (!op) throw new RpcError(RpcCode.InvalidParams, `Unknown tool: "${name}"; tools/list shows the available operations`);
       try {
-        const out = (await invoke(op, ctx, args)) as Record<string, unknown>;
+        // a getter: the engine makes a request's signal only when something reads it
+        const opCtx: OpContext = { ...ctx, get signal() { return call.signal; } };
+        const out = (await invoke(op, opCtx, args)) as Record<string, unknown>;
         return { content: [{ type: "text", text: JSON.stringify(out) }], structuredContent: out };
       } catch (err) {
         if (err instanceof DomainError) return errorResult(err.toJSON());

@@ -6,6 +6,7 @@
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import type { Config } from "../config.ts";
 import type { Db } from "../database/index.ts";
+import type { CancelSignal } from "../mcp/cancellation.ts";
 import type { SandboxPool } from "../sandbox/pool.ts";
 import type { Principal } from "../platform/principal.ts";
 import type { Scope } from "../platform/scope.ts";
@@ -24,6 +25,8 @@ export interface OpContext {
   announceChange?(): Promise<void>;
   /** Writes the call records still queued in memory, so a read of the log sees every finished call. */
   flushCalls?(): Promise<void>;
+  /** Aborted when the caller goes or the shutdown's deadline stops the request; read only by work worth stopping. */
+  readonly signal?: CancelSignal;
 }
 
 /** How the operation appears under /api/v1. */

@@ -9,6 +9,7 @@ import type { Session } from "./session.ts";
 import { MODERN_VERSIONS } from "./rev2026.ts";
 import { initializeProblem, negotiate, SUPPORTED_VERSIONS } from "./version.ts";
 import { Cancellation, type CancelSignal } from "./cancellation.ts";
+import { ServerShutdown, type Drain } from "./drain.ts";
 
 /** Page size for list methods. */
 const PAGE = 100;
@@ -59,7 +60,11 @@ function unsupported(what: string): never {
 export class McpEngine {
   private readonly methods: Record<string, Handler>;
 
-  constructor(private readonly info: ServerInfo) {
+  /** `drain` tracks this engine's requests in flight so a shutdown can wait for them and stop the rest. */
+  constructor(
+    private readonly info: ServerInfo,
+    private readonly drain?: Drain,
+  ) {
     this.methods = {
       initialize: async (catalog, params) => {
         const problem = initializeProblem(params);
@@ -164,8 +169,9 @@ export class McpEngine {
 
   /**
    * Answers one request; never throws (internal faults become -32603 without details).
-   * Null when the client cancelled the request: it gets no result. Synchronous when
-   * the method is: an await on the hot path costs more than ping itself.
+   * Null when the client cancelled the request: it gets no result. A request the shutdown
+   * stopped answers an error saying so. Synchronous when the method is: an await on the
+   * hot path costs more than ping itself.
    */
   handle(catalog: Catalog, req: RpcRequest, scope: RequestScope): RpcResponse | null | Promise<RpcResponse | null> {
     const method = canonicalMethod(req.method);
@@ -182,6 +188,7 @@ export class McpEngine {
       },
     };
     const inflight = scope.session?.inflight;
+    const drain = this.drain;
     const ctx: CallContext = {
       requestId: key,
       sessionId: scope.session?.id,
@@ -201,14 +208,27 @@ export class McpEngine {
     };
     const done = () => {
       if (inflight?.get(key) === cancel) inflight.delete(key);
+      drain?.untrack(cancel);
+    };
+    /**
+     * A cancelled request's answer: none for its client's cancel; the shutdown's error when the
+     * shutdown stopped it; undefined (its own outcome stands) when the work never read its signal,
+     * so was never stopped.
+     */
+    const stoppedAnswer = (): RpcResponse | null | undefined => {
+      const reason = cancelled!.reason;
+      if (!(reason instanceof ServerShutdown)) return null;
+      return controller ? failure(req.id, { code: RpcCode.InternalError, message: reason.message }) : undefined;
     };
     const ok = (value: unknown) => {
       done();
-      return cancelled ? null : result(req.id, value);
+      const stopped = cancelled && stoppedAnswer();
+      return stopped !== undefined ? stopped : result(req.id, value);
     };
     const fail = (err: unknown) => {
       done();
-      if (cancelled) return null;
+      const stopped = cancelled && stoppedAnswer();
+      if (stopped !== undefined) return stopped;
       if (err instanceof RpcError) return failure(req.id, err.toBody());
       scope.onInternalError?.(err);
       return failure(req.id, { code: RpcCode.InternalError, message: "Internal error" });
@@ -218,6 +238,7 @@ export class McpEngine {
       if (!(value instanceof Promise)) return ok(value);
       // only work that outlives this turn can be cancelled: no notification arrives before it returns
       inflight?.set(key, cancel);
+      drain?.track(cancel);
       return value.then(ok, fail);
     } catch (err) {
       return fail(err);

@@ -129,6 +129,13 @@ export class SessionStore {
     return this.sessions.size;
   }
 
+  /** Server-to-client streams open across every session (a drain waits for every other response). */
+  get openStreams(): number {
+    let n = 0;
+    for (const s of this.sessions.values()) n += s.streams.size;
+    return n;
+  }
+
   private expired(s: Session): boolean {
     return s.streams.size === 0 && this.now() - s.lastSeenAt > this.ttlMs;
   }

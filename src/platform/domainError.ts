@@ -14,6 +14,7 @@ export type DomainCode =
   | "UNAUTHORIZED"
   | "RATE_LIMITED"
   | "PAYLOAD_TOO_LARGE"
+  | "UNAVAILABLE"
   | "INTERNAL";
 
 /** HTTP status per code; a Record so a missing mapping fails to compile. */
@@ -27,6 +28,7 @@ export const httpStatusOf: Record<DomainCode, number> = {
   UNAUTHORIZED: 401,
   RATE_LIMITED: 429,
   PAYLOAD_TOO_LARGE: 413,
+  UNAVAILABLE: 503,
   INTERNAL: 500,
 };
 

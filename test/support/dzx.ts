@@ -40,6 +40,10 @@ export interface Dzx {
   db: TestDatabase;
   /** Everything the process wrote to stdout and stderr so far. */
   output(): string;
+  /** Sends a signal without waiting for the process to end. */
+  signal(sig?: "SIGTERM" | "SIGINT"): void;
+  /** The exit code, once the process has exited. */
+  exited: Promise<number>;
   stop(): Promise<void>;
   /** Stops the process and drops its database. */
   dispose(): Promise<void>;
@@ -79,6 +83,8 @@ export async function startDzx(opts: { db?: TestDatabase; env?: Record<string, s
     url,
     db,
     output: () => out,
+    signal: (sig = "SIGTERM") => proc.kill(sig),
+    exited: proc.exited,
     stop,
     dispose: async () => {
       await stop();

@@ -47,6 +47,7 @@ export const toolTestOperation = operation({
       egress: egressRules(ctx.principal.orgLimits),
       defaultTimeoutMs: ctx.config.toolTimeoutMs,
       maxTimeoutMs: ctx.config.toolTimeoutMaxMs,
+      signal: ctx.signal,
     });
     return {
       output: outcome.ok ? (outcome.output ?? null) : null,
