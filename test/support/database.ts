@@ -13,6 +13,9 @@ const templateDir = join(tmpdir(), `dzx-test-template-${process.pid}`);
 /** Whether this run targets a real PostgreSQL server. */
 export const usingPostgres = Boolean(process.env.DATABASE_URL);
 
+/** The PostgreSQL server used by tests that need one even on a PGlite run (several processes on one database). */
+export const POSTGRES_URL = process.env.DATABASE_URL || "postgres://root@127.0.0.1:5432/test";
+
 /** Creates the migrated PGlite template (no-op on PostgreSQL). */
 export async function prepareTemplate(): Promise<void> {
   if (usingPostgres || existsSync(join(templateDir, "pg"))) return;
@@ -33,15 +36,19 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A new database: a PGlite copy, or a fresh PostgreSQL database. */
-export async function freshDatabase(): Promise<TestDatabase> {
+/**
+ * A new database: a PGlite copy, or a fresh PostgreSQL database. `postgres: true`
+ * asks for PostgreSQL on a PGlite run too (at POSTGRES_URL), for tests that run
+ * several processes on one database — PGlite is single-process.
+ */
+export async function freshDatabase(opts: { postgres?: boolean } = {}): Promise<TestDatabase> {
   const dataDir = mkdtempSync(join(tmpdir(), "dzx-test-"));
-  if (!usingPostgres) {
+  if (!usingPostgres && !opts.postgres) {
     await prepareTemplate();
     cpSync(templateDir, dataDir, { recursive: true });
     return { env: { DZX_DATA_DIR: dataDir }, dataDir, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
   }
-  const base = new URL(process.env.DATABASE_URL!);
+  const base = new URL(POSTGRES_URL);
   const name = `dzx_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
   const admin = postgres(base.toString(), { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);
