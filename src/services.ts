@@ -14,6 +14,7 @@ import { callRetentionLayer } from "./actors/callRetention.ts";
 import { memoryChangeBus, postgresChangeBus, type ChangeBus } from "./platform/changeBus.ts";
 import { CallLog } from "./platform/callLog.ts";
 import { Metrics } from "./platform/metrics.ts";
+import { rateStoreLayer } from "./rateStore/index.ts";
 
 /** Everything request handlers need. */
 export interface Services {
@@ -46,9 +47,28 @@ export async function openServices(config: Config, logger: Logger = createLogger
     const onError = (what: string) => (err: unknown) => logger.error(what, { err });
     const managementSessions = new SessionStore({ ttlMs: config.sessionTtlMs });
     const hostedSessions = new SessionStore({ ttlMs: config.sessionTtlMs, maxPerGroup: config.maxSessionsPerServer });
+    const metrics = new Metrics();
+    const backend = config.redisUrl ? "redis" : config.databaseUrl ? "postgres" : "memory";
+    const rateStore = rateStoreLayer(config, database, {
+      onOutage: (error) => {
+        metrics.rateStore.outages++;
+        metrics.rateStore.degraded = true;
+        // once per outage; the message only (a Redis or driver error), never a stack
+        const cause = error.cause instanceof Error ? error.cause.message : String(error.cause);
+        logger.warn("shared rate store failed: each process limits keys on its own until it answers", { backend: error.backend, cause });
+      },
+      onRecovery: () => {
+        metrics.rateStore.degraded = false;
+        logger.info("shared rate store answers again", { backend });
+      },
+      onFallback: (count) => {
+        metrics.rateStore.fallbacks += count;
+      },
+    });
+    logger.debug("rate windows", { backend });
     const runtime = ManagedRuntime.make(
       Layer.mergeAll(
-        KeyActorsLive,
+        Layer.provide(KeyActorsLive, rateStore),
         serverActorsLayer({ db: database.db, sessions: hostedSessions, onError: onError("hosted server reload failed"), idleMs: config.sessionTtlMs }),
         callRetentionLayer(database.db, onError("call log pruning failed")),
       ),
@@ -91,7 +111,7 @@ export async function openServices(config: Config, logger: Logger = createLogger
       changes,
       servers,
       callLog,
-      metrics: new Metrics(),
+      metrics,
       close: async () => {
         clearInterval(sweeper);
         managementSessions.closeAll();
