@@ -15,8 +15,8 @@ const DB_NOW = sql`clock_timestamp()`;
 // clock_timestamp(), not now(): now() is the transaction's start, before the lock was granted
 const DB_NOW_MS = sql<number>`floor(extract(epoch from clock_timestamp()) * 1000)::float8`;
 
-/** A store of windows in the `rate_windows` table of `db`. */
-export function makePostgresRateStore(db: Db): RateStoreShape {
+/** A store of windows in the `rate_windows` table of `db`; `now` replaces the database's clock (tests). */
+export function makePostgresRateStore(db: Db, now?: () => number): RateStoreShape {
   const fail = (cause: unknown) => new RateStoreError({ backend: "postgres", cause });
   return {
     backend: "postgres",
@@ -32,7 +32,8 @@ export function makePostgresRateStore(db: Db): RateStoreShape {
               .onConflictDoUpdate({ target: rateWindows.keyId, set: { updatedAt: DB_NOW } })
               .returning({ log: rateWindows.log, now: DB_NOW_MS });
             const window = new RateWindow(row.log.map(Number));
-            const admissions = Array.from({ length: count }, () => window.admit(Number(row.now), rate));
+            const at = now?.() ?? Number(row.now);
+            const admissions = Array.from({ length: count }, () => window.admit(at, rate));
             const log = window.entries();
             // a refusal that expired nothing leaves the log as it was: no second write
             if (admissions.some((a) => a.ok) || log.length !== row.log.length) {

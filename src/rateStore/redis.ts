@@ -10,12 +10,15 @@ import { Effect } from "effect";
 import { RateStoreError, type RateStoreShape } from "./rateStore.ts";
 
 // KEYS[1]: the key's log (zset: member = sequence number, score = ms); KEYS[2]: its sequence.
-// ARGV: burst window ms, burst, per minute, per hour, count. Returns per request
+// ARGV: burst window ms, burst, per minute, per hour, count[, now ms (tests)]. Returns per request
 // {ok, limit, remaining, resetSec, retryAfterMs}, as RateWindow.admit does.
 const SCRIPT = `
 local log, seq = KEYS[1], KEYS[2]
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(ARGV[6])
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 local last = redis.call('ZRANGE', log, -1, -1, 'WITHSCORES')
 if last[2] and tonumber(last[2]) > now then now = tonumber(last[2]) end
 local wms = { tonumber(ARGV[1]), 60000, 3600000 }
@@ -50,8 +53,14 @@ return out
 `;
 const SHA = new Bun.CryptoHasher("sha1").update(SCRIPT).digest("hex");
 
+/** Where a Redis store keeps its keys, and (tests) a clock replacing Redis TIME. */
+export interface RedisRateOptions {
+  prefix?: string;
+  now?: () => number;
+}
+
 /** A store of windows in the Redis at `url`; keys are `<prefix>{<keyId>}` (one hash slot per key). */
-export function makeRedisRateStore(url: string, prefix = "dzx:rate:"): RateStoreShape {
+export function makeRedisRateStore(url: string, { prefix = "dzx:rate:", now }: RedisRateOptions = {}): RateStoreShape {
   // Commands fail at once while disconnected instead of queueing behind an outage (the
   // fallback answers meanwhile); reconnecting is ours, on the next admission the fallback lets through.
   const client = new RedisClient(url, { enableOfflineQueue: false, autoReconnect: false, connectionTimeout: 2_000 });
@@ -77,7 +86,7 @@ export function makeRedisRateStore(url: string, prefix = "dzx:rate:"): RateStore
       Effect.tryPromise({
         try: async () => {
           const log = `${prefix}{${keyId}}`;
-          const rows = await evaluate([log, `${log}:seq`], [String(rate.burstWindowSec * 1000), String(rate.burst), String(rate.perMinute), String(rate.perHour), String(count)]);
+          const rows = await evaluate([log, `${log}:seq`], [String(rate.burstWindowSec * 1000), String(rate.burst), String(rate.perMinute), String(rate.perHour), String(count), ...(now ? [String(now())] : [])]);
           return rows.map(([ok, limit, remaining, resetSec, retryAfterMs]) => ({ ok: ok === 1, limit, remaining, resetSec, retryAfterMs }));
         },
         catch: fail,
