@@ -53,8 +53,10 @@ export async function openServices(config: Config, logger: Logger = createLogger
       onOutage: (error) => {
         metrics.rateStore.outages++;
         metrics.rateStore.degraded = true;
-        // once per outage; the message only (a Redis or driver error), never a stack
-        const cause = error.cause instanceof Error ? error.cause.message : String(error.cause);
+        // once per outage; the innermost message only (the driver's or Redis's, not drizzle's query echo), never a stack
+        let cause: unknown = error.cause;
+        while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
+        cause = cause instanceof Error ? cause.message : String(cause);
         logger.warn("shared rate store failed: each process limits keys on its own until it answers", { backend: error.backend, cause });
       },
       onRecovery: () => {
