@@ -4,6 +4,7 @@
  */
 import { sql } from "drizzle-orm";
 import {
+  bigint,
   boolean,
   index,
   integer,
@@ -302,3 +303,14 @@ export const calls = pgTable(
   },
   (t) => [index("calls_org_at").on(t.orgId, t.at), index("calls_server_at").on(t.serverId, t.at)],
 );
+
+/**
+ * A key's rate windows when processes share PostgreSQL (src/rateStore/postgres.ts):
+ * its sliding log of admission times (ms, database clock), read and rewritten
+ * under the row's lock. No foreign key: rows idle past the widest window are pruned.
+ */
+export const rateWindows = pgTable("rate_windows", {
+  keyId: text("key_id").primaryKey(),
+  log: bigint("log", { mode: "number" }).array().notNull().default(sql`'{}'::bigint[]`),
+  updatedAt: updatedAt(),
+});

@@ -13,6 +13,8 @@ const ConfigSchema = Type.Object({
   port: Type.Integer({ minimum: 0, maximum: 65535 }),
   host: Type.String({ minLength: 1 }),
   databaseUrl: Type.Optional(Type.String({ pattern: "^postgres(ql)?://" })),
+  /** Where rate-limit windows are shared between processes; absent → PostgreSQL (DATABASE_URL) or in process. */
+  redisUrl: Type.Optional(Type.String({ pattern: "^rediss?://[^\\s/?#]+" })),
   dataDir: Type.String({ minLength: 1 }),
   secretKey: Type.Optional(Type.String({ minLength: 1 })),
   adminKey: Type.Optional(Type.String({ pattern: "^dwz_live_[A-Za-z0-9_-]{16,}$" })),
@@ -52,6 +54,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   port: "PORT",
   host: "DZX_HOST",
   databaseUrl: "DATABASE_URL",
+  redisUrl: "REDIS_URL",
   dataDir: "DZX_DATA_DIR",
   secretKey: "DZX_SECRET_KEY",
   adminKey: "DZX_ADMIN_KEY",
@@ -106,6 +109,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: integer("PORT", env.PORT, 3333),
     host: optional(env.DZX_HOST) ?? "127.0.0.1",
     databaseUrl: optional(env.DATABASE_URL),
+    redisUrl: optional(env.REDIS_URL),
     dataDir: optional(env.DZX_DATA_DIR) ?? "./data",
     secretKey: optional(env.DZX_SECRET_KEY),
     adminKey: optional(env.DZX_ADMIN_KEY),
@@ -138,12 +142,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         ? "it must look like dwz_live_ followed by at least 16 letters, digits, - or _"
         : key === "databaseUrl"
           ? "it must be a postgres:// or postgresql:// URL"
-          : first.message;
+          : key === "redisUrl"
+            ? "it must be a redis:// or rediss:// URL with a host"
+            : first.message;
     throw new ConfigError(`Invalid ${name}: ${hint}`);
   }
   if (!isIP(config.host) && (/^[\d.]+$/.test(config.host) || !/^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(config.host))) {
     throw new ConfigError(`Invalid DZX_HOST: "${config.host}" is neither an IP address nor a host name`);
   }
+  if (config.redisUrl && !URL.canParse(config.redisUrl)) throw new ConfigError("Invalid REDIS_URL: it must be a redis:// or rediss:// URL with a host");
   if (config.secretKey) {
     try {
       parseKey(config.secretKey);

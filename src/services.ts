@@ -15,6 +15,7 @@ import { memoryChangeBus, postgresChangeBus, type ChangeBus } from "./platform/c
 import { CallLog } from "./platform/callLog.ts";
 import { Metrics } from "./platform/metrics.ts";
 import { Drain } from "./mcp/drain.ts";
+import { rateStoreLayer } from "./rateStore/index.ts";
 
 /** Everything request handlers need. */
 export interface Services {
@@ -49,9 +50,30 @@ export async function openServices(config: Config, logger: Logger = createLogger
     const onError = (what: string) => (err: unknown) => logger.error(what, { err });
     const managementSessions = new SessionStore({ ttlMs: config.sessionTtlMs });
     const hostedSessions = new SessionStore({ ttlMs: config.sessionTtlMs, maxPerGroup: config.maxSessionsPerServer });
+    const metrics = new Metrics();
+    const backend = config.redisUrl ? "redis" : config.databaseUrl ? "postgres" : "memory";
+    const rateStore = rateStoreLayer(config, database, {
+      onOutage: (error) => {
+        metrics.rateStore.outages++;
+        metrics.rateStore.degraded = true;
+        // once per outage; the innermost message only (the driver's or Redis's, not drizzle's query echo), never a stack
+        let cause: unknown = error.cause;
+        while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
+        cause = cause instanceof Error ? cause.message : String(cause);
+        logger.warn("shared rate store failed: each process limits keys on its own until it answers", { backend: error.backend, cause });
+      },
+      onRecovery: () => {
+        metrics.rateStore.degraded = false;
+        logger.info("shared rate store answers again", { backend });
+      },
+      onFallback: (count) => {
+        metrics.rateStore.fallbacks += count;
+      },
+    });
+    logger.debug("rate windows", { backend });
     const runtime = ManagedRuntime.make(
       Layer.mergeAll(
-        KeyActorsLive,
+        Layer.provide(KeyActorsLive, rateStore),
         serverActorsLayer({ db: database.db, sessions: hostedSessions, onError: onError("hosted server reload failed"), idleMs: config.sessionTtlMs }),
         callRetentionLayer(database.db, onError("call log pruning failed")),
       ),
@@ -100,7 +122,7 @@ export async function openServices(config: Config, logger: Logger = createLogger
       changes,
       servers,
       callLog,
-      metrics: new Metrics(),
+      metrics,
       drain: new Drain(),
       close: async () => {
         clearInterval(sweeper);

@@ -24,6 +24,7 @@ export function metrics(services: Services) {
       ],
       dzx_mcp_requests_in_flight: [{ help: "MCP requests being served that outlived their first turn (tool calls, management operations), on every endpoint.", value: s.drain.size }],
       dzx_hosted_servers_loaded: [{ help: "Hosted servers with a live actor in this process.", value: s.servers.size }],
+      dzx_rate_store_degraded: [{ help: "1 while the shared rate store fails and this process limits keys on its own.", value: s.metrics.rateStore.degraded ? 1 : 0 }],
       dzx_sandbox_workers: [{ help: "Sandbox worker threads.", value: s.sandbox.size }],
       dzx_sandbox_waiting_calls: [{ help: "Calls waiting for a sandbox worker.", value: s.sandbox.waiting }],
       dzx_sandbox_workers_replaced: [{ help: "Workers replaced after a crash, overrun or cancellation since start.", value: s.sandbox.replaced }],

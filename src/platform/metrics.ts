@@ -16,6 +16,8 @@ export class Metrics {
   httpRequests = 0;
   readonly toolCalls = { ok: 0, error: 0, cancelled: 0 };
   toolCallMsSum = 0;
+  /** The shared rate store's health (SPEC "Scale-out"): requests decided by the in-process fallback, and outages. */
+  readonly rateStore = { fallbacks: 0, outages: 0, degraded: false };
 
   /** Counts one finished tool call. */
   call(status: "ok" | "error" | "cancelled", durationMs: number): void {
@@ -33,6 +35,8 @@ export class Metrics {
     counter("dzx_http_requests_total", "HTTP requests served.", [[{}, this.httpRequests]]);
     counter("dzx_tool_calls_total", "Hosted tool calls by outcome.", Object.entries(this.toolCalls).map(([status, v]) => [{ status }, v]));
     counter("dzx_tool_call_duration_ms_total", "Sum of hosted tool call durations in milliseconds.", [[{}, Math.round(this.toolCallMsSum)]]);
+    counter("dzx_rate_store_fallbacks_total", "Management requests rate-limited by this process's own windows because the shared rate store failed.", [[{}, this.rateStore.fallbacks]]);
+    counter("dzx_rate_store_outages_total", "Times the shared rate store stopped answering.", [[{}, this.rateStore.outages]]);
     for (const [name, samples] of Object.entries(counters)) counter(name, samples[0]?.help ?? name, samples.map((x) => [x.labels ?? {}, x.value]));
     for (const [name, samples] of Object.entries(gauges)) {
       lines.push(`# HELP ${name} ${samples[0]?.help ?? name}`, `# TYPE ${name} gauge`);

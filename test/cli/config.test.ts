@@ -79,6 +79,8 @@ describe("an invalid value stops start with a message naming the variable", () =
     [{ DZX_WORKER_QUEUE: "65" }, "DZX_WORKER_QUEUE"],
     [{ DZX_WORKER_QUEUE: "deep" }, "DZX_WORKER_QUEUE"],
     [{ DATABASE_URL: "mysql://localhost/dzx" }, "DATABASE_URL"],
+    [{ REDIS_URL: "http://127.0.0.1:6379" }, "REDIS_URL"],
+    [{ REDIS_URL: "redis://" }, "REDIS_URL"],
   ];
   for (const [env, name] of cases) {
     test(`${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(" ")}`, async () => {

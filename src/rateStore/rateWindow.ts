@@ -1,6 +1,9 @@
 /**
  * Sliding-log rate limiting over three windows (burst, minute, hour): exact, and
  * small because the log never holds more than the hourly limit of timestamps.
+ * The one implementation of the algorithm in TypeScript: the memory store keeps
+ * it in process, the PostgreSQL store runs it over a row it holds locked (the
+ * Redis store has its Lua twin, held to the same contract by one test suite).
  */
 import type { Rate } from "../platform/limits.ts";
 
@@ -15,12 +18,22 @@ export interface Admission {
   retryAfterMs: number;
 }
 
-/** A key's admitted-request log. */
+/** The widest window any rate can have (burstWindowSec is at most 3600): older entries never count. */
+export const HORIZON_MS = 3_600_000;
+
+/** A key's admitted-request log (milliseconds, ascending). */
 export class RateWindow {
-  private log: number[] = [];
+  constructor(private log: number[] = []) {}
+
+  /** The log as it stands, e.g. to store it. */
+  entries(): readonly number[] {
+    return this.log;
+  }
 
   /** Admits (and records) a request at `now` if every window has room. */
   admit(now: number, rate: Rate): Admission {
+    // a clock stepping back must not unsort the log (and an earlier "now" would only be more lenient)
+    if (this.log.length && now < this.log[this.log.length - 1]) now = this.log[this.log.length - 1];
     const windows = [
       { ms: rate.burstWindowSec * 1000, limit: rate.burst },
       { ms: 60_000, limit: rate.perMinute },
@@ -58,7 +71,7 @@ export class RateWindow {
     };
   }
 
-  /** Whether the log has nothing inside the last `horizonMs` (the actor may be evicted). */
+  /** Whether the log has nothing inside the last `horizonMs` (the window may be dropped). */
   idle(now: number, horizonMs: number): boolean {
     return this.log.length === 0 || this.log[this.log.length - 1] <= now - horizonMs;
   }
