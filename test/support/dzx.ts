@@ -38,9 +38,13 @@ export async function cliKey(db: TestDatabase, org: string, scopes = "all", rate
 export interface Dzx {
   url: string;
   db: TestDatabase;
+  /** The dzx process's id (for /proc/<pid>/status). */
+  pid: number;
   /** Everything the process wrote to stdout and stderr so far. */
   output(): string;
   stop(): Promise<void>;
+  /** Sends `signal` (e.g. SIGKILL, for crash tests) and resolves once the process is gone. */
+  kill(signal: NodeJS.Signals): Promise<void>;
   /** Stops the process and drops its database. */
   dispose(): Promise<void>;
 }
@@ -78,8 +82,13 @@ export async function startDzx(opts: { db?: TestDatabase; env?: Record<string, s
   return {
     url,
     db,
+    pid: proc.pid,
     output: () => out,
     stop,
+    kill: async (signal) => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      await proc.exited;
+    },
     dispose: async () => {
       await stop();
       await db.drop();
