@@ -10,7 +10,8 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { managementClient, op, rawCall, rest } from "../support/client.ts";
-import { startWithKeys, type Dzx, type TestKey } from "../support/dzx.ts";
+import { freshDatabase } from "../support/database.ts";
+import { cliKey, runCli, startDzx, type Dzx, type TestKey } from "../support/dzx.ts";
 import { frameMaker, type Frame } from "../support/fuzzFrames.ts";
 import { Rng } from "../support/fuzzRng.ts";
 import { rawRequest, type RawAnswer } from "../support/rawHttp.ts";
@@ -35,9 +36,12 @@ let server: HostedServer;
 let sessionId: string;
 
 beforeAll(async () => {
-  const s = await startWithKeys({ admin: ["acme"] }, { DZX_MAX_BODY_BYTES: String(MAX_BODY), DZX_LOG_LEVEL: "info" });
-  dzx = s.dzx;
-  key = s.keys.admin;
+  const db = await freshDatabase();
+  key = await cliKey(db, "acme");
+  // caps out of the way: a QUOTA_EXCEEDED refusal would hide what a hostile write does past it
+  const caps = { tools: 100_000, prompts: 100_000, resources: 100_000, servers: 100_000, partials: 100_000 };
+  if ((await runCli(db, ["orgs", "limits", "--org", "acme", "--set", JSON.stringify({ caps })])).code !== 0) throw new Error("orgs limits --set failed");
+  dzx = await startDzx({ db, env: { DZX_MAX_BODY_BYTES: String(MAX_BODY), DZX_LOG_LEVEL: "info" } });
   admin = await managementClient(dzx.url, key.key);
   const text = { type: "object", properties: { text: { type: "string" } }, required: ["text"], additionalProperties: false };
   await op(admin, "dwizi.tools.create", { tool: { name: "echo", inputSchema: text, source: "export default async (input) => input.text" } });
@@ -111,6 +115,9 @@ function problem(frame: Frame, a: RawAnswer): string | null {
     const bad = messagesOf(a, text).find((m) => !parses(m));
     if (bad !== undefined) return `HTTP ${a.status}: a body that is not JSON`;
   }
+  // a fault the server admits to inside a 200: a JSON-RPC -32603, or an operation's INTERNAL error
+  const internal = messagesOf(a, text).some((m) => parses(m) && [JSON.parse(m)].flat().some((r: any) => r?.error?.code === -32603 || r?.result?.structuredContent?.error?.code === "INTERNAL"));
+  if (internal) return `HTTP ${a.status} carrying an internal error`;
   if (frame.control) {
     const answered = a.status === 200 && messagesOf(a, text).some((m) => parses(m) && JSON.parse(m)?.result?.content?.[0]?.text === frame.control);
     if (!answered) return `a valid tools/call was not answered with its result (HTTP ${a.status})`;
@@ -160,12 +167,14 @@ test(`${FRAMES}+ malformed frames: no 5xx, JSON errors, no leaks; the server sur
   const spent = new Map<string, number>();
   let dead: string | null = null;
   let budgetLeft: number | undefined;
+  const recentLate: string[] = [];
   let probing: Promise<void> | null = null;
   /** After a timeout: does the server still serve a valid key? If not, stop sending. */
   const probe = (after: Frame & { index: number }) =>
     (probing ??= (async () => {
       const live = await Promise.race([rawCall(dzx.url, key.key, "dwizi.org.get", {}).then((r) => r.status === 200, () => false), Bun.sleep(TIMEOUT_MS).then(() => false)]);
-      if (!live) dead ??= `after #${after.index} (${after.kind} @ ${after.target}) a valid management call got no answer: the server stopped serving valid keys`;
+      const suspects = recentLate.length ? `; the last deep frames sent: ${recentLate.join(", ")}` : "";
+      if (!live) dead ??= `after #${after.index} (${after.kind} @ ${after.target}) timed out, a valid management call got no answer: the server stopped serving valid keys${suspects}`;
       probing = null;
     })());
   const started = performance.now();
@@ -178,6 +187,7 @@ test(`${FRAMES}+ malformed frames: no 5xx, JSON errors, no leaks; the server sur
           break;
         }
         const { frame, index } = queue[next++]!;
+        if (frame.late && !frame.control && recentLate.push(`#${index} ${frame.kind} @ ${frame.target}`) > 3) recentLate.shift();
         const t0 = performance.now();
         const a = await send(frame);
         const kind = frame.kind.split(":")[0]!;

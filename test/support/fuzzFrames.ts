@@ -201,9 +201,10 @@ export function frameMaker(ctx: FuzzContext) {
       if (where === "id") return rpcFrame(kind, t, `{"jsonrpc":"2.0","id":${d},"method":"ping"}`, { late, timeoutMs });
       if (where === "hostedArguments") return rpcFrame(kind, t, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"sink","arguments":{"deep":${d}}}}`, { late, timeoutMs });
       if (where === "partialValues") {
-        return rpcFrame(kind, "management", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"dwizi.partials.create","arguments":{"partial":{"name":"Deep","values":{"a":${d}}}}}}`, { late, timeoutMs });
+        return rpcFrame(kind, "management", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"dwizi.partials.create","arguments":{"partial":{"name":"Deep ${rng.int(1e9)}","values":{"a":${d}}}}}}`, { late, timeoutMs });
       }
-      const body = where === "restPartial" ? `{"name":"Deep rest","values":{"a":${d}}}` : `{"name":"Deep tool","source":"export default async () => 1","inputSchema":{"type":"object","x":${d}}}`;
+      // unique names: a slug taken by an earlier, shallower create would answer 409 before the deep value is written
+      const body = where === "restPartial" ? `{"name":"Deep rest ${rng.int(1e9)}","values":{"a":${d}}}` : `{"name":"Deep tool ${rng.int(1e9)}","source":"export default async () => 1","inputSchema":{"type":"object","x":${d}}}`;
       return { kind, target: "rest", method: "POST", path: where === "restPartial" ? "/api/v1/partials" : "/api/v1/tools", headers: headersOf("rest"), body: bytes(body), late, timeoutMs };
     },
     batch: (rng) => {
@@ -306,8 +307,8 @@ export function frameMaker(ctx: FuzzContext) {
         rpcFrame("oversize:length:17MiB", "management", big, { timeoutMs: 20_000 }),
         rpcFrame("oversize:chunked:17MiB", "hosted+session", big, { chunked: true, timeoutMs: 20_000 }),
         { kind: "oversize:length:17MiB", target: "rest", method: "POST", path: "/api/v1/tools", headers: headersOf("rest"), body: big, timeoutMs: 20_000 },
-        rpcFrame("deep:partialValues:array:30000", "management", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"dwizi.partials.create","arguments":{"partial":{"name":"Deep","values":{"a":${nested(30_000, "array")}}}}}}`, { late: true, timeoutMs: 15_000 }),
-        { kind: "deep:restPartial:array:30000", target: "rest", method: "POST", path: "/api/v1/partials", headers: headersOf("rest"), body: bytes(`{"name":"Deep rest","values":{"a":${nested(30_000, "array")}}}`), late: true, timeoutMs: 15_000 },
+        rpcFrame("deep:partialValues:array:30000", "management", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"dwizi.partials.create","arguments":{"partial":{"name":"Deep landmark","values":{"a":${nested(30_000, "array")}}}}}}`, { late: true, timeoutMs: 15_000 }),
+        { kind: "deep:restPartial:array:30000", target: "rest", method: "POST", path: "/api/v1/partials", headers: headersOf("rest"), body: bytes(`{"name":"Deep rest landmark","values":{"a":${nested(30_000, "array")}}}`), late: true, timeoutMs: 15_000 },
         deepCall(20_000, "hosted+session"),
         deepCall(25_000, "hosted"),
       ];
