@@ -23,23 +23,32 @@ function argPath(pointer: string): string {
   return pointer.replace(/^\//, "").replace(/\//g, ".") || "arguments";
 }
 
+/** Why PostgreSQL cannot store this text, if it cannot: U+0000, or a lone surrogate (jsonb refuses its escape). */
+function unstorable(text: string): string | undefined {
+  if (text.includes("\u0000")) return "text must not contain U+0000";
+  if (!text.isWellFormed()) return "text must be well-formed Unicode (no lone surrogates)";
+  return undefined;
+}
+
 /**
- * The path of the first string holding U+0000 (PostgreSQL cannot store it), if any.
+ * The path of the first string (or key) PostgreSQL cannot store, and why, if any.
  * Walks with an explicit stack: arguments may nest deeper than the call stack allows.
  */
-function nulPath(value: unknown): string | undefined {
+function unstorablePath(value: unknown): { path: string; why: string } | undefined {
   const stack: [unknown, string][] = [[value, ""]];
   while (stack.length) {
     const [v, path] = stack.pop()!;
     if (typeof v === "string") {
-      if (v.includes("\u0000")) return path;
+      const why = unstorable(v);
+      if (why) return { path, why };
       continue;
     }
     if (typeof v !== "object" || v === null) continue;
     const entries = Object.entries(v);
     for (let i = entries.length - 1; i >= 0; i--) {
       const [k, child] = entries[i];
-      if (k.includes("\u0000")) return path || "arguments";
+      const why = unstorable(k);
+      if (why) return { path: path || "arguments", why };
       stack.push([child, path ? `${path}.${k}` : k]);
     }
   }
@@ -49,8 +58,8 @@ function nulPath(value: unknown): string | undefined {
 /** Throws VALIDATION_ERROR naming the first bad argument. */
 export function validateArgs(op: Operation, args: unknown): void {
   const check = checkerFor(op.args);
-  const nul = nulPath(args);
-  if (nul !== undefined) throw new DomainError("VALIDATION_ERROR", `Invalid argument "${nul || "arguments"}" for ${op.name}: text must not contain U+0000`, { path: nul });
+  const bad = unstorablePath(args);
+  if (bad) throw new DomainError("VALIDATION_ERROR", `Invalid argument "${bad.path || "arguments"}" for ${op.name}: ${bad.why}`, { path: bad.path });
   if (check.Check(args)) return;
   const e = check.Errors(args).First();
   const where = argPath(e?.path ?? "");

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { managementClient, op } from "../support/client.ts";
-import { rawRequest } from "../support/rawHttp.ts";
+import { rawRequest as send } from "../support/rawHttp.ts";
 import { startWithKeys, type Dzx, type TestKey } from "../support/dzx.ts";
 import { createServer, type HostedServer } from "../hosted/support.ts";
 
@@ -17,6 +17,13 @@ let key: TestKey;
 let admin: Client;
 let server: HostedServer;
 let host: string;
+
+/** One raw request to dzx; the body as text. */
+async function rawRequest(method: string, target: string, headers: Record<string, string>, body?: string) {
+  const { hostname, port } = new URL(dzx.url);
+  const r = await send(hostname, Number(port), { method, target, headers, body: body === undefined ? undefined : new TextEncoder().encode(body), timeoutMs: 5000 });
+  return { ...r, body: new TextDecoder().decode(r.body) };
+}
 
 beforeAll(async () => {
   const s = await startWithKeys({ admin: ["acme"] });
@@ -44,7 +51,7 @@ describe("methods", () => {
 
   test("CONNECT, TRACE and methods dzx does not serve (PROPFIND) are 405 with a JSON body and Allow, on every route", async () => {
     for (const [method, target] of [["CONNECT", host], ["CONNECT", "example.com:443"], ...paths().map((p) => ["TRACE", p]), ...paths().map((p) => ["PROPFIND", p])] as [string, string][]) {
-      const r = await rawRequest(dzx.url, `${method} ${target} HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${key.key}`);
+      const r = await rawRequest(method, target, { authorization: `Bearer ${key.key}` });
       expect({ method, target, status: r.status, timedOut: r.timedOut }).toEqual({ method, target, status: 405, timedOut: false });
       expect(r.headers.allow).toContain("POST");
       expect(r.headers["content-type"]).toContain("application/json");
@@ -55,12 +62,12 @@ describe("methods", () => {
   test("HEAD answers at once everywhere: 405 on MCP endpoints (GET would open a stream), the GET status elsewhere", async () => {
     const mcp = [new URL(server.endpoint).pathname, `${new URL(server.endpoint).pathname}/sse`, "/mcp/dwizi", `/api/v1/mcp/servers/${server.id}/protocol`];
     for (const path of mcp) {
-      const r = await rawRequest(dzx.url, `HEAD ${path} HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${server.token}\r\nAccept: text/event-stream`);
+      const r = await rawRequest("HEAD", path, { authorization: `Bearer ${server.token}`, accept: "text/event-stream" });
       expect({ path, status: r.status, timedOut: r.timedOut }).toEqual({ path, status: 405, timedOut: false });
       expect(r.headers["content-type"]).toContain("application/json");
     }
     for (const [path, status] of [["/health", 200], ["/ready", 200], ["/api/v1/openapi.json", 200], ["/nowhere", 404]] as const) {
-      const r = await rawRequest(dzx.url, `HEAD ${path} HTTP/1.1\r\nHost: ${host}`);
+      const r = await rawRequest("HEAD", path, {});
       expect({ path, status: r.status, timedOut: r.timedOut }).toEqual({ path, status, timedOut: false });
     }
   });
@@ -71,7 +78,8 @@ describe("sizes", () => {
 
   test("a body declared past 16 MiB is a JSON 413 naming the limit, on MCP and REST, without sending it", async () => {
     for (const [path, code] of [[new URL(server.endpoint).pathname, null], ["/mcp/dwizi", null], ["/api/v1/tools", "PAYLOAD_TOO_LARGE"]] as const) {
-      const r = await rawRequest(dzx.url, `POST ${path} HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${path.startsWith("/api") || path === "/mcp/dwizi" ? key.key : server.token}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: ${big}`, "{");
+      const token = path.startsWith("/api") || path === "/mcp/dwizi" ? key.key : server.token;
+      const r = await rawRequest("POST", path, { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json, text/event-stream", "content-length": String(big) }, "{");
       expect({ path, status: r.status, timedOut: r.timedOut }).toEqual({ path, status: 413, timedOut: false });
       const body = JSON.parse(r.body);
       if (code) expect(body.error.code).toBe(code);
@@ -83,7 +91,7 @@ describe("sizes", () => {
   test("a chunked body that runs past the limit is a JSON 413 as it passes it", async () => {
     const chunk = "x".repeat(64 * 1024);
     const frames = Array.from({ length: 32 }, () => `${chunk.length.toString(16)}\r\n${chunk}\r\n`).join("");
-    const r = await rawRequest(dzx.url, `POST /api/v1/tools HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${key.key}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked`, frames);
+    const r = await rawRequest("POST", "/api/v1/tools", { authorization: `Bearer ${key.key}`, "content-type": "application/json", "transfer-encoding": "chunked" }, frames);
     expect({ status: r.status, timedOut: r.timedOut }).toEqual({ status: 413, timedOut: false });
     expectJsonError(r.body, "PAYLOAD_TOO_LARGE");
   });

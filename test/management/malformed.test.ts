@@ -195,6 +195,21 @@ describe("wrong argument types are tool results with isError and VALIDATION_ERRO
     expect([400, 404]).toContain(restGet.status);
   });
 
+  // Found by test/hostile/fuzz.test.ts: a lone surrogate in a patch key reached the audit log's
+  // jsonb, which refuses its escape, and the write was a 500 INTERNAL.
+  test("a lone surrogate (in a value or a key) is the caller's fault, not an internal error", async () => {
+    const create = await rawCall(dzx.url, key.key, "dwizi.tools.create", { tool: { name: "a\ud800b", source: "export default async () => 1" } });
+    expect(create.json.result.structuredContent.error.code).toBe("VALIDATION_ERROR");
+    expect(create.json.result.structuredContent.error.message).toContain("surrogate");
+    const partial = await rawCall(dzx.url, key.key, "dwizi.partials.create", { partial: { name: "p", values: { "\udc00k": 1 } } });
+    expect(partial.json.result.structuredContent.error.code).toBe("VALIDATION_ERROR");
+    expect((await rest(dzx.url, key.key, "POST", "/tools", { name: "surr", source: "export default async () => 1" })).status).toBe(201);
+    const patch = await rest(dzx.url, key.key, "PATCH", "/tools/surr", '{"\\udc00\\ud800description":"r"}');
+    expect(patch.status).toBe(400);
+    expect(patch.json.error.code).toBe("VALIDATION_ERROR");
+    expect((await rest(dzx.url, key.key, "DELETE", "/tools/surr")).status).toBe(200);
+  });
+
   test("nothing was written by the refused calls", async () => {
     const r = await rawCall(dzx.url, key.key, "dwizi.tools.list", {});
     expect(r.json.result.structuredContent.tools).toEqual([]);

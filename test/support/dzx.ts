@@ -38,6 +38,8 @@ export async function cliKey(db: TestDatabase, org: string, scopes = "all", rate
 export interface Dzx {
   url: string;
   db: TestDatabase;
+  /** The dzx process's id (for /proc/<pid>/status). */
+  pid: number;
   /** Everything the process wrote to stdout and stderr so far. */
   output(): string;
   /** Sends a signal without waiting for the process to end. */
@@ -45,6 +47,8 @@ export interface Dzx {
   /** The exit code, once the process has exited. */
   exited: Promise<number>;
   stop(): Promise<void>;
+  /** Sends `signal` (e.g. SIGKILL, for crash tests) and resolves once the process is gone. */
+  kill(signal: NodeJS.Signals): Promise<void>;
   /** Stops the process and drops its database. */
   dispose(): Promise<void>;
 }
@@ -82,10 +86,15 @@ export async function startDzx(opts: { db?: TestDatabase; env?: Record<string, s
   return {
     url,
     db,
+    pid: proc.pid,
     output: () => out,
     signal: (sig = "SIGTERM") => proc.kill(sig),
     exited: proc.exited,
     stop,
+    kill: async (signal) => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      await proc.exited;
+    },
     dispose: async () => {
       await stop();
       await db.drop();
