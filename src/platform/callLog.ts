@@ -30,8 +30,9 @@ export interface CallLogOptions {
   /** Values nested deeper are logged as a note (DZX_MAX_JSON_DEPTH). */
   maxJsonDepth?: number;
   /**
-   * Rows of one write. Each write runs on the main thread on PGlite (~12–20 µs a row), so a
-   * large one stalls every request behind it; readers see unflushed rows anyway
+   * Rows of one write (default 200). Each write runs on the main thread on PGlite (~8–20 µs a
+   * row), so a large one stalls every request behind it: batches of 1000 doubled hosted
+   * tools/call's p99 against 200 (bench/RESULTS.md). Readers see unflushed rows anyway
    * (dwizi.calls.list and usage flush first).
    */
   batch?: number;
@@ -54,7 +55,7 @@ export class CallLog {
     private readonly database: Pick<Database, "db" | "copyIn">,
     opts: CallLogOptions,
   ) {
-    this.opts = { maxJsonDepth: DEFAULT_JSON_DEPTH, batch: 1000, flushMs: 1000, batchBytes: 4 * 1024 * 1024, ...opts };
+    this.opts = { maxJsonDepth: DEFAULT_JSON_DEPTH, batch: 200, flushMs: 1000, batchBytes: 4 * 1024 * 1024, ...opts };
   }
 
   /** Queues one record; never blocks the caller. */
