@@ -304,13 +304,18 @@ describe("odd results and thrown values", () => {
     await acme.expectHealthy();
   });
 
-  test("moderately deep input reaches the tool or fails as a tool error", async () => {
-    const n = 12000;
+  test("deep input is refused at the edge naming the limit; input within it reaches the tool", async () => {
     await acme.create("deep-input-2", "export default async (input) => { let d = 0; for (let c = input.x; Array.isArray(c) && c.length; c = c[0]) d++; return d }");
     const tool = (await acme.rest("GET", "/tools/deep-input-2")).json.tool;
-    const res = await acme.rest("POST", `/tools/${tool.id}/test`, `{"input":{"x":${"[".repeat(n)}${"]".repeat(n)}}}`);
-    expect(res.status).toBe(200);
-    if (!res.json.isError) expect(res.json.output).toBe(n - 1);
+    const deep = (n: number) => `{"input":{"x":${"[".repeat(n)}[]${"]".repeat(n)}}}`;
+    const refused = await acme.rest("POST", `/tools/${tool.id}/test`, deep(12_000));
+    expect(refused.status).toBe(400);
+    expect(refused.json.error).toMatchObject({ code: "VALIDATION_ERROR" });
+    expect(refused.json.error.message).toContain("nested deeper than 64 levels");
+    // the body is 3 levels deep before x: x may nest 61 levels
+    const within = await acme.rest("POST", `/tools/${tool.id}/test`, deep(60));
+    expect(within.status).toBe(200);
+    expect(within.json.output).toBe(60);
     await acme.expectBenign();
     await acme.expectHealthy();
   });
