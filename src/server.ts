@@ -6,6 +6,7 @@ import { buildApp } from "./app.ts";
 import { ConfigError, type Config } from "./config.ts";
 import { assignRequestId, requestIds } from "./http/requestId.ts";
 import { refuseWhileDraining } from "./http/drainGate.ts";
+import { pathOf } from "./http/mcpEndpoint.ts";
 import { json } from "./http/streamable.ts";
 import type { Logger } from "./logger.ts";
 import { insertKey } from "./platform/apiKey.ts";
@@ -50,8 +51,7 @@ export async function startServer(config: Config, logger?: Logger): Promise<Runn
       services.logger.debug("request", {
         requestId,
         method: request.method,
-        // CONNECT's target is an authority, not a URL
-        path: URL.parse(request.url)?.pathname ?? request.url.slice(0, 200),
+        path: pathOf(request.url) || request.url.slice(0, 200),
         status,
         ms: Math.round((performance.now() - started) * 100) / 100,
       });

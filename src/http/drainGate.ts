@@ -6,6 +6,7 @@
  */
 import { RpcCode } from "../mcp/jsonrpc.ts";
 import { httpStatusOf } from "../platform/domainError.ts";
+import { isMcpEndpoint, pathOf } from "./mcpEndpoint.ts";
 import { json, rpcErrorResponse } from "./streamable.ts";
 
 /** Seconds a refused client should wait: a load balancer has moved on by then, or a restarted process is up. */
@@ -13,19 +14,14 @@ const RETRY_AFTER_S = 5;
 
 const MESSAGE = "dzx is shutting down: retry in a few seconds (another instance may answer)";
 
-/** An MCP message POST: refused with a JSON-RPC error body, as MCP clients read one. */
-function isMcpPost(request: Request, path: string): boolean {
-  return request.method === "POST" && (path.startsWith("/mcp/") || (path.startsWith("/api/v1/mcp/servers/") && path.endsWith("/protocol")));
-}
-
 /** The answer to a request that arrives while draining; undefined for the routes that still answer. */
 export function refuseWhileDraining(request: Request): Response | undefined {
-  // CONNECT's target is an authority, not a URL
-  const path = URL.parse(request.url)?.pathname ?? "";
+  const path = pathOf(request.url);
   if (path === "/health" || path === "/ready") return undefined;
   // closing the connection sends a keep-alive client's next request to a fresh connection (and so elsewhere)
   const headers = { "retry-after": String(RETRY_AFTER_S), connection: "close" };
-  if (isMcpPost(request, path)) return rpcErrorResponse(httpStatusOf.UNAVAILABLE, { code: RpcCode.InternalError, message: MESSAGE }, headers);
+  // an MCP message POST is refused with a JSON-RPC error body, as MCP clients read one
+  if (request.method === "POST" && isMcpEndpoint(path)) return rpcErrorResponse(httpStatusOf.UNAVAILABLE, { code: RpcCode.InternalError, message: MESSAGE }, headers);
   return json({ error: { code: "UNAVAILABLE", message: MESSAGE } }, httpStatusOf.UNAVAILABLE, headers);
 }
 

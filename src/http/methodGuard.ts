@@ -4,17 +4,11 @@
  * would echo the request, and HEAD on an MCP endpoint would open an event stream
  * that never ends (a HEAD answer has no body to end it with).
  */
+import { isMcpEndpoint, pathOf } from "./mcpEndpoint.ts";
 import { json } from "./streamable.ts";
 
 const SERVED = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 const ALLOW = "GET, HEAD, POST, PUT, PATCH, DELETE";
-
-/** Whether a path is an MCP endpoint (where GET opens a stream). */
-function mcpPath(url: string): boolean {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  const path = url.slice(start, (url.indexOf("?", start) + 1 || url.length + 1) - 1);
-  return path.startsWith("/mcp/") || (path.startsWith("/api/v1/mcp/servers/") && /\/protocol\/?$/.test(path));
-}
 
 /** The 405 for a request whose method dzx does not serve there; undefined for every other request. */
 export function methodRefusal(request: Request): Response | undefined {
@@ -23,7 +17,7 @@ export function methodRefusal(request: Request): Response | undefined {
   if (!SERVED.has(method)) {
     return json({ error: { code: "METHOD_NOT_ALLOWED", message: `Method ${method.slice(0, 32)} is not served by dzx (it serves ${ALLOW})` } }, 405, { allow: ALLOW });
   }
-  if (method === "HEAD" && mcpPath(request.url)) {
+  if (method === "HEAD" && isMcpEndpoint(pathOf(request.url))) {
     return json({ error: { code: "METHOD_NOT_ALLOWED", message: "HEAD is not served on an MCP endpoint: POST sends messages, GET opens the session's event stream, DELETE ends it" } }, 405, { allow: "GET, POST, DELETE" });
   }
   return undefined;
