@@ -15,7 +15,7 @@ import { memoryChangeBus, postgresChangeBus, type ChangeBus } from "./platform/c
 import { CallLog } from "./platform/callLog.ts";
 import { Metrics } from "./platform/metrics.ts";
 import { Drain } from "./mcp/drain.ts";
-import { rateStoreLayer } from "./rateStore/index.ts";
+import { rateBackendOf, rateStoreLayer } from "./rateStore/index.ts";
 
 /** Everything request handlers need. */
 export interface Services {
@@ -51,7 +51,7 @@ export async function openServices(config: Config, logger: Logger = createLogger
     const managementSessions = new SessionStore({ ttlMs: config.sessionTtlMs });
     const hostedSessions = new SessionStore({ ttlMs: config.sessionTtlMs, maxPerGroup: config.maxSessionsPerServer });
     const metrics = new Metrics();
-    const backend = config.redisUrl ? "redis" : config.databaseUrl ? "postgres" : "memory";
+    const backend = rateBackendOf(config, database);
     const rateStore = rateStoreLayer(config, database, {
       onOutage: (error) => {
         metrics.rateStore.outages++;

@@ -112,7 +112,7 @@ export function hostedCatalog(def: ServerDefinition, published: Published, deps:
     if ("error" in prepared) return refuse(prepared.error, args);
     const secrets = t.entry.tool.secrets.length ? await secretsFor(deps, def, t) : {};
     if ("missing" in secrets) return refuse(missingSecretMessage(secrets.missing as string, def.server.endUserId), prepared.input);
-    const secretValues = Object.values(secrets);
+    const secretValues = t.entry.tool.secrets.length ? Object.values(secrets) : undefined;
     const { outcome, result } = await callTool(deps.sandbox, t.entry.tool, {
       input: prepared.input,
       context: { requestId: ctx.requestId, endUserId: def.server.endUserId, server, secrets },

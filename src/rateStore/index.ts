@@ -9,16 +9,23 @@ import type { Database } from "../database/index.ts";
 import { withFallback, type FallbackOptions } from "./fallback.ts";
 import { makeMemoryRateStore } from "./memory.ts";
 import { makePostgresRateStore } from "./postgres.ts";
-import { RateStore, type RateStoreShape } from "./rateStore.ts";
+import { RateStore, type RateBackend, type RateStoreShape } from "./rateStore.ts";
 import { makeRedisRateStore } from "./redis.ts";
 
 export { RateStore, RateStoreError, type RateBackend, type RateStoreShape } from "./rateStore.ts";
 
+/** Where the configuration puts the rate windows. */
+export function rateBackendOf(config: Pick<Config, "redisUrl" | "databaseUrl">, database: Pick<Database, "driver">): RateBackend {
+  if (config.redisUrl) return "redis";
+  return config.databaseUrl && database.driver === "postgres" ? "postgres" : "memory";
+}
+
 /** The store the configuration asks for; a shared one falls back to in-process windows. */
 export function openRateStore(config: Pick<Config, "redisUrl" | "databaseUrl">, database: Database, report: FallbackOptions): RateStoreShape<never> {
   const local = makeMemoryRateStore();
-  if (config.redisUrl) return withFallback(makeRedisRateStore(config.redisUrl), local, report);
-  if (config.databaseUrl && database.driver === "postgres") return withFallback(makePostgresRateStore(database.db), local, report);
+  const backend = rateBackendOf(config, database);
+  if (backend === "redis") return withFallback(makeRedisRateStore(config.redisUrl!), local, report);
+  if (backend === "postgres") return withFallback(makePostgresRateStore(database.db), local, report);
   return local;
 }
 
