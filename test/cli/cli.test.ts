@@ -2,12 +2,15 @@
  * The operator CLI: `dzx keys create|list|revoke`, `dzx orgs list|create|limits`,
  * `dzx migrate`, `dzx help`; the embedded-database lock; first-start bootstrap.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { managementClient, op, opError, rpc } from "../support/client.ts";
 import { freshDatabase, usingPostgres, type TestDatabase } from "../support/database.ts";
 import { runCli, startDzx, type Dzx, type TestKey } from "../support/dzx.ts";
+
+// per file: bun applies the preload's default to the first file only
+setDefaultTimeout(60_000);
 
 const ROOT = join(import.meta.dir, "..", "..");
 const MAIN = join(ROOT, "src", "main.ts");

@@ -3,7 +3,7 @@
  * an invalid value stops `dzx start` with a message naming it (no stack trace);
  * valid values take effect.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +11,9 @@ import postgres from "postgres";
 import { managementClient, op, rest, rpc } from "../support/client.ts";
 import { freshDatabase, usingPostgres, type TestDatabase } from "../support/database.ts";
 import { startDzx, startWithKeys, type Dzx } from "../support/dzx.ts";
+
+// per file: bun applies the preload's default to the first file only
+setDefaultTimeout(60_000);
 
 const MAIN = join(import.meta.dir, "..", "..", "src", "main.ts");
 const STACK = /^\s+at\s/m;

@@ -6,7 +6,7 @@
  * keys, have logged every answered call, and be back near its starting memory.
  * Replay a failure with DZX_FUZZ_SEED=<seed printed in the message>.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { managementClient, op, rawCall, rest } from "../support/client.ts";
@@ -16,6 +16,9 @@ import { frameMaker, type Frame } from "../support/fuzzFrames.ts";
 import { Rng } from "../support/fuzzRng.ts";
 import { rawRequest, type RawAnswer } from "../support/rawHttp.ts";
 import { createServer, post, rawSession, type HostedServer } from "../hosted/support.ts";
+
+// per file: bun applies the preload's default to the first file only
+setDefaultTimeout(60_000);
 
 const SEED = Number(process.env.DZX_FUZZ_SEED ?? 0x13f00d) >>> 0;
 // DZX_FUZZ_ONLY=12,345 sends only those frames of the seed's run and prints them with their answers

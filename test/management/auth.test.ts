@@ -4,9 +4,12 @@
  * taking effect on the very next request.
  */
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { managementClient, op, opError, rest, rpc } from "../support/client.ts";
 import { startWithKeys, type Dzx, type TestKey } from "../support/dzx.ts";
+
+// per file: bun applies the preload's default to the first file only
+setDefaultTimeout(60_000);
 
 let dzx: Dzx;
 let admin: TestKey;

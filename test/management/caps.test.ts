@@ -4,10 +4,13 @@
  * nothing written (no row, no audit entry); exact under concurrency.
  */
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { managementClient, op, opError, rawCall, rest } from "../support/client.ts";
 import { freshDatabase } from "../support/database.ts";
 import { cliKey, runCli, startDzx, type Dzx, type TestKey } from "../support/dzx.ts";
+
+// per file: bun applies the preload's default to the first file only
+setDefaultTimeout(60_000);
 
 let dzx: Dzx;
 const k: Record<string, TestKey> = {};

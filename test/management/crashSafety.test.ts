@@ -6,12 +6,15 @@
  * written (a server without the attachments its create asked for).
  * Run on PostgreSQL with DATABASE_URL=postgres://root@127.0.0.1:5432/test.
  */
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { rawCall, rest } from "../support/client.ts";
 import { cliKey, runCli, startDzx, type Dzx } from "../support/dzx.ts";
 import { freshDatabase, usingPostgres, type TestDatabase } from "../support/database.ts";
+
+// per file: bun applies the preload's default to the first file only
+setDefaultTimeout(60_000);
 
 const WRITERS = 8;
 // enough acknowledged writes that every kind is among them, killed while the rest are in flight

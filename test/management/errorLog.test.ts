@@ -5,13 +5,16 @@
  * no internals. The fault is made real: the database loses a table under a
  * running dzx (started in this process to reach its database and its log).
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { loadConfig } from "../../src/config.ts";
 import { createLogger } from "../../src/logger.ts";
 import { startServer, type Running } from "../../src/server.ts";
 import { postTo, rpc, rest } from "../support/client.ts";
 import { freshDatabase, type TestDatabase } from "../support/database.ts";
+
+// per file: bun applies the preload's default to the first file only
+setDefaultTimeout(60_000);
 
 const KEY = `dwz_live_${"e".repeat(32)}`;
 const STACK = /\n\s+at\s|\bat \S+ \(|\.ts:\d+|node_modules/;

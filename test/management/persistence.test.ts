@@ -3,7 +3,7 @@
  * restart, and no API key, server token or secret value is ever kept or shown
  * in clear — not in list responses, not in log lines, not in database columns.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { PGlite } from "@electric-sql/pglite";
 import { createHash } from "node:crypto";
@@ -13,6 +13,9 @@ import postgres from "postgres";
 import { managementClient, op, opError, rest, rpc } from "../support/client.ts";
 import { usingPostgres, type TestDatabase } from "../support/database.ts";
 import { startDzx, startWithKeys, type Dzx, type TestKey } from "../support/dzx.ts";
+
+// per file: bun applies the preload's default to the first file only
+setDefaultTimeout(60_000);
 
 /** Per-test timeout: these tests start real processes. */
 const T = 120_000;

@@ -5,9 +5,12 @@
  */
 import type { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { managementClient, rawCall, rest, rpc } from "../support/client.ts";
 import { startWithKeys, type Dzx, type TestKey } from "../support/dzx.ts";
+
+// per file: bun applies the preload's default to the first file only
+setDefaultTimeout(60_000);
 
 let dzx: Dzx;
 let key: TestKey;

@@ -4,11 +4,14 @@
  * windows, warns once per outage, counts it in /metrics, and goes back to the
  * shared store once it answers. No stack trace in any answer.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import postgres from "postgres";
 import { rawCall, rest } from "../support/client.ts";
 import { freshDatabase } from "../support/database.ts";
 import { cliKey, startDzx, type Dzx } from "../support/dzx.ts";
+
+// per file: bun applies the preload's default to the first file only
+setDefaultTimeout(60_000);
 
 const STACK = /\n\s+at\s|\.ts:\d+/;
 const OUTAGE = "shared rate store failed";

@@ -3,10 +3,13 @@
  * default, configurable per key (CLI --rate) and per org (dzx orgs limits), kept
  * exactly by one actor per key. Exceeded → 429 + Retry-After + data.retryAfterMs.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { rawCall, rest, rpc } from "../support/client.ts";
 import { freshDatabase } from "../support/database.ts";
 import { cliKey, runCli, startDzx, UNLIMITED, type Dzx, type TestKey } from "../support/dzx.ts";
+
+// per file: bun applies the preload's default to the first file only
+setDefaultTimeout(60_000);
 
 let dzx: Dzx;
 const k: Record<string, TestKey> = {};

@@ -8,7 +8,7 @@
  * Known gap: the memory store is per process, so "two instances share one
  * window" is checked on the shared stores only.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Effect } from "effect";
 import { openPostgres } from "../../src/database/postgres.ts";
 import type { Database } from "../../src/database/index.ts";
@@ -19,6 +19,9 @@ import type { RateStoreShape } from "../../src/rateStore/rateStore.ts";
 import { makeRedisRateStore } from "../../src/rateStore/redis.ts";
 import type { Admission } from "../../src/rateStore/rateWindow.ts";
 import { freshDatabase, type TestDatabase } from "../support/database.ts";
+
+// per file: bun applies the preload's default to the first file only
+setDefaultTimeout(60_000);
 
 const REDIS_URL = "redis://127.0.0.1:6379";
 

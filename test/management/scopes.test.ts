@@ -4,12 +4,15 @@
  * write implies read; dwizi.keys.* cannot escalate.
  */
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Operation } from "../../src/management/operation.ts";
 import { operations } from "../../src/management/table.ts";
 import { ALL_SCOPES } from "../../src/platform/scope.ts";
 import { managementClient, op, opError, rest } from "../support/client.ts";
 import { startWithKeys, type Dzx, type TestKey } from "../support/dzx.ts";
+
+// per file: bun applies the preload's default to the first file only
+setDefaultTimeout(60_000);
 
 const RATE = { burst: 100000, perMinute: 100000, perHour: 1000000 };
 const SOURCE = "export default async () => 1";

@@ -2,7 +2,7 @@
  * Write-only secrets: set, list (names and masked placeholders only), delete;
  * AES-256-GCM at rest under DZX_SECRET_KEY or a generated `<dataDir>/secret.key` (0600).
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { PGlite } from "@electric-sql/pglite";
 import { createDecipheriv } from "node:crypto";
@@ -12,6 +12,9 @@ import postgres from "postgres";
 import { managementClient, op, opError, rest, rpc } from "../support/client.ts";
 import { freshDatabase, usingPostgres, type TestDatabase } from "../support/database.ts";
 import { startDzx, startWithKeys, type Dzx, type TestKey } from "../support/dzx.ts";
+
+// per file: bun applies the preload's default to the first file only
+setDefaultTimeout(60_000);
 
 /** Per-test timeout: these tests start real processes. */
 const T = 120_000;

@@ -1,9 +1,12 @@
 /**
  * Seed 000's curl examples, sent as written (only host and key changed), in order.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { rpc } from "../support/client.ts";
 import { startWithKeys, type Dzx, type TestKey } from "../support/dzx.ts";
+
+// per file: bun applies the preload's default to the first file only
+setDefaultTimeout(60_000);
 
 let dzx: Dzx;
 let key: TestKey;

@@ -4,10 +4,13 @@
  * PostgreSQL, then in Redis — admit exactly one key's burst between them.
  * PGlite is single-process, so on a PGlite run this file still uses PostgreSQL.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { rawCall } from "../support/client.ts";
 import { freshDatabase, type TestDatabase } from "../support/database.ts";
 import { cliKey, startDzx, type Dzx } from "../support/dzx.ts";
+
+// per file: bun applies the preload's default to the first file only
+setDefaultTimeout(60_000);
 
 const REDIS_URL = "redis://127.0.0.1:6379";
 const STACK = /\n\s+at\s|\.ts:\d+/;

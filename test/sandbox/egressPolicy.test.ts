@@ -1,8 +1,11 @@
 /**
  * The egress policy: which addresses sandboxed fetch may reach.
  */
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { isBlockedAddress, refuseAddresses, refuseUrl } from "../../src/sandbox/egressPolicy.ts";
+
+// per file: bun applies the preload's default to the first file only
+setDefaultTimeout(60_000);
 
 const none = { allowHosts: [], denyHosts: [], allowPrivateHosts: [] };
 

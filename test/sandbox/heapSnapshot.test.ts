@@ -3,8 +3,11 @@
  * so a restore copies static data and heap but skips the 5 MiB stack. A parse
  * that silently failed would still be correct, only ~30× slower per call.
  */
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { wasmLayout } from "../../src/sandbox/wasmLayout.ts";
+
+// per file: bun applies the preload's default to the first file only
+setDefaultTimeout(60_000);
 
 test("the QuickJS binary's layout is read: statics end where the 5 MiB stack begins, the heap starts at its top", async () => {
   const bytes = new Uint8Array(await Bun.file(Bun.resolveSync("@jitl/quickjs-wasmfile-release-sync/wasm", import.meta.dir)).arrayBuffer());

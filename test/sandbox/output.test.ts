@@ -2,9 +2,12 @@
  * Output shaping (SPEC "tools/call result"): content always, structuredContent for
  * objects or when an output schema exists (validated), isError for failures.
  */
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { shapeResult } from "../../src/sandbox/output.ts";
 import type { CallOutcome } from "../../src/sandbox/protocol.ts";
+
+// per file: bun applies the preload's default to the first file only
+setDefaultTimeout(60_000);
 
 const ok = (output: unknown): CallOutcome => ({ ok: true, output, logs: [], durationMs: 1 });
 const schema = { type: "object", required: ["n"], properties: { n: { type: "number" } } };
