@@ -19,8 +19,20 @@ export interface CallRequest {
   toolNames?: string[];
   signal?: CancelSignal;
   onProgress?(progress: number, total?: number, message?: string): void;
-  /** Answers `tools.<name>(input)` from CODE-mode scripts. */
-  onBridge?(name: string, input: unknown): Promise<unknown>;
+  /**
+   * Answers `tools.<name>(input)` from CODE-mode scripts. `waiting(true)` says the tool now
+   * waits on the client (its own ask), `waiting(false)` that it no longer does: a script
+   * waiting on nothing else parks meanwhile, as a call asking itself does.
+   */
+  onBridge?(name: string, input: unknown, waiting: (on: boolean) => void): Promise<unknown>;
+  /**
+   * Sends what the code asks its client (`context.elicit` → `elicitation/create`,
+   * `context.sample` → `sampling/createMessage`, params already checked) and resolves
+   * with the client's result; rejects with an error the code may catch. `signal` aborts
+   * when the question is withdrawn (the call ended, or the wait passed its limit).
+   * Absent: the call cannot ask.
+   */
+  onAsk?(method: string, params: Record<string, unknown>, signal: AbortSignal): Promise<unknown>;
 }
 
 /** Pool settings. */
@@ -45,6 +57,12 @@ export interface PoolOptions {
   shortCallMs?: number;
   /** A short call running this long has overrun: the calls queued behind it may move to an idle worker, ms (default OVERRUN_MS). */
   overrunMs?: number;
+  /** How long one question to a client may wait for its answer, ms (DZX_ELICIT_TIMEOUT_MS; default 600000). */
+  askTimeoutMs?: number;
+  /** Calls one org may have waiting on their clients at once (DZX_ELICIT_MAX_WAITING; default 64). */
+  maxAskingPerOrg?: number;
+  /** Calls one worker may hold parked, each with its own QuickJS module (default 64). */
+  maxParkedPerWorker?: number;
   /**
    * Trusted native mode (`dzx dev` only): `code` is a module file path run
    * directly in the worker, with only `env` visible as process.env.

@@ -1,9 +1,10 @@
 /**
- * The host side of one call's bridge: timers, fetch, progress and `tools.*`,
- * each a host promise settled into the call's context when the host work ends.
- * Counts (timers, fetches) are capped here.
+ * The host side of one call's bridge: timers, fetch, progress, `tools.*` and
+ * questions to the client, each a host promise settled into the call's context
+ * when the host work ends. Counts (timers, fetches) are capped here.
  */
 import type { QuickJSContext, QuickJSDeferredPromise, QuickJSHandle } from "quickjs-emscripten-core";
+import { askParams, AskRequestError } from "./askRequest.ts";
 import { EgressError, policedFetch, type FetchInit } from "./bridgeFetch.ts";
 import { isHostStackOverflow } from "./callError.ts";
 import { textTooDeep, tooDeepMessage } from "../jsonDepth.ts";
@@ -16,7 +17,8 @@ export interface HostBridgeOptions {
   ctx: QuickJSContext;
   msg: RunMessage;
   hooks: CallHooks;
-  deadline: number;
+  /** The call's deadline (Date.now() ms); it moves on while the call is parked. */
+  deadline(): number;
   log(level: string, text: () => string): void;
   /** The host stack ran out inside a host function: the module cannot be trusted. */
   overflowed(): void;
@@ -50,7 +52,7 @@ export class HostBridge {
 
   /** What the context's host functions delegate to during this call. */
   bridge(): CallBridge {
-    const { ctx, msg, hooks, deadline } = this.o;
+    const { ctx, msg, hooks } = this.o;
     const { limits } = msg;
     return {
       log: this.guarded((level: string, text: () => string) => this.o.log(level, text)),
@@ -58,7 +60,7 @@ export class HostBridge {
         if (this.timers >= limits.maxTimers) throw new Error(`Timer limit exceeded: at most ${limits.maxTimers} pending timers`);
         this.timers++;
         // a sleep past the deadline wakes just after it, never at it: woken at the deadline, the code could run on and return
-        const wait = Math.max(0, Math.min(ctx.getNumber(ms), deadline - Date.now() + 2));
+        const wait = Math.max(0, Math.min(ctx.getNumber(ms), this.o.deadline() - Date.now() + 2));
         return this.hostAsync(
           () =>
             new Promise<undefined>((resolve) =>
@@ -97,6 +99,16 @@ export class HostBridge {
         // what a script passes reaches the tool and the call log: held to the same bound as any body
         if (textTooDeep(payload, limits.jsonDepth)) throw new Error(`tools.${n}: ${tooDeepMessage("the input", limits.jsonDepth)}`);
         return this.hostAsync(async () => JSON.stringify((await hooks.bridge(n, JSON.parse(payload))) ?? null));
+      }),
+      ask: this.guarded((method: QuickJSHandle, request: QuickJSHandle) => {
+        const m = ctx.getString(method);
+        let params: Record<string, unknown>;
+        try {
+          params = askParams(m, ctx.getString(request), limits);
+        } catch (e) {
+          throw e instanceof AskRequestError ? e : new Error(`The request to the client cannot be sent: ${(e as Error).message}`);
+        }
+        return this.hostAsync(async () => JSON.stringify((await hooks.ask(m, params)) ?? null));
       }),
     };
   }

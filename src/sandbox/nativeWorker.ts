@@ -4,6 +4,7 @@
  * API-created tools. The environment is restricted by the pool; deadlines and
  * cancellation are enforced by terminating the worker.
  */
+import { askParams } from "./askRequest.ts";
 import { outputProblem } from "./limits.ts";
 import { decodeMessage, type CallOutcome, type FromWorker, type LogLine, type ToWorker } from "./protocol.ts";
 import { niceThisThread, thisThreadId } from "./threadPriority.ts";
@@ -12,6 +13,9 @@ declare const self: Worker;
 
 const post = (m: FromWorker) => self.postMessage(m);
 let current: { logs: LogLine[]; bytes: number; cap: number } | undefined;
+/** Questions to the client awaiting their answer, by requestId (trusted code holds its worker while it waits). */
+const asks = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+let nextAsk = 0;
 
 // console output of the running call is captured, not printed
 for (const level of ["log", "info", "warn", "error", "debug"] as const) {
@@ -30,6 +34,13 @@ self.onmessage = async (event: MessageEvent<ToWorker | string>) => {
     niceThisThread(m.nice ?? 0);
     return post({ type: "ready", tid: thisThreadId() });
   }
+  if (m.type === "bridge-reply") {
+    const w = asks.get(m.requestId);
+    asks.delete(m.requestId);
+    if (m.ok) w?.resolve(m.value);
+    else w?.reject(new Error(m.error ?? "the client did not answer"));
+    return;
+  }
   if (m.type !== "run") return;
   const started = performance.now();
   current = { logs: [], bytes: 0, cap: m.limits.logBytes };
@@ -44,6 +55,17 @@ self.onmessage = async (event: MessageEvent<ToWorker | string>) => {
         ...m.context,
         progress: (progress: number, total?: number, message?: string) => post({ type: "progress", callId: m.callId, progress, total, message }),
         log: (level: string, data: unknown) => console.log(`[${level}]`, data),
+        elicit: (request: unknown) => ask("elicitation/create", request),
+        sample: (request: unknown) => ask("sampling/createMessage", request),
+      };
+      // the same checks as in the sandbox, so a tool behaves alike in both modes
+      const ask = async (method: string, request: unknown) => {
+        const params = askParams(method, JSON.stringify(request ?? null) ?? "null", m.limits);
+        const requestId = ++nextAsk;
+        return new Promise((resolve, reject) => {
+          asks.set(requestId, { resolve, reject });
+          post({ type: "ask", callId: m.callId, requestId, method, params });
+        });
       };
       const out = await mod.default(m.input, context);
       const text = out === undefined ? undefined : JSON.stringify(out);
@@ -57,5 +79,6 @@ self.onmessage = async (event: MessageEvent<ToWorker | string>) => {
   outcome.logs = current.logs;
   outcome.durationMs = Math.round((performance.now() - started) * 1000) / 1000;
   current = undefined;
+  asks.clear();
   post({ type: "done", callId: m.callId, outcome, heapBytes: 0 });
 };

@@ -9,11 +9,17 @@
  * queued call is claimed through a shared cell: the worker claims it when it
  * starts it, the pool withdraws it (to cancel it, hand it to a worker that fell
  * idle, or requeue it when its worker is replaced) — whichever comes first wins.
+ *
+ * A call that waits on nothing but its client (context.elicit / context.sample)
+ * parks: the worker keeps it aside and the pool counts the worker free; once an
+ * answer it waits for has gone to the worker, the worker takes it back as soon as
+ * it has nothing else running or queued.
  */
 import { isHostStackOverflow } from "./callError.ts";
 import type { CallRequest, PoolOptions } from "./callRequest.ts";
 import { DEFAULT_LIMITS, type CallLimits } from "./limits.ts";
 import { FairQueue, QueueFullError } from "./fairQueue.ts";
+import { Parking } from "./parking.ts";
 import { ABORT, failure, freeCell, newSlot, OVERRUN_MS, posted, SHORT_CALL_MS, runsShort, shortestQueue, waitedTooLong, warmestIdle, withdraw, type Job, type Posted, type Slot, type SlotTiming } from "./poolSlot.ts";
 import { StuckThreads } from "./stuckThreads.ts";
 import { decodeMessage, type CallOutcome, type EgressRules, type FromWorker, type RunMessage } from "./protocol.ts";
@@ -38,6 +44,7 @@ export class SandboxPool {
   private readonly timing: SlotTiming;
   /** Runs dispatch again once queued calls may have waited long enough to move. */
   private rebalance?: Timer;
+  private readonly parking: Parking;
 
   private constructor(private readonly opts: PoolOptions) {
     this.queue = new FairQueue(opts.perOrgQueue, opts.totalQueue);
@@ -47,6 +54,12 @@ export class SandboxPool {
     // native mode (`dzx dev`) has no claim cells: its worker runs whatever it is sent
     this.depth = opts.native ? 0 : Math.max(0, opts.queueDepth ?? 8);
     this.timing = { shortCallMs: opts.shortCallMs ?? SHORT_CALL_MS, overrunMs: opts.overrunMs ?? OVERRUN_MS };
+    this.parking = new Parking(opts, {
+      promote: (slot) => this.promote(slot),
+      dispatch: () => this.dispatch(),
+      arm: (slot, p) => this.arm(slot, p),
+      release: (p) => this.release(p),
+    });
   }
 
   /** Starts the workers and resolves once all are ready. */
@@ -116,6 +129,16 @@ export class SandboxPool {
     return this.stuck.count;
   }
 
+  /** Calls parked in workers, waiting on their clients. */
+  get parked(): number {
+    return this.slots.reduce((n, s) => n + s.parked.size, 0);
+  }
+
+  /** Calls with a question to their client in flight (parked or not). */
+  get asking(): number {
+    return this.parking.asking;
+  }
+
   /** Stops taking calls, fails waiting ones, and terminates the workers. */
   async close(): Promise<void> {
     this.closed = true;
@@ -123,13 +146,14 @@ export class SandboxPool {
     for (let job = this.queue.shift(); job; job = this.queue.shift()) job.resolve(failure("The sandbox is shutting down"));
     for (const slot of this.slots) {
       for (const p of slot.queued) this.queue.release(p.job.req.orgId);
-      for (const p of [slot.running, ...slot.queued]) {
+      for (const p of [slot.running, ...slot.queued, ...slot.parked.values()]) {
         if (!p) continue;
         this.release(p);
         p.job.resolve(failure("The sandbox is shutting down"));
       }
       slot.running = undefined;
       slot.queued = [];
+      slot.parked.clear();
       slot.worker.terminate();
     }
     this.slots.length = 0;
@@ -156,7 +180,7 @@ export class SandboxPool {
         this.replace(slot, slot.running, "The sandbox worker crashed; the call was not completed");
         resolve();
       };
-      worker.postMessage({ type: "init", abortFlag: slot.flag.buffer as SharedArrayBuffer, memoryBytes: this.opts.memoryBytes, nice: this.opts.nice });
+      worker.postMessage({ type: "init", abortFlag: slot.flag.buffer as SharedArrayBuffer, memoryBytes: this.opts.memoryBytes, nice: this.opts.nice, maxParked: this.opts.maxParkedPerWorker });
     });
   }
 
@@ -170,6 +194,7 @@ export class SandboxPool {
    */
   private dispatch(): void {
     if (this.closed) return;
+    for (const s of this.slots) if (s.parked.size > 0) this.parking.resumeIdle(s);
     let idleLeft = false;
     while (this.queue.ready > 0) {
       let slot = shortestQueue(this.slots, this.depth, true);
@@ -294,6 +319,7 @@ export class SandboxPool {
     }
     if (req.signal) {
       const onAbort = () => {
+        if (slot.parked.get(callId) === posted) return this.parking.cancel(slot, posted);
         if (slot.queued.includes(posted) && withdraw(slot, posted)) {
           // it never started: nothing to stop
           this.unqueue(slot, posted);
@@ -309,12 +335,27 @@ export class SandboxPool {
     }
   }
 
-  /** The interrupt handler should stop the code at the deadline; if it cannot, the worker goes. */
+  /** The interrupt handler should stop the code at the deadline (what is left of it, for a resumed call); if it cannot, the worker goes. */
   private arm(slot: Slot, p: Posted): void {
     p.since = performance.now();
     clearTimeout(p.waitTimer);
-    p.watchdog = setTimeout(() => this.replace(slot, p, `Timed out after ${p.job.limits.timeoutMs} ms`, "timeout"), p.job.limits.timeoutMs + GRACE_MS);
+    const left = p.job.limits.timeoutMs - (p.ranMs ?? 0);
+    p.watchdog = setTimeout(() => this.replace(slot, p, `Timed out after ${p.job.limits.timeoutMs} ms`, "timeout"), Math.max(0, left) + GRACE_MS);
   }
+
+  /** The worker's running call (or none) is done with its turn: the oldest queued call starts now, else the worker is idle. */
+  private promote(slot: Slot): void {
+    const next = slot.queued.shift();
+    slot.running = next;
+    if (next) {
+      this.queue.release(next.job.req.orgId);
+      this.arm(slot, next);
+    } else {
+      slot.idleSince = performance.now();
+      this.parking.resumeIdle(slot);
+    }
+  }
+
 
   private onWorkerMessage(slot: Slot, m: FromWorker): void {
     if (m.type === "ready") return;
@@ -325,36 +366,29 @@ export class SandboxPool {
       this.release(p);
       // the worker claimed this call before running it: its cell is free again
       freeCell(slot, p);
-      slot.recentMs += ((m.outcome.durationMs || 0) - slot.recentMs) * 0.2;
-      if (p === slot.running) {
-        // the oldest queued call starts now
-        const next = slot.queued.shift();
-        slot.running = next;
-        if (next) {
-          this.queue.release(next.job.req.orgId);
-          this.arm(slot, next);
-        } else slot.idleSince = performance.now();
-      } else this.unqueue(slot, p);
+      // a call that waited on its client says nothing of how long calls take
+      if (p.ranMs === undefined) slot.recentMs += ((m.outcome.durationMs || 0) - slot.recentMs) * 0.2;
+      if (p === slot.running) this.promote(slot);
+      else if (!slot.parked.delete(p.callId)) this.unqueue(slot, p);
       job.resolve(m.outcome);
       this.dispatch();
     } else if (m.type === "progress") {
       job.req.onProgress?.(m.progress, m.total, m.message);
-    } else if (m.type === "bridge") {
-      const reply = (ok: boolean, value?: unknown, error?: string) =>
-        posted(slot, m.callId) &&
-        slot.worker.postMessage({ type: "bridge-reply", callId: m.callId, requestId: m.requestId, ok, value, error });
-      if (!job.req.onBridge) reply(false, undefined, "tools.* is only available in CODE mode");
-      else job.req.onBridge(m.name, m.input).then((v) => reply(true, v), (e) => reply(false, undefined, (e as Error)?.message ?? String(e)));
+    } else if (m.type === "parked") {
+      this.parking.park(slot, p, m.waitingOn);
+    } else if (m.type === "bridge" || m.type === "ask") {
+      this.parking.request(slot, p, m);
     }
   }
 
-  /** Stops a posted job's timers and listeners. */
+  /** Stops a posted job's timers and listeners, and withdraws its questions to the client. */
   private release(p: Posted): void {
     clearTimeout(p.waitTimer);
     clearTimeout(p.watchdog);
     clearTimeout(p.graceTimer);
     p.detachAbort?.();
     p.detachAbort = undefined;
+    this.parking.withdraw(p);
   }
 
   /**
@@ -364,7 +398,8 @@ export class SandboxPool {
   private replace(slot: Slot, culprit: Posted | undefined, message: string, limit?: string): void {
     if (!this.slots.includes(slot)) return;
     const requeue: Posted[] = [];
-    const failed: Posted[] = slot.running ? [slot.running] : [];
+    const failed: Posted[] = slot.running ? [slot.running, ...slot.parked.values()] : [...slot.parked.values()];
+    slot.parked.clear();
     for (const p of slot.queued) {
       (withdraw(slot, p) ? requeue : failed).push(p);
       this.queue.release(p.job.req.orgId);

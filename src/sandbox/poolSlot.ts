@@ -1,7 +1,9 @@
 /**
  * What the pool keeps per call and per worker: a job, the job as posted to a
- * worker (running or queued behind the running one), and the worker's slot.
+ * worker (running, queued behind the running one, or parked waiting on its
+ * client), and the worker's slot.
  */
+import type { Questions } from "./askRelay.ts";
 import type { CallLimits } from "./limits.ts";
 import type { CallRequest } from "./callRequest.ts";
 import { CodeCache, type CallOutcome } from "./protocol.ts";
@@ -31,6 +33,14 @@ export interface Posted {
   since?: number;
   graceTimer?: Timer;
   detachAbort?: () => void;
+  /** Time it ran before it last parked, ms (its deadline does not count the waits). */
+  ranMs?: number;
+  /** Requests (tools.*, asks) whose answer has not been sent to the worker yet. */
+  outstanding?: Set<number>;
+  /** Its questions to the client in flight (see AskRelay). */
+  questions?: Questions;
+  /** Parked, and an answer it waits for has been sent: the worker should take it back. */
+  resumable?: boolean;
 }
 
 export interface Slot {
@@ -48,6 +58,8 @@ export interface Slot {
   running?: Posted;
   /** Calls queued in the worker behind it, oldest first. */
   queued: Posted[];
+  /** Calls the worker set aside while they wait on their clients, by callId (they hold no turn). */
+  parked: Map<number, Posted>;
   /** How long this worker's calls have been taking, ms (a moving average). */
   recentMs: number;
   cells: ClaimCells;
@@ -79,14 +91,21 @@ export function newSlot(worker: Worker, depth: number, timing: SlotTiming): Slot
   const cells = new ClaimCells(depth + 2);
   const flag = new Int32Array(new SharedArrayBuffer(4 * (1 + cells.count)));
   // a new worker's calls count as long until some have been timed
-  return { worker, flag, ready: false, codes: new CodeCache(), idleSince: 0, queued: [], cells, recentMs: timing.shortCallMs * 2, timing };
+  return { worker, flag, ready: false, codes: new CodeCache(), idleSince: 0, queued: [], parked: new Map(), cells, recentMs: timing.shortCallMs * 2, timing };
 }
 
-/** The idle worker that became idle last: its thread is the warmest. */
+/** The idle worker that became idle last: its thread is the warmest. One about to take back a parked call is not idle. */
 export function warmestIdle(slots: Slot[]): Slot | undefined {
   let slot: Slot | undefined;
-  for (const s of slots) if (s.ready && !s.running && (!slot || s.idleSince > slot.idleSince)) slot = s;
+  for (const s of slots) if (s.ready && !s.running && !hasResumable(s) && (!slot || s.idleSince > slot.idleSince)) slot = s;
   return slot;
+}
+
+/** Whether a call the worker parked is ready to go on (it then takes no new queued calls, so it drains). */
+export function hasResumable(s: Slot): boolean {
+  if (s.parked.size === 0) return false;
+  for (const p of s.parked.values()) if (p.resumable) return true;
+  return false;
 }
 
 /** The busy worker with room and the fewest queued calls; `shortOnly`: among those running short calls. */
@@ -112,7 +131,7 @@ export function runsShort(s: Slot): boolean {
 export function canQueue(s: Slot, depth: number): boolean {
   const room = runsShort(s) ? depth : Math.min(1, depth);
   if (!s.ready || !s.running || s.queued.length >= room || s.cells.available === 0) return false;
-  if (s.running.job.req.kind === "script") return false;
+  if (s.running.job.req.kind === "script" || hasResumable(s)) return false;
   for (const p of s.queued) if (p.job.req.kind === "script") return false;
   return true;
 }
@@ -169,7 +188,7 @@ export function failure(message: string, limit?: string): CallOutcome {
 export function posted(slot: Slot, callId: number): Posted | undefined {
   if (slot.running?.callId === callId) return slot.running;
   for (const p of slot.queued) if (p.callId === callId) return p;
-  return undefined;
+  return slot.parked.get(callId);
 }
 
 export const waitedTooLong = (job: Job) => failure(`Timed out after ${job.limits.timeoutMs} ms waiting for a sandbox worker`, "timeout");

@@ -137,15 +137,20 @@ export const GUARDS = String.raw`(function () {
 })`;
 
 /**
- * `(progress, log) => enter`. `enter(fn, input, contextJson, s0..s3)` builds the
+ * `(progress, log, ask) => enter`. `enter(fn, input, contextJson, s0..s3)` builds the
  * call's frozen `context` with the pristine JSON.parse/Object.freeze (tool code
  * has run by then and may have replaced the globals) and calls the tool.
+ * `context.elicit` / `context.sample` send their request as JSON to the host, which
+ * checks it (askRequest.ts) and answers with the client's result.
  *
  * Math.random is xoshiro128** seeded by the host on every call: the snapshot
  * would otherwise replay QuickJS's own generator from the same state each time.
  */
-export const ENTRY = String.raw`(function (progress, log) {
-  const parse = JSON.parse, freeze = Object.freeze, defineProperty = Object.defineProperty, imul = Math.imul;
+export const ENTRY = String.raw`(function (progress, log, ask) {
+  const parse = JSON.parse, stringify = JSON.stringify, freeze = Object.freeze, defineProperty = Object.defineProperty, imul = Math.imul;
+  const request = (method, req) => ask(method, req === undefined ? "null" : (stringify(req) ?? "null"));
+  const elicit = async function elicit(req) { return parse(await request("elicitation/create", req)); };
+  const sample = async function sample(req) { return parse(await request("sampling/createMessage", req)); };
   let a = 1, b = 0, c = 0, d = 0;
   const next = () => {
     const x = imul(b, 5);
@@ -164,6 +169,8 @@ export const ENTRY = String.raw`(function (progress, log) {
     const context = parse(contextJson);
     defineProperty(context, "progress", { value: progress, enumerable: true });
     defineProperty(context, "log", { value: log, enumerable: true });
+    defineProperty(context, "elicit", { value: elicit, enumerable: true });
+    defineProperty(context, "sample", { value: sample, enumerable: true });
     if (context.secrets && typeof context.secrets === "object") freeze(context.secrets);
     if (context.server && typeof context.server === "object") freeze(context.server);
     freeze(context);

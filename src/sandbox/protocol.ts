@@ -82,6 +82,20 @@ export interface BridgeReply {
   error?: string;
 }
 
+/** Main → worker: a parked call may go on (an answer it waits for has been sent), or must end (cancelled). */
+export interface ParkedCallMessage {
+  type: "resume" | "cancel";
+  callId: number;
+}
+
+/** Main → worker: a pending `tools.*` call now waits (or no longer waits) on the client (see CallRequest.onBridge). */
+export interface BridgeWaiting {
+  type: "bridge-waiting";
+  callId: number;
+  requestId: number;
+  on: boolean;
+}
+
 /** Main → worker, first message: the shared abort flag and the memory cap. */
 export interface InitMessage {
   type: "init";
@@ -90,10 +104,12 @@ export interface InitMessage {
   memoryBytes: number;
   /** Niceness the worker gives its thread (PoolOptions.nice). */
   nice?: number;
+  /** Calls the worker may hold parked, waiting on their clients (PoolOptions.maxParkedPerWorker). */
+  maxParked?: number;
 }
 
 /** Messages the worker accepts. */
-export type ToWorker = InitMessage | RunMessage | BridgeReply;
+export type ToWorker = InitMessage | RunMessage | BridgeReply | ParkedCallMessage | BridgeWaiting;
 
 /** One captured console line. */
 export interface LogLine {
@@ -118,7 +134,14 @@ export type FromWorker =
   | { type: "ready"; tid?: number }
   | { type: "done"; callId: number; outcome: CallOutcome; heapBytes: number }
   | { type: "progress"; callId: number; progress: number; total?: number; message?: string }
-  | { type: "bridge"; callId: number; requestId: number; name: string; input: unknown };
+  | { type: "bridge"; callId: number; requestId: number; name: string; input: unknown }
+  /** The code asks its client (context.elicit / context.sample); answered with a BridgeReply. */
+  | { type: "ask"; callId: number; requestId: number; method: string; params: Record<string, unknown> }
+  /**
+   * The call waits on nothing but its client (`waitingOn`: the requests it waits for): the
+   * worker set it aside with its own QuickJS module and takes other calls until the pool resumes it.
+   */
+  | { type: "parked"; callId: number; waitingOn: number[] };
 
 /**
  * Run and done messages cross the thread boundary as JSON text: Bun clones a

@@ -22,11 +22,28 @@ const PAGE = 64 * 1024;
 /** Room for the interpreter itself (its 5 MiB stack and static data) beside the call's heap. */
 const BASE_BYTES = 24 * 1024 * 1024;
 
-/** Hooks the worker gives a call: progress and CODE-mode tool calls go to the main thread. */
+/**
+ * A call waiting on nothing but its client this long is parked: its module is set
+ * aside with it and the worker takes other calls. An answer that comes sooner (a
+ * recorded one, a quick client) saves the swap.
+ */
+export const PARK_AFTER_MS = 5;
+/** Modules of ended parked calls kept for the next park; the rest are let go. */
+const SPARE_ENGINES = 2;
+
+/** Hooks the worker gives a call: progress, CODE-mode tool calls and questions to the client go to the main thread. */
 export interface CallHooks {
   aborted(): boolean;
   progress(progress: number, total?: number, message?: string): void;
   bridge(name: string, input: unknown): Promise<unknown>;
+  ask(method: string, params: Record<string, unknown>): Promise<unknown>;
+  /** How many of the call's pending host operations wait on its client (asks, and tools.* calls whose tool does). */
+  clientWaits(): number;
+  /**
+   * Sets the call aside until the pool resumes it (true) or cancels it (false).
+   * Absent: the call cannot be parked and holds the worker while it waits.
+   */
+  park?(): Promise<boolean>;
 }
 
 /** A QuickJS wasm module with its resident context and the snapshot calls are undone with. */
@@ -34,6 +51,8 @@ interface Engine {
   memory: WebAssembly.Memory;
   resident: ResidentContext;
   snapshot: HeapSnapshot;
+  /** The last call's changes are still in memory: restored before the next call, or when idle. */
+  dirty: boolean;
 }
 
 /**
@@ -60,83 +79,107 @@ async function loadEngine(memoryBytes: number): Promise<Engine> {
   const mod = await newQuickJSWASMModuleFromVariant(variant as never);
   const resident = residentContext(mod.newRuntime());
   const snapshot = HeapSnapshot.take(memory, layout ?? { staticEnd: 0, heapStart: 0 });
-  return { memory, resident, snapshot };
+  return { memory, resident, snapshot, dirty: false };
 }
 
 /** Four random 32-bit words: each call's Math.random seed. */
 const seeds = new Int32Array(4);
 
-/** A QuickJS module with a hard memory ceiling; one call at a time. */
+
+/**
+ * QuickJS modules with a hard memory ceiling. Calls start on the active module,
+ * one at a time; a call that parks (it waits on nothing but its client) keeps its
+ * module, and the next call gets a spare module or a freshly loaded one.
+ */
 export class QuickJsHost {
-  /** The last call's changes are still in memory: restored before the next call, or when idle. */
-  private dirty = false;
-  /** Set while a new module loads; the next call waits for it. */
+  /** Calls start on this module; undefined while a new one loads. */
+  private engine: Engine | undefined;
+  /** Set while a new active module loads; the next call waits for it. */
   private renewal?: Promise<void>;
-  /** A call is running: memory is not restored meanwhile. */
+  /** A call is running on the active module: its memory is not restored meanwhile. */
   private busy = false;
+  /** Modules of parked calls that ended, restored and ready to become active. */
+  private readonly spares: Engine[] = [];
 
   private constructor(
-    private engine: Engine,
+    engine: Engine,
     private readonly memoryBytes: number,
-  ) {}
+  ) {
+    this.engine = engine;
+  }
 
   /** Loads a host whose calls may use `memoryBytes` of heap. */
   static async create(memoryBytes: number): Promise<QuickJsHost> {
     return new QuickJsHost(await loadEngine(memoryBytes), memoryBytes);
   }
 
-  /** Bytes of wasm memory in use (it only grows). */
+  /** Bytes of the active module's wasm memory (it only grows). */
   heapBytes(): number {
-    return this.engine.memory.buffer.byteLength;
+    return this.engine?.memory.buffer.byteLength ?? 0;
   }
 
   /**
-   * True once the heap has grown close to its hard maximum: within an eighth of the
-   * limit (at least a MiB), since one failed allocation — a queue or array doubling —
+   * True once a module's heap has grown close to its hard maximum: within an eighth of
+   * the limit (at least a MiB), since one failed allocation — a queue or array doubling —
    * can ask for megabytes while the heap is still that far below the ceiling.
    */
-  private atCeiling(): boolean {
+  private atCeiling(engine: Engine): boolean {
     const slack = Math.max(1024 * 1024, this.memoryBytes / 8);
-    return this.heapBytes() + slack >= Math.ceil((this.memoryBytes + BASE_BYTES) / PAGE) * PAGE;
+    return engine.memory.buffer.byteLength + slack >= Math.ceil((this.memoryBytes + BASE_BYTES) / PAGE) * PAGE;
   }
 
   /**
-   * Replaces the wasm module with a fresh one (new memory, new stack). Needed when
-   * the host stack overflowed inside it or it trapped (the stack pointer, a wasm
-   * global, is not in the snapshot), or its memory grew to the ceiling (memory
-   * never shrinks, and a later `throw null` must not read as exhausted memory).
+   * Gives calls another module: a spare, or a fresh one (new memory, new stack). Needed
+   * when a call parks with the active one, when the host stack overflowed inside it or
+   * it trapped (the stack pointer, a wasm global, is not in the snapshot), or its memory
+   * grew to the ceiling (memory never shrinks, and a later `throw null` must not read as
+   * exhausted memory).
    */
-  private renewSoon(): void {
-    this.dirty = false;
+  private replaceActive(): void {
+    const spare = this.spares.pop();
+    if (spare) {
+      this.engine = spare;
+      return;
+    }
+    this.engine = undefined;
     this.renewal ??= loadEngine(this.memoryBytes).then((engine) => {
       this.engine = engine;
       this.renewal = undefined;
     });
   }
 
-  /** Undoes the last call now. */
-  private restore(): void {
-    this.engine.snapshot.restore();
-    this.dirty = false;
+  /** Undoes the last call on a module now. */
+  private restore(engine: Engine): void {
+    engine.snapshot.restore();
+    engine.dirty = false;
   }
 
   /**
    * Undoes the last call right after it, off the next call's path. setImmediate,
    * not setTimeout(0): Bun clamps the latter to ~1 ms.
    */
-  private restoreSoon(): void {
+  private restoreSoon(engine: Engine): void {
     setImmediate(() => {
-      if (this.dirty && !this.busy && !this.renewal) this.restore();
+      if (engine === this.engine && engine.dirty && !this.busy) this.restore(engine);
     });
+  }
+
+  /** A parked call ended on its own module: restored, it becomes a spare (or is let go). */
+  private retire(engine: Engine, broken: boolean): void {
+    if (broken || this.atCeiling(engine) || this.spares.length >= SPARE_ENGINES) return;
+    this.restore(engine);
+    this.spares.push(engine);
   }
 
   /** Runs a call to completion; never throws (but a failed module reload rejects). */
   async run(msg: RunMessage & { code: string }, hooks: CallHooks): Promise<CallOutcome> {
-    if (this.renewal) await this.renewal;
-    if (this.dirty) this.restore();
+    while (!this.engine) await this.renewal;
+    const engine = this.engine;
+    if (engine.dirty) this.restore(engine);
     const started = performance.now();
     const { limits } = msg;
-    const deadline = Date.now() + limits.timeoutMs;
+    /** Moves on by the time the call spends parked: waiting on the client is not the tool's time. */
+    let deadline = Date.now() + limits.timeoutMs;
     const log = new CallLog(msg.context.secrets, limits.logBytes);
     const finish = (outcome: Omit<CallOutcome, "logs" | "durationMs">): CallOutcome => ({
       ...outcome,
@@ -148,16 +191,18 @@ export class QuickJsHost {
     let stop: Stop | undefined;
     /** The module's state can no longer be trusted: nothing more is called in it. */
     let broken = false;
+    /** The call took its module aside: the active one is another. */
+    let parked = false;
     const overflowed = () => {
       stop = "stack";
       broken = true;
     };
-    const resident = this.engine.resident;
+    const resident = engine.resident;
     const { rt, ctx } = resident;
     this.busy = true;
-    this.dirty = true;
+    engine.dirty = true;
     // handles made from here on are never freed: the restore after the call undoes them all
-    const host = new HostBridge({ ctx, msg, hooks, deadline, log: (level, text) => log.push(level, text), overflowed });
+    const host = new HostBridge({ ctx, msg, hooks, deadline: () => deadline, log: (level, text) => log.push(level, text), overflowed });
     try {
       rt.setMemoryLimit(limits.memoryBytes);
       rt.setMaxStackSize(limits.stackBytes);
@@ -171,7 +216,7 @@ export class QuickJsHost {
         }
         return stop !== undefined;
       });
-      const describe = (handle: QuickJSHandle) => describeError(ctx, handle, limits, this.atCeiling());
+      const describe = (handle: QuickJSHandle) => describeError(ctx, handle, limits, this.atCeiling(engine));
       resident.bridge = host.bridge();
       const source = msg.kind === "script" ? `export default async (input, context) => {\n${msg.code}\n};` : msg.code;
       const loaded = ctx.evalCode(source, "tool.js", { type: "module" });
@@ -217,6 +262,8 @@ export class QuickJsHost {
       }
       const promise = called.value;
 
+      /** Since when the call has waited on nothing but its client (performance.now()). */
+      let clientOnlySince: number | undefined;
       for (;;) {
         const jobs = rt.executePendingJobs(10_000);
         if (stop) return fail(stopError(stop, limits));
@@ -238,11 +285,28 @@ export class QuickJsHost {
         if (rt.hasPendingJob()) continue;
         if (host.pending === 0) {
           // memory ran out while queueing a job: the job is lost and the promise can never settle
-          if (this.atCeiling()) return fail(stopError("memory", limits));
+          if (this.atCeiling(engine)) return fail(stopError("memory", limits));
           return fail({ message: "The tool returned a promise that never settles (nothing left to wait for)" });
         }
+        let waitMs = 50;
+        if (hooks.park && host.pending === hooks.clientWaits()) {
+          const now = performance.now();
+          clientOnlySince ??= now;
+          if (now - clientOnlySince >= PARK_AFTER_MS && !hooks.aborted()) {
+            // a person may take minutes: the worker takes other calls meanwhile, on another module
+            clientOnlySince = undefined;
+            parked = true;
+            this.busy = false;
+            this.replaceActive();
+            const since = Date.now();
+            if (!(await hooks.park())) return fail(stopError("cancelled", limits));
+            deadline += Date.now() - since;
+            continue;
+          }
+          waitMs = PARK_AFTER_MS - (now - clientOnlySince);
+        } else clientOnlySince = undefined;
         // wait for a host operation, re-checking the deadline and the abort flag now and then
-        await host.waitForHost(Math.max(1, Math.min(50, deadline - Date.now())));
+        await host.waitForHost(Math.max(1, Math.min(waitMs, deadline - Date.now())));
         if (hooks.aborted()) stop = "cancelled";
         else if (Date.now() > deadline) stop = "timeout";
         if (stop) return fail(stopError(stop, limits));
@@ -256,11 +320,14 @@ export class QuickJsHost {
       if (/memory|alloc/i.test(m)) return fail(stopError("memory", limits));
       return fail({ message: m ? `The tool failed: ${m.slice(0, 2000)}` : "The tool failed" });
     } finally {
-      this.busy = false;
       resident.bridge = undefined;
       host.close();
-      if (broken || this.atCeiling()) this.renewSoon();
-      else this.restoreSoon();
+      if (parked) this.retire(engine, broken);
+      else {
+        this.busy = false;
+        if (broken || this.atCeiling(engine)) this.replaceActive();
+        else this.restoreSoon(engine);
+      }
     }
   }
 }

@@ -33,6 +33,8 @@ export interface CallBridge {
   fetch(url: QuickJSHandle, init: QuickJSHandle): QuickJSHandle;
   progress(p: QuickJSHandle | undefined, t: QuickJSHandle | undefined, m: QuickJSHandle | undefined): void;
   call(name: QuickJSHandle, input: QuickJSHandle): QuickJSHandle;
+  /** A request to the client (`context.elicit`, `context.sample`): method and the request as JSON text. */
+  ask(method: QuickJSHandle, request: QuickJSHandle): QuickJSHandle;
 }
 
 /** The resident context and the pristine functions the host calls in it. */
@@ -113,7 +115,8 @@ export function residentContext(rt: QuickJSRuntime): ResidentContext {
 
   const progress = fn("progress", (p, t, m) => void bridge().progress(p, t, m));
   const log = fn("log", (level, data) => void bridge().log(formatArg(ctx, level), () => formatArg(ctx, data)));
+  const ask = fn("ask", (method, request) => bridge().ask(method, request));
   const makeEntry = ctx.unwrapResult(ctx.evalCode(ENTRY, "entry.js", { type: "global" }));
-  resident.enter = ctx.unwrapResult(ctx.callFunction(makeEntry, ctx.undefined, progress, log));
+  resident.enter = ctx.unwrapResult(ctx.callFunction(makeEntry, ctx.undefined, progress, log, ask));
   return resident;
 }
