@@ -38,6 +38,10 @@ const ConfigSchema = Type.Object({
   maxSessionsPerServer: Type.Integer({ minimum: 1 }),
   /** How long a shutdown waits for calls in flight before it stops them. */
   drainMs: Type.Integer({ minimum: 0 }),
+  /** How long a tool's question to its client (context.elicit / context.sample) may wait for the answer. */
+  elicitTimeoutMs: Type.Integer({ minimum: 1 }),
+  /** Calls one org may have waiting on their clients at once. */
+  elicitMaxWaiting: Type.Integer({ minimum: 1 }),
   /** Host header values accepted on MCP endpoints (DNS-rebinding guard); empty → derived from DZX_HOST. */
   allowedHosts: Type.Array(Type.String({ minLength: 1 })),
   /** Origin header values accepted on MCP endpoints; empty → same-host and loopback origins only. */
@@ -74,6 +78,8 @@ const ENV_NAMES: Record<keyof Config, string> = {
   sessionTtlMs: "DZX_SESSION_TTL_MS",
   maxSessionsPerServer: "DZX_MAX_SESSIONS_PER_SERVER",
   drainMs: "DZX_DRAIN_MS",
+  elicitTimeoutMs: "DZX_ELICIT_TIMEOUT_MS",
+  elicitMaxWaiting: "DZX_ELICIT_MAX_WAITING",
   allowedHosts: "DZX_ALLOWED_HOSTS",
   allowedOrigins: "DZX_ALLOWED_ORIGINS",
 };
@@ -129,6 +135,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sessionTtlMs: integer("DZX_SESSION_TTL_MS", env.DZX_SESSION_TTL_MS, 30 * 60_000),
     maxSessionsPerServer: integer("DZX_MAX_SESSIONS_PER_SERVER", env.DZX_MAX_SESSIONS_PER_SERVER, 1000),
     drainMs: integer("DZX_DRAIN_MS", env.DZX_DRAIN_MS, 10_000),
+    elicitTimeoutMs: integer("DZX_ELICIT_TIMEOUT_MS", env.DZX_ELICIT_TIMEOUT_MS, 600_000),
+    elicitMaxWaiting: integer("DZX_ELICIT_MAX_WAITING", env.DZX_ELICIT_MAX_WAITING, 64),
     allowedHosts: list(env.DZX_ALLOWED_HOSTS),
     allowedOrigins: list(env.DZX_ALLOWED_ORIGINS),
   };

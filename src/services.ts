@@ -86,6 +86,8 @@ export async function openServices(config: Config, logger: Logger = createLogger
       perOrgQueue: config.sandboxQueuePerOrg,
       totalQueue: config.sandboxQueue,
       defaults: { timeoutMs: config.toolTimeoutMs, jsonDepth: config.maxJsonDepth },
+      askTimeoutMs: config.elicitTimeoutMs,
+      maxAskingPerOrg: config.elicitMaxWaiting,
       onReplaced: (reason) => logger.warn("sandbox worker replaced", { reason }),
       onStuck: (tid, stuckThreads) =>
         logger.warn("a terminated sandbox worker is still running native code it cannot be interrupted in; it now runs at the lowest priority until that code ends", { tid, stuckThreads }),

@@ -10,7 +10,8 @@ import type { CallContext, CallToolResult, Catalog, McpTool } from "../mcp/catal
 import { RpcCode, RpcError } from "../mcp/jsonrpc.ts";
 import { egressRules } from "../platform/limits.ts";
 import { shapeResult } from "../sandbox/output.ts";
-import type { HostedCatalog, HostedDeps, Published } from "../hosted/catalog.ts";
+import { stopReason, type HostedCatalog, type HostedDeps, type Published } from "../hosted/catalog.ts";
+import { askClient } from "../mcp/clientAsk.ts";
 import type { ServerDefinition } from "../hosted/definition.ts";
 import type { CallOutcome } from "../sandbox/protocol.ts";
 import { ExecuteGate } from "./executeGate.ts";
@@ -44,6 +45,25 @@ function textResult(value: Record<string, unknown>, text: string): CallToolResul
   return { content: [{ type: "text", text }], structuredContent: value };
 }
 
+/** The script's context for a tool it calls, telling `waiting` while that tool waits on the client (so the script may park meanwhile). */
+function askingWatched(ctx: CallContext, waiting: (on: boolean) => void): CallContext {
+  const ask = ctx.ask;
+  if (!ask) return ctx;
+  let asking = 0;
+  return Object.create(ctx, {
+    ask: {
+      value: async (method: string, params: Record<string, unknown>, signal?: AbortSignal) => {
+        if (asking++ === 0) waiting(true);
+        try {
+          return await ask(method, params, signal);
+        } finally {
+          if (--asking === 0) waiting(false);
+        }
+      },
+    },
+  }) as CallContext;
+}
+
 function oneLine(s: string | undefined): string {
   return (s ?? "").split("\n")[0].slice(0, 200);
 }
@@ -71,10 +91,11 @@ export function codeCatalog(def: ServerDefinition, published: Published, deps: H
           limits: { timeoutMs: Math.min(deps.config.toolTimeoutMs, deps.config.toolTimeoutMaxMs) },
           signal: ctx.signal,
           onProgress: ctx.progress,
-          onBridge: async (tool, input) => {
+          onAsk: (method, params, signal) => askClient(ctx, method, params, signal),
+          onBridge: async (tool, input, waiting) => {
             if (deps.sandbox.size < 2) throw new Error("tools.* needs a second sandbox worker to run the tool while the script waits: set DZX_WORKERS to 2 or more");
             if (typeof input !== "object" || input === null || Array.isArray(input)) throw new Error(`tools.${tool} takes an object of arguments`);
-            const { result, output, secrets } = await tools.callWithOutput(ctx, tool, input as Record<string, unknown>);
+            const { result, output, secrets } = await tools.callWithOutput(askingWatched(ctx, waiting), tool, input as Record<string, unknown>);
             // what the script does with a tool's output (return it, print it) is logged too: keep the tool's secrets out of it
             if (secrets) for (const v of secrets) seenSecrets.add(v);
             if (result.isError) throw new Error(`tools.${tool} failed: ${result.content.map((c) => (c.type === "text" ? (c as { text: string }).text : "")).join("")}`);
@@ -122,7 +143,7 @@ export function codeCatalog(def: ServerDefinition, published: Published, deps: H
           durationMs: outcome.durationMs,
           input: { code },
           output: outcome.ok ? outcome.output : undefined,
-          error: outcome.error?.message ?? null,
+          error: stopReason(ctx) ?? outcome.error?.message ?? null,
           logs: outcome.logs,
           outputPolicy: strictestPolicy,
           secrets: [...seenSecrets],

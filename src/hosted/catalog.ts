@@ -4,6 +4,8 @@
  * schema before the sandbox is touched; tool failures are isError results.
  */
 import type { CallContext, CallToolResult, Catalog, McpPrompt, McpResource } from "../mcp/catalog.ts";
+import { askClient } from "../mcp/clientAsk.ts";
+import { RoundEnded } from "../mcp/inputRound.ts";
 import { RpcCode, RpcError } from "../mcp/jsonrpc.ts";
 import type { Config } from "../config.ts";
 import type { Db } from "../database/index.ts";
@@ -65,6 +67,11 @@ export function publish(def: ServerDefinition): Published {
 
 const LOG_LEVEL_OF: Record<LogLine["level"], string> = { debug: "debug", info: "info", log: "info", warn: "warning", error: "error" };
 
+/** What the call log says of a call stopped to ask its client on the 2026-07-28 lane (else nothing). */
+export function stopReason(ctx: CallContext): string | undefined {
+  return ctx.signal.aborted && ctx.signal.reason instanceof RoundEnded ? ctx.signal.reason.message : undefined;
+}
+
 function toolError(message: string): CallToolResult {
   return { content: [{ type: "text", text: message }], isError: true };
 }
@@ -121,6 +128,7 @@ export function hostedCatalog(def: ServerDefinition, published: Published, deps:
       maxTimeoutMs: deps.config.toolTimeoutMaxMs,
       signal: ctx.signal,
       onProgress: ctx.progress,
+      onAsk: (method, params, signal) => askClient(ctx, method, params, signal),
     });
     for (const line of outcome.logs) ctx.log?.(LOG_LEVEL_OF[line.level] ?? "info", { tool: name, message: line.message });
     record({
@@ -128,7 +136,7 @@ export function hostedCatalog(def: ServerDefinition, published: Published, deps:
       durationMs: outcome.durationMs,
       input: prepared.input,
       output: outcome.ok ? outcome.output : undefined,
-      error: outcome.error?.message ?? null,
+      error: stopReason(ctx) ?? outcome.error?.message ?? null,
       logs: outcome.logs,
       secrets: secretValues,
     });

@@ -12,6 +12,7 @@ import type { Catalog } from "../mcp/catalog.ts";
 import { NEVER_CANCELLED } from "../mcp/cancellation.ts";
 import { McpEngine } from "../mcp/engine.ts";
 import { RpcCode } from "../mcp/jsonrpc.ts";
+import { RequestStateSeal } from "../mcp/requestState.ts";
 import type { Services } from "../services.ts";
 import { bearerToken } from "./credential.ts";
 import { originGuard } from "./originGuard.ts";
@@ -26,7 +27,9 @@ export type HostedEndpoints = ReturnType<typeof hostedEndpoints>;
 
 /** Builds the hosted servers' handlers (one engine, one catalog cache for all of them). */
 export function hostedEndpoints(services: Services) {
-  const engine = new McpEngine({ name: "dzx", version: "0.1.0" }, services.drain);
+  // tools ask on the 2026-07-28 lane through sealed rounds: any process with this DZX_SECRET_KEY opens their state
+  const requestState = new RequestStateSeal(services.box.derive("mcp requestState"), services.config.elicitTimeoutMs);
+  const engine = new McpEngine({ name: "dzx", version: "0.1.0" }, services.drain, { requestState });
   const guard = originGuard(services.config);
   const onInternalError = (err: unknown, request: Request) => services.logger.error("hosted server request failed", { requestId: requestIdOf(request), err });
   const deps = {

@@ -55,6 +55,7 @@ export async function serveModern<A>(opts: EndpointOptions<A>, request: Request,
     const responses = await runMessages(opts.engine, catalog, requests, undefined, signal, sink, (err) => opts.onInternalError(err, request), {
       logLevel: envelope?.logLevel ?? null,
       encode: (method, res) => encodeResponse(method, res, serverInfo),
+      roundsBoundTo: admitted.group ?? admitted.owner,
     });
     return [...refused, ...responses];
   });

@@ -76,11 +76,13 @@ export function sessionStream(session: Session, request: Request, onEnd: () => v
 /** Where a request's notifications (progress, log messages) go while it runs. */
 export type Sink = (message: unknown) => void;
 
-/** How a protocol lane differs: where the log level comes from, how responses are encoded. */
+/** How a protocol lane differs: where the log level comes from, how responses are encoded, whether tool calls take rounds. */
 export interface Lane {
   /** Minimum level of log messages; null sends none. Default: the session's level. */
   logLevel?: string | null;
   encode?(method: string, res: RpcResponse): RpcResponse;
+  /** Tool calls are multi round-trip requests whose state is bound to this (the 2026-07-28 lane). */
+  roundsBoundTo?: string;
 }
 
 /** The per-request scope: progress for a progressToken, log messages at the lane's or session's level, both into `sink`. */
@@ -88,7 +90,7 @@ export function requestScope(params: Record<string, unknown> | undefined, sessio
   const logLevel = lane.logLevel === undefined ? (session?.logLevel ?? "info") : lane.logLevel;
   const token = (params?._meta as Record<string, unknown> | undefined)?.progressToken;
   const hasToken = typeof token === "string" || typeof token === "number";
-  return {
+  const scope: RequestScope = {
     session,
     // read only by what can be cancelled: touching a server request's signal has a cost
     get signal() {
@@ -107,6 +109,10 @@ export function requestScope(params: Record<string, unknown> | undefined, sessio
         }
       : undefined,
   };
+  if (lane.roundsBoundTo !== undefined) {
+    scope.multiRoundTrip = { binding: lane.roundsBoundTo, clientCapabilities: envelopeOf(params)?.clientCapabilities as Record<string, unknown> | undefined };
+  }
+  return scope;
 }
 
 /**

@@ -10,6 +10,8 @@ import { MODERN_VERSIONS } from "./rev2026.ts";
 import { initializeProblem, negotiate, SUPPORTED_VERSIONS } from "./version.ts";
 import { Cancellation, type CancelSignal } from "./cancellation.ts";
 import { ServerShutdown, type Drain } from "./drain.ts";
+import { InputRound } from "./inputRound.ts";
+import type { RequestStateSeal } from "./requestState.ts";
 
 /** Page size for list methods. */
 const PAGE = 100;
@@ -23,6 +25,11 @@ export interface RequestScope {
   signal: CancelSignal;
   progress?: CallContext["progress"];
   log?: CallContext["log"];
+  /**
+   * Set on the 2026-07-28 lane: tools/call runs as multi round-trip rounds whose state is
+   * bound to `binding` (the server), asking under the capabilities the request declared.
+   */
+  multiRoundTrip?: { binding: string; clientCapabilities?: Record<string, unknown> };
   /** Called for unexpected errors; the client only sees a generic internal error. */
   onInternalError?(err: unknown): void;
 }
@@ -60,10 +67,14 @@ function unsupported(what: string): never {
 export class McpEngine {
   private readonly methods: Record<string, Handler>;
 
-  /** `drain` tracks this engine's requests in flight so a shutdown can wait for them and stop the rest. */
+  /**
+   * `drain` tracks this engine's requests in flight so a shutdown can wait for them and stop the rest;
+   * `requestState` seals the state of multi round-trip tool calls (without it, tools cannot ask on the 2026-07-28 lane).
+   */
   constructor(
     private readonly info: ServerInfo,
     private readonly drain?: Drain,
+    private readonly opts: { requestState?: RequestStateSeal } = {},
   ) {
     this.methods = {
       initialize: async (catalog, params) => {
@@ -87,13 +98,18 @@ export class McpEngine {
         const { page, nextCursor } = paginate(await catalog.listTools(ctx), params.cursor);
         return { tools: page, ...(nextCursor ? { nextCursor } : {}) };
       },
-      "tools/call": async (catalog, params, ctx) => {
+      "tools/call": async (catalog, params, ctx, scope) => {
         const name = str(params, "name", "tools/call");
         const args = params.arguments ?? {};
         if (typeof args !== "object" || args === null || Array.isArray(args)) {
           throw new RpcError(RpcCode.InvalidParams, `Invalid params: "arguments" must be an object`);
         }
-        return catalog.callTool(ctx, name, args as Record<string, unknown>);
+        const rounds = scope.multiRoundTrip;
+        const seal = this.opts.requestState;
+        if (!rounds || !seal) return catalog.callTool(ctx, name, args as Record<string, unknown>);
+        const round = InputRound.open(params, { server: rounds.binding, tool: name, args: args as Record<string, unknown> }, seal, ctx.signal);
+        const result = await catalog.callTool(round.context(ctx, rounds.clientCapabilities), name, args as Record<string, unknown>);
+        return round.result() ?? result;
       },
       "resources/list": async (catalog, params, ctx) => {
         const all = catalog.listResources ? await catalog.listResources(ctx) : [];

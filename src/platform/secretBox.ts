@@ -2,7 +2,7 @@
  * Secrets at rest: AES-256-GCM under DZX_SECRET_KEY. In embedded mode (or when the
  * operator sets none) a key is generated into the data dir with mode 0600.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -12,6 +12,8 @@ export interface SecretBox {
   open(sealed: string): string;
   /** Whether the key was generated (not provided by the operator). */
   generated: boolean;
+  /** A 32-byte key for one purpose, derived from this one (HKDF-SHA256): every process with the same DZX_SECRET_KEY derives the same. */
+  derive(purpose: string): Buffer;
 }
 
 /** Decodes DZX_SECRET_KEY; throws with a message naming it when it is not 32 bytes. */
@@ -39,6 +41,7 @@ export function openSecretBox(secretKey: string | undefined, dataDir: string): S
   }
   return {
     generated,
+    derive: (purpose) => Buffer.from(hkdfSync("sha256", key, Buffer.alloc(0), `dzx ${purpose}`, 32)),
     seal(plain) {
       const iv = randomBytes(12);
       const c = createCipheriv("aes-256-gcm", key, iv);
