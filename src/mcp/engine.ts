@@ -25,11 +25,12 @@ export interface RequestScope {
   signal: CancelSignal;
   progress?: CallContext["progress"];
   log?: CallContext["log"];
-  /**
-   * Set on the 2026-07-28 lane: tools/call runs as multi round-trip rounds whose state is
-   * bound to `binding` (the server), asking under the capabilities the request declared.
-   */
-  multiRoundTrip?: { binding: string; clientCapabilities?: Record<string, unknown> };
+  /** What the client declared, when the lane carries it with each request (2026-07-28); else the session's. */
+  clientCapabilities?: Record<string, unknown>;
+  /** Sends a server→client request for this request (see CallContext.ask); `call` is the request's own cancellation. Absent when the client cannot be reached. */
+  ask?(method: string, params: Record<string, unknown>, call: CancelSignal, signal?: AbortSignal): Promise<Record<string, unknown>>;
+  /** Set on the 2026-07-28 lane: tools/call runs as multi round-trip rounds whose state is bound to `binding` (the server). */
+  multiRoundTrip?: { binding: string };
   /** Called for unexpected errors; the client only sees a generic internal error. */
   onInternalError?(err: unknown): void;
 }
@@ -77,11 +78,19 @@ export class McpEngine {
     private readonly opts: { requestState?: RequestStateSeal } = {},
   ) {
     this.methods = {
-      initialize: async (catalog, params) => {
+      initialize: async (catalog, params, _ctx, scope) => {
         const problem = initializeProblem(params);
         if (problem) throw new RpcError(RpcCode.InvalidParams, problem);
+        const protocolVersion = negotiate(params.protocolVersion);
+        // a legacy SSE session exists before its initialize: what the client declares is learnt here
+        const session = scope.session;
+        if (session) {
+          session.protocolVersion = protocolVersion;
+          session.clientInfo = params.clientInfo;
+          session.clientCapabilities = params.capabilities as Record<string, unknown> | undefined;
+        }
         return {
-          protocolVersion: negotiate(params.protocolVersion),
+          protocolVersion,
           capabilities: this.capabilities(catalog),
           serverInfo: { name: info.name, version: info.version, ...(info.title ? { title: info.title } : {}) },
           ...(info.instructions ? { instructions: info.instructions } : {}),
@@ -108,7 +117,7 @@ export class McpEngine {
         const seal = this.opts.requestState;
         if (!rounds || !seal) return catalog.callTool(ctx, name, args as Record<string, unknown>);
         const round = InputRound.open(params, { server: rounds.binding, tool: name, args: args as Record<string, unknown> }, seal, ctx.signal);
-        const result = await catalog.callTool(round.context(ctx, rounds.clientCapabilities), name, args as Record<string, unknown>);
+        const result = await catalog.callTool(round.context(ctx), name, args as Record<string, unknown>);
         return round.result() ?? result;
       },
       "resources/list": async (catalog, params, ctx) => {
@@ -221,6 +230,8 @@ export class McpEngine {
       },
       progress: scope.progress,
       log: scope.log,
+      clientCapabilities: scope.clientCapabilities ?? scope.session?.clientCapabilities,
+      ask: scope.ask && ((method, params, signal) => scope.ask!(method, params, ctx.signal, signal)),
     };
     const done = () => {
       if (inflight?.get(key) === cancel) inflight.delete(key);

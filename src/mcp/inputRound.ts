@@ -74,15 +74,15 @@ export class InputRound {
     return new InputRound([...state.answers, { method: state.pending, result: answer }], binding, seal, outer);
   }
 
-  /** The call's context for this round: its questions go to the round, under the client's declared capabilities. */
-  context(ctx: CallContext, clientCapabilities: Record<string, unknown> | undefined): CallContext {
+  /** The call's context for this round: its questions go to the round (under the capabilities the request declared). */
+  context(ctx: CallContext): CallContext {
     return {
       requestId: ctx.requestId,
       sessionId: ctx.sessionId,
       signal: this.stop,
       progress: ctx.progress,
       log: ctx.log,
-      clientCapabilities,
+      clientCapabilities: ctx.clientCapabilities,
       ask: (method, params) => this.ask(method, params),
     };
   }

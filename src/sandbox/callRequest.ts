@@ -3,7 +3,7 @@
  */
 import type { CancelSignal } from "../mcp/cancellation.ts";
 import type { CallLimits } from "./limits.ts";
-import type { EgressRules, RunMessage, ToolContext } from "./protocol.ts";
+import type { EgressRules, LogLine, RunMessage, ToolContext } from "./protocol.ts";
 
 /** One call to run. */
 export interface CallRequest {
@@ -33,6 +33,8 @@ export interface CallRequest {
    * Absent: the call cannot ask.
    */
   onAsk?(method: string, params: Record<string, unknown>, signal: AbortSignal): Promise<unknown>;
+  /** Told of each console line as the call writes it (set: the worker sends them live). */
+  onLog?(line: LogLine): void;
 }
 
 /** Pool settings. */

@@ -12,7 +12,7 @@ import { niceThisThread, thisThreadId } from "./threadPriority.ts";
 declare const self: Worker;
 
 const post = (m: FromWorker) => self.postMessage(m);
-let current: { logs: LogLine[]; bytes: number; cap: number } | undefined;
+let current: { logs: LogLine[]; bytes: number; cap: number; callId: number; live: boolean } | undefined;
 /** Questions to the client awaiting their answer, by requestId (trusted code holds its worker while it waits). */
 const asks = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
 let nextAsk = 0;
@@ -24,7 +24,9 @@ for (const level of ["log", "info", "warn", "error", "debug"] as const) {
     const text = args.map((a) => (typeof a === "string" ? a : Bun.inspect(a))).join(" ");
     if (current.bytes + text.length > current.cap) return;
     current.bytes += text.length;
-    current.logs.push({ level, message: text });
+    const line: LogLine = { level, message: text };
+    current.logs.push(line);
+    if (current.live) post({ type: "log", callId: current.callId, line });
   };
 }
 
@@ -43,7 +45,7 @@ self.onmessage = async (event: MessageEvent<ToWorker | string>) => {
   }
   if (m.type !== "run") return;
   const started = performance.now();
-  current = { logs: [], bytes: 0, cap: m.limits.logBytes };
+  current = { logs: [], bytes: 0, cap: m.limits.logBytes, callId: m.callId, live: m.liveLogs === true };
   let outcome: CallOutcome;
   try {
     // codeKey carries the file's version so an edited file is imported afresh

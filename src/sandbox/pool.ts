@@ -290,6 +290,7 @@ export class SandboxPool {
       limits,
       egress: req.egress ?? NO_EGRESS_RULES,
       toolNames: req.toolNames ?? [],
+      liveLogs: req.onLog ? true : undefined,
     };
     try {
       slot.worker.postMessage(JSON.stringify(msg));
@@ -374,6 +375,8 @@ export class SandboxPool {
       this.dispatch();
     } else if (m.type === "progress") {
       job.req.onProgress?.(m.progress, m.total, m.message);
+    } else if (m.type === "log") {
+      job.req.onLog?.(m.line);
     } else if (m.type === "parked") {
       this.parking.park(slot, p, m.waitingOn);
     } else if (m.type === "bridge" || m.type === "ask") {

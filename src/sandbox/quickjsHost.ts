@@ -13,7 +13,7 @@ import { describeError, isHostStackOverflow, isModuleFault, stopError, type Call
 import { CallLog } from "./callLog.ts";
 import { HeapSnapshot } from "./heapSnapshot.ts";
 import { HostBridge } from "./hostBridge.ts";
-import type { CallOutcome, RunMessage } from "./protocol.ts";
+import type { CallOutcome, LogLine, RunMessage } from "./protocol.ts";
 import { residentContext, type ResidentContext } from "./residentContext.ts";
 import { serializeResult } from "./resultJson.ts";
 import { wasmLayout, type WasmLayout } from "./wasmLayout.ts";
@@ -31,10 +31,12 @@ export const PARK_AFTER_MS = 5;
 /** Modules of ended parked calls kept for the next park; the rest are let go. */
 const SPARE_ENGINES = 2;
 
-/** Hooks the worker gives a call: progress, CODE-mode tool calls and questions to the client go to the main thread. */
+/** Hooks the worker gives a call: progress, live console lines, CODE-mode tool calls and questions to the client go to the main thread. */
 export interface CallHooks {
   aborted(): boolean;
   progress(progress: number, total?: number, message?: string): void;
+  /** Each console line as it is kept, when the call asked for them live (RunMessage.liveLogs). */
+  log?(line: LogLine): void;
   bridge(name: string, input: unknown): Promise<unknown>;
   ask(method: string, params: Record<string, unknown>): Promise<unknown>;
   /** How many of the call's pending host operations wait on its client (asks, and tools.* calls whose tool does). */
@@ -180,7 +182,7 @@ export class QuickJsHost {
     const { limits } = msg;
     /** Moves on by the time the call spends parked: waiting on the client is not the tool's time. */
     let deadline = Date.now() + limits.timeoutMs;
-    const log = new CallLog(msg.context.secrets, limits.logBytes);
+    const log = new CallLog(msg.context.secrets, limits.logBytes, msg.liveLogs ? hooks.log : undefined);
     const finish = (outcome: Omit<CallOutcome, "logs" | "durationMs">): CallOutcome => ({
       ...outcome,
       logs: log.lines,

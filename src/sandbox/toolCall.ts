@@ -30,6 +30,7 @@ export interface ToolCallOptions {
   maxTimeoutMs: number;
   signal?: CancelSignal;
   onProgress?: CallRequest["onProgress"];
+  onLog?: CallRequest["onLog"];
   onAsk?: CallRequest["onAsk"];
 }
 
@@ -59,6 +60,7 @@ export async function callTool(pool: SandboxPool, tool: RunnableTool, opts: Tool
     limits: { timeoutMs: Math.min(tool.timeoutMs ?? opts.defaultTimeoutMs, opts.maxTimeoutMs) },
     signal: opts.signal,
     onProgress: opts.onProgress,
+    onLog: opts.onLog,
     onAsk: opts.onAsk,
   });
   return { outcome, result: shapeResult(outcome, tool.outputSchema) };

@@ -69,6 +69,7 @@ function run(m: RunMessage, code: string | undefined): Promise<void> {
     const hooks: CallHooks = {
       aborted: () => Atomics.load(cells, ABORT) === callId,
       progress: (progress, total, message) => post({ type: "progress", callId, progress, total, message }),
+      log: (line) => post({ type: "log", callId, line }),
       bridge: (name, input) => request(callId, false, (requestId) => ({ type: "bridge", callId, requestId, name, input })),
       ask: (method, params) => {
         // a parked call keeps its module, and its memory, until its client answers: a worker holds a bounded number
