@@ -27,6 +27,8 @@ export function metrics(services: Services) {
       dzx_rate_store_degraded: [{ help: "1 while the shared rate store fails and this process limits keys on its own.", value: s.metrics.rateStore.degraded ? 1 : 0 }],
       dzx_sandbox_workers: [{ help: "Sandbox worker threads.", value: s.sandbox.size }],
       dzx_sandbox_waiting_calls: [{ help: "Calls waiting for a sandbox worker.", value: s.sandbox.waiting }],
+      dzx_sandbox_asking_calls: [{ help: "Calls with a question to their client in flight (context.elicit / context.sample).", value: s.sandbox.asking }],
+      dzx_sandbox_parked_calls: [{ help: "Calls set aside by their workers while they wait on their clients (they hold no worker).", value: s.sandbox.parked }],
       dzx_sandbox_workers_replaced: [{ help: "Workers replaced after a crash, overrun or cancellation since start.", value: s.sandbox.replaced }],
       dzx_sandbox_stuck_threads: [{ help: "Terminated workers still running native code that cannot be interrupted (at the lowest priority until it ends).", value: s.sandbox.stuckThreads }],
     }, counters);
