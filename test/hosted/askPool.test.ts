@@ -10,7 +10,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { op } from "../support/client.ts";
 import { startWithClients, type Stack } from "../support/dzx.ts";
-import { createServer, eventually, hostedClient, type HostedServer } from "./support.ts";
+import { createServer, eventually, hostedClient, metric, type HostedServer } from "./support.ts";
 
 setDefaultTimeout(120_000);
 
@@ -41,13 +41,6 @@ afterAll(async () => {
   await stack?.dispose();
 });
 
-/** A metric's value from GET /metrics. */
-async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`${stack.dzx.url}/metrics`)).text();
-  const m = new RegExp(`^${name} (\\d+)$`, "m").exec(text);
-  return m ? Number(m[1]) : NaN;
-}
-
 test("20 calls waiting on elicitation, 100 calls of another tool with DZX_WORKERS=2: all 100 answered, then the 20", async () => {
   const asker = await hostedClient(server.endpoint, server.token, { elicitation: {} });
   const worker = await hostedClient(server.endpoint, server.token);
@@ -58,7 +51,7 @@ test("20 calls waiting on elicitation, 100 calls of another tool with DZX_WORKER
     await eventually(() => held.length === 20, 30_000, "20 elicitation requests");
     let parked = 0;
     for (let i = 0; i < 400 && parked < 20; i++) {
-      parked = await metric("dzx_sandbox_parked_calls");
+      parked = await metric(stack.dzx.url, "dzx_sandbox_parked_calls");
       if (parked < 20) await Bun.sleep(25);
     }
     expect(parked).toBe(20);
@@ -72,13 +65,13 @@ test("20 calls waiting on elicitation, 100 calls of another tool with DZX_WORKER
     expect(results.filter((r) => r.isError).map((r) => (r.content as { text: string }[])[0]?.text)).toEqual([]);
     expect(results.map((r) => (r.structuredContent as { i: number }).i)).toEqual(Array.from({ length: 100 }, (_, i) => i));
     // the twenty still wait, untouched
-    expect(await metric("dzx_sandbox_parked_calls")).toBe(20);
+    expect(await metric(stack.dzx.url, "dzx_sandbox_parked_calls")).toBe(20);
 
     for (const h of held) h.answer({ action: "accept", content: { name: `person ${h.n}` } });
     const answered = await Promise.all(waiting);
     expect(answered.map((r) => r.structuredContent)).toEqual(Array.from({ length: 20 }, (_, n) => ({ n, name: `person ${n}` })));
-    expect(await metric("dzx_sandbox_parked_calls")).toBe(0);
-    expect(await metric("dzx_sandbox_workers_replaced")).toBe(0);
+    expect(await metric(stack.dzx.url, "dzx_sandbox_parked_calls")).toBe(0);
+    expect(await metric(stack.dzx.url, "dzx_sandbox_workers_replaced")).toBe(0);
   } finally {
     await asker.close();
     await worker.close();

@@ -11,7 +11,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { CreateMessageRequestSchema, ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { op } from "../support/client.ts";
 import { startWithClients, type Stack } from "../support/dzx.ts";
-import { createServer, eventually, hostedClient, type HostedServer } from "./support.ts";
+import { createServer, eventually, hostedClient, metric, type HostedServer } from "./support.ts";
 
 setDefaultTimeout(60_000);
 
@@ -53,13 +53,6 @@ async function until(predicate: () => Promise<boolean>, what: string): Promise<v
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await Bun.sleep(25);
   }
-}
-
-/** A metric's value from GET /metrics. */
-async function metric(url: string, name: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const m = new RegExp(`^${name} (\\d+)$`, "m").exec(text);
-  return m ? Number(m[1]) : NaN;
 }
 
 describe("the 2025 lanes", () => {

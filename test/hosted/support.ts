@@ -63,3 +63,10 @@ export async function rawSession(endpoint: string, token: string, protocolVersio
   await post(endpoint, token, { jsonrpc: "2.0", method: "notifications/initialized" }, { "mcp-session-id": sid });
   return sid;
 }
+
+/** A metric's value from GET /metrics (NaN when absent). */
+export async function metric(baseUrl: string, name: string): Promise<number> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const m = new RegExp(`^${name} (\\d+)$`, "m").exec(text);
+  return m ? Number(m[1]) : NaN;
+}
