@@ -201,3 +201,32 @@ describe("waiting holds no worker", () => {
     expect((await first).output).toBe("accept");
   });
 });
+
+describe("CODE-mode scripts", () => {
+  test("a script waiting on a tool that waits on its client parks too; a late answer to that tool lets it go on", async () => {
+    const pool = await startPool({ size: 1 });
+    let finish!: (v: unknown) => void;
+    let toldWaiting!: () => void;
+    const waitingSaid = new Promise<void>((r) => (toldWaiting = r));
+    const script = pool.run({
+      orgId: "org-a",
+      codeKey: null,
+      kind: "script",
+      toolNames: ["slow"],
+      code: "const r = await tools.slow({}); return { r };",
+      onBridge: (_name, _input, waiting) => {
+        // the tool asks its client, as the CODE catalog reports it
+        waiting(true);
+        toldWaiting();
+        return new Promise((resolve) => (finish = resolve));
+      },
+    });
+    await waitingSaid;
+    // the script's only worker runs other calls while it waits
+    for (let i = 0; i < 5; i++) expect(await call(pool, OK, { input: { v: i } })).toMatchObject({ ok: true });
+    expect(pool.parked).toBe(1);
+    finish("answered");
+    expect(await script).toMatchObject({ ok: true, output: { r: "answered" } });
+    expect(pool.parked).toBe(0);
+  });
+});
