@@ -1,5 +1,5 @@
 /**
- * What goes into the sandbox pool: one call to run, and the pool's settings.
+ * What goes into the sandbox pool: one call to run, the pool's settings, and the run message a call becomes.
  */
 import type { CancelSignal } from "../mcp/cancellation.ts";
 import type { CallLimits } from "./limits.ts";
@@ -70,4 +70,24 @@ export interface PoolOptions {
    * directly in the worker, with only `env` visible as process.env.
    */
   native?: { env: Record<string, string> };
+}
+
+const NO_EGRESS_RULES: EgressRules = { allowHosts: [], denyHosts: [], allowPrivateHosts: [] };
+
+/** The run message of a call posted as `callId` (`claim`: its cell when queued); `withCode`: the worker does not hold the source yet. */
+export function runMessage(req: CallRequest, limits: CallLimits, callId: number, claim: number | undefined, withCode: boolean): RunMessage {
+  return {
+    type: "run",
+    callId,
+    claim,
+    codeKey: req.codeKey,
+    code: withCode ? req.code : undefined,
+    kind: req.kind,
+    input: req.input ?? {},
+    context: { requestId: "", endUserId: null, server: null, secrets: {}, ...req.context },
+    limits,
+    egress: req.egress ?? NO_EGRESS_RULES,
+    toolNames: req.toolNames ?? [],
+    liveLogs: req.onLog ? true : undefined,
+  };
 }

@@ -10,23 +10,19 @@
  * starts it, the pool withdraws it (to cancel it, hand it to a worker that fell
  * idle, or requeue it when its worker is replaced) — whichever comes first wins.
  *
- * A call that waits on nothing but its client (context.elicit / context.sample)
- * parks: the worker keeps it aside and the pool counts the worker free; once an
- * answer it waits for has gone to the worker, the worker takes it back as soon as
- * it has nothing else running or queued.
+ * A call waiting on nothing but its client parks: its worker counts as free (parking.ts).
  */
 import { isHostStackOverflow } from "./callError.ts";
-import type { CallRequest, PoolOptions } from "./callRequest.ts";
+import { runMessage, type CallRequest, type PoolOptions } from "./callRequest.ts";
 import { DEFAULT_LIMITS, type CallLimits } from "./limits.ts";
 import { FairQueue, QueueFullError } from "./fairQueue.ts";
 import { Parking } from "./parking.ts";
 import { ABORT, failure, freeCell, newSlot, OVERRUN_MS, posted, SHORT_CALL_MS, runsShort, shortestQueue, waitedTooLong, warmestIdle, withdraw, type Job, type Posted, type Slot, type SlotTiming } from "./poolSlot.ts";
 import { StuckThreads } from "./stuckThreads.ts";
-import { decodeMessage, type CallOutcome, type EgressRules, type FromWorker, type RunMessage } from "./protocol.ts";
+import { decodeMessage, type CallOutcome, type FromWorker } from "./protocol.ts";
 
 export type { CallRequest, PoolOptions } from "./callRequest.ts";
 
-const NO_EGRESS_RULES: EgressRules = { allowHosts: [], denyHosts: [], allowPrivateHosts: [] };
 const GRACE_MS = 1000;
 
 /** The sandbox worker pool. */
@@ -278,20 +274,7 @@ export class SandboxPool {
     } else slot.running = posted;
     // the source is cloned into the worker only when it does not hold it yet (native mode: a path, always sent)
     const cached = !this.opts.native && req.codeKey !== null && slot.codes.get(req.codeKey) === req.code;
-    const msg: RunMessage = {
-      type: "run",
-      callId,
-      claim: posted.cell,
-      codeKey: req.codeKey,
-      code: cached ? undefined : req.code,
-      kind: req.kind,
-      input: req.input ?? {},
-      context: { requestId: "", endUserId: null, server: null, secrets: {}, ...req.context },
-      limits,
-      egress: req.egress ?? NO_EGRESS_RULES,
-      toolNames: req.toolNames ?? [],
-      liveLogs: req.onLog ? true : undefined,
-    };
+    const msg = runMessage(req, limits, callId, posted.cell, !cached);
     try {
       slot.worker.postMessage(JSON.stringify(msg));
       if (!cached && !this.opts.native && req.codeKey !== null) slot.codes.put(req.codeKey, req.code);
