@@ -68,3 +68,22 @@ test("a thrown error becomes a failed outcome with its message", async () => {
   const o = await pool.run({ orgId: "dev", codeKey: "v1", code: file("throw.ts", "export default async () => { throw new RangeError('nope') }"), kind: "module" });
   expect(o).toMatchObject({ ok: false, error: { message: "RangeError: nope" } });
 });
+
+test("context.elicit and context.sample work in native mode, with the sandbox's request checks", async () => {
+  const path = file("ask.ts", `export default async (i: unknown, ctx: any) => {
+    const who = await ctx.elicit({ message: "Name?", requestedSchema: { type: "object", properties: { name: { type: "string" } } } });
+    let bad = "";
+    try { await ctx.sample({ messages: [], maxTokens: 1 }); } catch (e) { bad = (e as Error).message; }
+    return { who, bad };
+  }`);
+  const asked: string[] = [];
+  const o = await pool.run({
+    orgId: "dev",
+    codeKey: "v1",
+    code: path,
+    kind: "module",
+    onAsk: async (method) => (asked.push(method), { action: "accept", content: { name: "Ada" } }),
+  });
+  expect(o).toMatchObject({ ok: true, output: { who: { action: "accept", content: { name: "Ada" } }, bad: `context.sample: "messages" must be a non-empty array of {role, content}` } });
+  expect(asked).toEqual(["elicitation/create"]);
+});
