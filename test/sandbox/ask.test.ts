@@ -130,6 +130,24 @@ describe("waiting holds no worker", () => {
     expect((await Promise.all(outcomes)).map((o) => o.output)).toEqual([0, 11, 22, 33, 44]);
   });
 
+  test("one call may wait on two questions at once; each answer reaches its own question, whichever comes first", async () => {
+    const pool = await startPool({ size: 1 });
+    const c = client();
+    const outcome = call(pool, `export default async (i, c) => {
+      const [a, b] = await Promise.all([
+        c.elicit({ message: "first", requestedSchema: { type: "object", properties: {} } }),
+        c.sample({ messages: [{ role: "user", content: { type: "text", text: "second" } }], maxTokens: 5 }),
+      ]);
+      return [a.action, b.content.text];
+    }`, { onAsk: c.onAsk });
+    await c.questions(2);
+    await call(pool, OK);
+    c.asked[1].answer({ role: "assistant", content: { type: "text", text: "two" }, model: "m" });
+    await call(pool, OK);
+    c.asked[0].answer({ action: "accept", content: {} });
+    expect(await outcome).toMatchObject({ ok: true, output: ["accept", "two"] });
+  });
+
   test("the tool's time limit does not count the wait; code before and after the question still runs under it", async () => {
     const pool = await startPool({ size: 1, timeoutMs: 400 });
     const c = client();
