@@ -107,6 +107,19 @@ describe("ClientRequestTable", () => {
     expect(out.sent).toEqual([]);
   });
 
+  test("a session whose call waits on its client is not idle: it outlives its TTL until the call ends", () => {
+    let now = 0;
+    const sessions = new SessionStore({ ttlMs: 1000, now: () => now });
+    const s = sessions.open("owner", "2025-11-25", {}, { elicitation: {} });
+    // what the engine registers for a call in flight
+    s.inflight.set("7", { abort() {} });
+    now = 5000;
+    expect(sessions.get(s.id, "owner")).toBe(s);
+    s.inflight.delete("7");
+    now = 10_000;
+    expect(sessions.get(s.id, "owner")).toBeUndefined();
+  });
+
   test("the session ending rejects every request it still waits on", async () => {
     const sessions = new SessionStore();
     const s = sessions.open("owner", "2025-11-25", {}, { elicitation: {} });
