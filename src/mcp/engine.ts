@@ -222,8 +222,7 @@ export class McpEngine {
         return scope.clientCapabilities ?? scope.session?.clientCapabilities;
       },
       get ask(): CallContext["ask"] {
-        const ask = scope.ask;
-        return ask && ((method, params, signal) => ask(method, params, ctx.signal, signal));
+        return scope.ask && ((method, params, signal) => scope.ask!(method, params, ctx.signal, signal));
       },
     };
     const done = () => {
