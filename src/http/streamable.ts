@@ -101,8 +101,12 @@ export function requestScope(params: Record<string, unknown> | undefined, sessio
           if (LOG_LEVELS.indexOf(level) >= min) sink({ jsonrpc: "2.0", method: "notifications/message", params: { level, data } });
         }
       : undefined,
-    clientCapabilities: lane.capabilitiesOf?.(params),
-    ask: session && channel?.requests ? (method, p, call, abort) => clientRequestsOf(session).ask(channel.send, method, p, call, abort) : undefined,
+    get clientCapabilities() {
+      return lane.capabilitiesOf?.(params);
+    },
+    get ask(): RequestScope["ask"] {
+      return session && channel?.requests ? (method, p, call, abort) => clientRequestsOf(session).ask(channel.send, method, p, call, abort) : undefined;
+    },
   };
   if (lane.roundsBoundTo !== undefined) {
     scope.multiRoundTrip = { binding: lane.roundsBoundTo };

@@ -230,8 +230,13 @@ export class McpEngine {
       },
       progress: scope.progress,
       log: scope.log,
-      clientCapabilities: scope.clientCapabilities ?? scope.session?.clientCapabilities,
-      ask: scope.ask && ((method, params, signal) => scope.ask!(method, params, ctx.signal, signal)),
+      // read by the few calls that ask the client: nothing is made for the others
+      get clientCapabilities() {
+        return scope.clientCapabilities ?? scope.session?.clientCapabilities;
+      },
+      get ask(): CallContext["ask"] {
+        return scope.ask && ((method, params, signal) => scope.ask!(method, params, ctx.signal, signal));
+      },
     };
     const done = () => {
       if (inflight?.get(key) === cancel) inflight.delete(key);

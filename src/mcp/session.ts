@@ -162,8 +162,9 @@ export class SessionStore {
     return n;
   }
 
+  /** Idle: no open stream and no request running (a call may wait minutes for its client to answer it). */
   private expired(s: Session): boolean {
-    return s.streams.size === 0 && this.now() - s.lastSeenAt > this.ttlMs;
+    return s.streams.size === 0 && s.inflight.size === 0 && this.now() - s.lastSeenAt > this.ttlMs;
   }
 
   private end(s: Session): void {
