@@ -8,8 +8,9 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import type { Client as V1Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { op } from "../support/client.ts";
-import { startWithClients, type Stack } from "../support/dzx.ts";
+import { managementClient, op } from "../support/client.ts";
+import { freshDatabase } from "../support/database.ts";
+import { cliKey, startDzx, startWithClients, type Stack } from "../support/dzx.ts";
 import { createServer, post, type HostedServer } from "./support.ts";
 
 setDefaultTimeout(60_000);
@@ -190,6 +191,32 @@ describe("an expired requestState", () => {
       expect(r.json.error).toMatchObject({ code: -32602, message: "Invalid params: requestState has expired: call the tool again without it" });
     } finally {
       await short.dispose();
+    }
+  });
+});
+
+describe("several processes on one database", () => {
+  test("a round begun on one dzx process goes on on another with the same DZX_SECRET_KEY; a process with another key refuses the state", async () => {
+    const db = await freshDatabase({ postgres: true });
+    const key = await cliKey(db, "acme");
+    const a = await startDzx({ db });
+    const b = await startDzx({ db });
+    const c = await startDzx({ db, env: { DZX_SECRET_KEY: "b".repeat(64) } });
+    const admin = await managementClient(a.url, key.key);
+    try {
+      await op(admin, "dwizi.tools.create", { tool: { name: "ask-then-sample", inputSchema: { type: "object", properties: { lang: { type: "string" } } }, source: ASK_THEN_SAMPLE } });
+      const s = await createServer(admin, { name: "Shared", toolIds: ["ask-then-sample"] });
+      const on = (d: { url: string }) => ({ ...s, endpoint: s.endpoint.replace(a.url, d.url) });
+      const state = (await rawCall(on(a), { lang: "Dutch" })).json.result.requestState;
+      const answer = { inputResponses: { q0: { action: "accept", content: { name: "Ada" } } }, requestState: state };
+      const onB = await rawCall(on(b), { lang: "Dutch" }, answer, 2);
+      expect(onB.json.result).toMatchObject({ resultType: "input_required", inputRequests: { q1: { method: "sampling/createMessage" } } });
+      const onC = await rawCall(on(c), { lang: "Dutch" }, answer, 3);
+      expect(onC.json.error).toMatchObject({ code: -32602, message: "Invalid params: requestState was altered, or was not issued by this server: call the tool again without it" });
+    } finally {
+      await admin.close();
+      await Promise.all([a.stop(), b.stop(), c.stop()]);
+      await db.drop();
     }
   });
 });
