@@ -11,8 +11,11 @@ import type { ServerDefinition } from "./definition.ts";
 import { textOf } from "./resourceContents.ts";
 import type { ResourceIndex } from "./resourceIndex.ts";
 
-/** Runs a backing tool as a hosted call would; the name is what the call log records. */
-export type RunBacking = (toolId: string, input: Record<string, unknown>, name: string) => Promise<{ result: CallToolResult; output?: unknown }>;
+/**
+ * Runs a backing tool as a hosted call would; the name is what the call log records.
+ * `rich`: the result is the tool's own blocks (the sandbox's mcp.* helpers), not a plain value.
+ */
+export type RunBacking = (toolId: string, input: Record<string, unknown>, name: string) => Promise<{ result: CallToolResult; output?: unknown; rich?: boolean }>;
 
 /** An argument completion/complete may ask about, and where its values come from. */
 interface Target {

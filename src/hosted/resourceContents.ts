@@ -35,18 +35,17 @@ export function textOf(result: CallToolResult): string {
   return result.content.map((c) => (c.type === "text" ? String((c as { text: unknown }).text) : "")).join(" ");
 }
 
-const RICH = new Set(["image", "audio", "resource", "resource_link"]);
-
-/** Contents of a tool-backed resource, from the tool's result and its plain output. */
-export function toolContents(r: ResourceRow, uri: string, result: CallToolResult, output: unknown): ResourceContents[] {
-  const blocks = result.content ?? [];
-  if (!blocks.some((b) => RICH.has(b.type)) && blocks.length <= 1) {
-    // a plain return value: the text dzx made of it, typed by what it was
-    const text = blocks[0]?.type === "text" ? String((blocks[0] as { text: unknown }).text) : "";
-    const mimeType = r.mimeType ?? (typeof output === "string" || output === undefined ? "text/plain" : "application/json");
-    return [{ uri, mimeType, text }];
-  }
-  return blocks.map((b, i) => blockContents(b, i, uri, r.mimeType));
+/**
+ * Contents of a tool-backed resource. A rich result (the tool's own blocks, built with
+ * the sandbox's mcp.* helpers) gives one entry per block; a plain return value gives the
+ * text dzx made of it, typed by what it was unless the resource names a mimeType.
+ */
+export function toolContents(r: ResourceRow, uri: string, result: CallToolResult, output: unknown, rich?: boolean): ResourceContents[] {
+  if (rich) return result.content.map((b, i) => blockContents(b, i, uri, r.mimeType));
+  const first = result.content[0];
+  const text = first?.type === "text" ? String((first as { text: unknown }).text) : "";
+  const mimeType = r.mimeType ?? (typeof output === "string" || output === undefined ? "text/plain" : "application/json");
+  return [{ uri, mimeType, text }];
 }
 
 function field(b: object, where: string, name: string): string {

@@ -14,12 +14,12 @@ export async function readResource(index: ResourceIndex, run: RunBacking, uri: s
   if (!hit) throw new RpcError(RpcCode.InvalidParams, `Resource not found: "${uri}"; resources/list and resources/templates/list show this server's resources`, { uri });
   const { resource: r, variables } = hit;
   if (r.toolId === null) return { contents: [storedContents(r, uri, variables)] };
-  const { result, output } = await run(r.toolId, variables, `resource:${r.slug}`);
+  const { result, output, rich } = await run(r.toolId, variables, `resource:${r.slug}`);
   if (result.isError) {
     throw new RpcError(RpcCode.InternalError, `Reading "${uri}" failed: its tool reported an error: ${textOf(result)}`, { uri });
   }
   try {
-    return { contents: toolContents(r, uri, result, output) };
+    return { contents: toolContents(r, uri, result, output, rich) };
   } catch (err) {
     if (err instanceof ContentsError) throw new RpcError(RpcCode.InternalError, `Reading "${uri}" failed: its tool's result is not resource contents: ${err.message}`, { uri });
     throw err;
