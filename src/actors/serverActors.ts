@@ -125,23 +125,19 @@ export function makeServerActors(deps: ServerActorDeps, run: <A>(effect: Effect.
     if (before.tools !== after.tools) changed.push("notifications/tools/list_changed");
     if (before.resources !== after.resources) changed.push("notifications/resources/list_changed");
     if (before.prompts !== after.prompts) changed.push("notifications/prompts/list_changed");
-    // a subscribed URI changed when what serves it did (a template serves many URIs); one answer per URI
-    const updated = new Map<string, boolean>();
-    const isUpdated = (uri: string) => {
-      let u = updated.get(uri);
-      if (u === undefined) {
-        const b = contentDigest(was, uri);
-        u = b !== undefined && b !== contentDigest(now, uri);
-        updated.set(uri, u);
-      }
-      return u;
-    };
+    // a subscribed URI changed when what serves it did (a template serves many URIs)
+    const subscribed = new Set(deps.sessions.inGroup(serverId).flatMap((s) => [...s.subscriptions]));
+    const updated = [...subscribed].filter((uri) => {
+      const b = contentDigest(was, uri);
+      return b !== undefined && b !== contentDigest(now, uri);
+    });
+    if (!changed.length && !updated.length) return;
     for (const s of deps.sessions.inGroup(serverId)) {
       const send = (m: unknown) => {
         for (const stream of s.streams) stream.send(m);
       };
       for (const method of changed) send({ jsonrpc: "2.0", method });
-      for (const uri of s.subscriptions) if (isUpdated(uri)) send({ jsonrpc: "2.0", method: "notifications/resources/updated", params: { uri } });
+      for (const uri of updated) if (s.subscriptions.has(uri)) send({ jsonrpc: "2.0", method: "notifications/resources/updated", params: { uri } });
     }
   }
 
