@@ -54,7 +54,7 @@ function reloadDone(actor: Actor): void {
 function digestsOf(live: LiveServer): Digests {
   return {
     tools: JSON.stringify([live.def.server.mode, live.published.tools.map((t) => t.listing)]),
-    resources: JSON.stringify([live.published.resources, live.published.resourceTemplates]),
+    resources: JSON.stringify([live.published.resources, live.published.index.templateListing]),
     prompts: JSON.stringify(live.published.prompts),
   };
 }

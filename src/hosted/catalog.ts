@@ -3,7 +3,7 @@
  * server's resources and prompts. Arguments are checked against the published
  * schema before the sandbox is touched; tool failures are isError results.
  */
-import type { CallContext, CallToolResult, Catalog, McpPrompt, McpResource, McpResourceTemplate } from "../mcp/catalog.ts";
+import type { CallContext, CallToolResult, Catalog, McpPrompt, McpResource } from "../mcp/catalog.ts";
 import { RpcCode, RpcError } from "../mcp/jsonrpc.ts";
 import type { Config } from "../config.ts";
 import type { Db } from "../database/index.ts";
@@ -52,8 +52,7 @@ export interface Published {
   tools: PublishedTool[];
   byName: Map<string, PublishedTool>;
   resources: McpResource[];
-  resourceTemplates: McpResourceTemplate[];
-  /** Which resource serves a URI. */
+  /** Which resource serves a URI; its templateListing is what resources/templates/list shows. */
   index: ResourceIndex;
   /** The tools behind resources and completions, by tool id. */
   backing: Map<string, PublishedTool>;
@@ -70,7 +69,6 @@ export function publish(def: ServerDefinition): Published {
     tools,
     byName: new Map(tools.map((t) => [t.name, t])),
     resources: index.listing,
-    resourceTemplates: index.templateListing,
     index,
     backing: new Map([...def.backing].map(([id, entry]) => [id, publishTool(entry)])),
     completes: serverCompletes(def, index),
@@ -165,7 +163,7 @@ export function hostedCatalog(def: ServerDefinition, published: Published, deps:
     listTools: async () => published.tools.map((t) => t.listing),
     callTool: async (ctx, name, args) => (await callWithOutput(ctx, name, args)).result,
     listResources: async () => published.resources,
-    listResourceTemplates: async () => published.resourceTemplates,
+    listResourceTemplates: async () => published.index.templateListing,
     readResource: async (ctx, uri) => readResource(published.index, backing(ctx), uri),
     listPrompts: async () => published.prompts,
     getPrompt: async (_ctx, name, args) => {
