@@ -131,6 +131,8 @@ export function hostedCatalog(def: ServerDefinition, published: Published, deps:
     const secrets = t.entry.tool.secrets.length ? await secretsFor(deps, def, t) : {};
     if ("missing" in secrets) return refuse(missingSecretMessage(secrets.missing as string, def.server.endUserId), prepared.input);
     const secretValues = t.entry.tool.secrets.length ? Object.values(secrets) : undefined;
+    // console lines reach the client as the tool writes them (redacted in the sandbox), not after it returns
+    const log = ctx.log;
     const { outcome, result } = await callTool(deps.sandbox, t.entry.tool, {
       input: prepared.input,
       context: { requestId: ctx.requestId, endUserId: def.server.endUserId, server, secrets },
@@ -139,8 +141,8 @@ export function hostedCatalog(def: ServerDefinition, published: Published, deps:
       maxTimeoutMs: deps.config.toolTimeoutMaxMs,
       signal: ctx.signal,
       onProgress: ctx.progress,
+      onLog: log && ((line) => log(LOG_LEVEL_OF[line.level] ?? "info", { tool: name, message: line.message })),
     });
-    for (const line of outcome.logs) ctx.log?.(LOG_LEVEL_OF[line.level] ?? "info", { tool: name, message: line.message });
     record({
       status: ctx.signal.aborted ? "cancelled" : outcome.ok ? "ok" : "error",
       durationMs: outcome.durationMs,

@@ -30,6 +30,7 @@ export interface ToolCallOptions {
   maxTimeoutMs: number;
   signal?: CancelSignal;
   onProgress?: CallRequest["onProgress"];
+  onLog?: CallRequest["onLog"];
 }
 
 /** A call's outcome and its MCP shape. */
@@ -58,6 +59,7 @@ export async function callTool(pool: SandboxPool, tool: RunnableTool, opts: Tool
     limits: { timeoutMs: Math.min(tool.timeoutMs ?? opts.defaultTimeoutMs, opts.maxTimeoutMs) },
     signal: opts.signal,
     onProgress: opts.onProgress,
+    onLog: opts.onLog,
   });
   return { outcome, result: shapeResult(outcome, tool.outputSchema) };
 }
