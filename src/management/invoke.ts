@@ -4,6 +4,7 @@
  */
 import type { TSchema } from "@sinclair/typebox";
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
+import type { ValueError } from "@sinclair/typebox/errors";
 import { DomainError } from "../platform/domainError.ts";
 import { sqlState } from "../platform/pgError.ts";
 import type { Principal } from "../platform/principal.ts";
@@ -55,6 +56,21 @@ function unstorablePath(value: unknown): { path: string; why: string } | undefin
   return undefined;
 }
 
+/**
+ * Why a value was refused. A string field whose grammar a bare "Expected string to match
+ * '^…$'" would not explain carries its own `errorMessage` (e.g. SlugField), also when it is
+ * one branch of a union (a nullable field).
+ */
+function explain(e: ValueError): string {
+  if (typeof e.value === "string") {
+    for (const x of [e, ...e.errors.map((it) => it.First())]) {
+      const own = (x?.schema as { errorMessage?: unknown } | undefined)?.errorMessage;
+      if (typeof own === "string") return own;
+    }
+  }
+  return e.message;
+}
+
 /** Throws VALIDATION_ERROR naming the first bad argument. */
 export function validateArgs(op: Operation, args: unknown): void {
   const check = checkerFor(op.args);
@@ -63,7 +79,7 @@ export function validateArgs(op: Operation, args: unknown): void {
   if (check.Check(args)) return;
   const e = check.Errors(args).First();
   const where = argPath(e?.path ?? "");
-  throw new DomainError("VALIDATION_ERROR", `Invalid argument "${where}" for ${op.name}: ${e?.message ?? "invalid value"}`, { path: where });
+  throw new DomainError("VALIDATION_ERROR", `Invalid argument "${where}" for ${op.name}: ${e ? explain(e) : "invalid value"}`, { path: where });
 }
 
 /** Throws FORBIDDEN_SCOPE naming the scope when the principal lacks it. */

@@ -8,7 +8,7 @@ import type { Db } from "../database/index.ts";
 import { ensureSlugFree, ensureUnderCap, findLive, softDelete, write, type AssetRef } from "./assetTable.ts";
 import { invalid } from "./domainError.ts";
 import type { Principal } from "./principal.ts";
-import { resolveSlug } from "./slug.ts";
+import { resolveSlug, SlugField } from "./slug.ts";
 import { newId } from "./token.ts";
 
 const Argument = Type.Object({
@@ -24,7 +24,7 @@ const Message = Type.Object({
 /** The fields a prompt is created with (seed 000 `{prompt:{...}}`). */
 export const PromptInput = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200 }),
-  slug: Type.Optional(Type.String({ description: "Unique per org; derived from name when omitted" })),
+  slug: Type.Optional(SlugField),
   description: Type.Optional(Type.String({ maxLength: 4000 })),
   arguments: Type.Optional(Type.Array(Argument, { maxItems: 64 })),
   messages: Type.Array(Message, { minItems: 1, maxItems: 100 }),
