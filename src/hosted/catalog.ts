@@ -8,7 +8,7 @@ import { RpcCode, RpcError } from "../mcp/jsonrpc.ts";
 import type { Config } from "../config.ts";
 import type { Db } from "../database/index.ts";
 import { egressRules } from "../platform/limits.ts";
-import { renderTemplate } from "../platform/prompt.ts";
+import { renderContent } from "../platform/prompt.ts";
 import { resolveSecrets } from "../platform/secret.ts";
 import type { SecretBox } from "../platform/secretBox.ts";
 import type { SandboxPool } from "../sandbox/pool.ts";
@@ -160,7 +160,7 @@ export function hostedCatalog(def: ServerDefinition, published: Published, deps:
         ...(p.description ? { description: p.description } : {}),
         messages: p.messages.map((m) => ({
           role: m.role === "assistant" ? "assistant" : "user",
-          content: { type: "text", text: renderTemplate(m.content, args) },
+          content: renderContent(m.content, args),
         })),
       };
     },
