@@ -12,7 +12,8 @@ import { renderContent } from "../platform/prompt.ts";
 import { resolveSecrets } from "../platform/secret.ts";
 import type { SecretBox } from "../platform/secretBox.ts";
 import type { SandboxPool } from "../sandbox/pool.ts";
-import type { LogLine } from "../sandbox/protocol.ts";
+import { loggedOutput, type ShapedResult } from "../sandbox/output.ts";
+import type { CallOutcome, LogLine } from "../sandbox/protocol.ts";
 import { callTool } from "../sandbox/toolCall.ts";
 import type { ServerDefinition } from "./definition.ts";
 import { publishTool, type PublishedTool } from "./publishedTool.ts";
@@ -90,10 +91,26 @@ function missingSecretMessage(name: string, endUserId: string | null): string {
   return `Missing secret "${name}"${endUserId ? ` for end user "${endUserId}"` : ""}: the tool needs it. Set it with the management operation dwizi.secrets.set ${args} (REST: POST /api/v1/secrets), then call again.`;
 }
 
+/** What the call log keeps of how a call ended: a result the client got as an error is an error, whatever returned it. */
+export function recordedOutcome(outcome: CallOutcome, shaped: ShapedResult, aborted: boolean): Pick<CallRecord, "status" | "durationMs" | "output" | "error" | "logs"> {
+  const failed = !outcome.ok || shaped.result.isError === true;
+  const text = () => shaped.result.content.flatMap((c) => (c.type === "text" ? [String(c.text)] : [])).join("\n") || "The tool returned an error result";
+  return {
+    status: aborted ? "cancelled" : failed ? "error" : "ok",
+    durationMs: outcome.durationMs,
+    output: loggedOutput(outcome, shaped),
+    error: outcome.error?.message ?? (failed ? text() : null),
+    logs: outcome.logs,
+  };
+}
+
 /** A TOOLS-mode catalog, which can also hand back a call's raw output (for CODE mode's `tools.*`). */
 export interface HostedCatalog extends Catalog {
-  /** Runs a tool as callTool does; `output` is what the tool returned, when it succeeded. */
-  callWithOutput(ctx: CallContext, name: string, args: Record<string, unknown>): Promise<{ result: CallToolResult; output?: unknown; secrets?: string[] }>;
+  /**
+   * Runs a tool as callTool does; `output` is what the tool returned, when it succeeded,
+   * and `rich` says the result is the tool's own, built with the mcp.* helpers.
+   */
+  callWithOutput(ctx: CallContext, name: string, args: Record<string, unknown>): Promise<{ result: CallToolResult; rich?: boolean; output?: unknown; secrets?: string[] }>;
 }
 
 /** The catalog of one hosted server, over its current definition. */
@@ -113,7 +130,7 @@ export function hostedCatalog(def: ServerDefinition, published: Published, deps:
     const secrets = t.entry.tool.secrets.length ? await secretsFor(deps, def, t) : {};
     if ("missing" in secrets) return refuse(missingSecretMessage(secrets.missing as string, def.server.endUserId), prepared.input);
     const secretValues = t.entry.tool.secrets.length ? Object.values(secrets) : undefined;
-    const { outcome, result } = await callTool(deps.sandbox, t.entry.tool, {
+    const shaped = await callTool(deps.sandbox, t.entry.tool, {
       input: prepared.input,
       context: { requestId: ctx.requestId, endUserId: def.server.endUserId, server, secrets },
       egress: egressRules(def.orgLimits),
@@ -122,17 +139,10 @@ export function hostedCatalog(def: ServerDefinition, published: Published, deps:
       signal: ctx.signal,
       onProgress: ctx.progress,
     });
+    const { outcome, result, rich } = shaped;
     for (const line of outcome.logs) ctx.log?.(LOG_LEVEL_OF[line.level] ?? "info", { tool: name, message: line.message });
-    record({
-      status: ctx.signal.aborted ? "cancelled" : outcome.ok ? "ok" : "error",
-      durationMs: outcome.durationMs,
-      input: prepared.input,
-      output: outcome.ok ? outcome.output : undefined,
-      error: outcome.error?.message ?? null,
-      logs: outcome.logs,
-      secrets: secretValues,
-    });
-    return { result, output: outcome.ok ? outcome.output : undefined, secrets: secretValues };
+    record({ ...recordedOutcome(outcome, shaped, ctx.signal.aborted), input: prepared.input, secrets: secretValues });
+    return { result, rich, output: outcome.ok ? outcome.output : undefined, secrets: secretValues };
   };
   return {
     callWithOutput,

@@ -3,7 +3,7 @@
  */
 import type { CancelSignal } from "../mcp/cancellation.ts";
 import type { CallLimits } from "./limits.ts";
-import type { EgressRules, RunMessage, ToolContext } from "./protocol.ts";
+import type { BridgeAnswer, EgressRules, RunMessage, ToolContext } from "./protocol.ts";
 
 /** One call to run. */
 export interface CallRequest {
@@ -20,7 +20,7 @@ export interface CallRequest {
   signal?: CancelSignal;
   onProgress?(progress: number, total?: number, message?: string): void;
   /** Answers `tools.<name>(input)` from CODE-mode scripts. */
-  onBridge?(name: string, input: unknown): Promise<unknown>;
+  onBridge?(name: string, input: unknown): Promise<BridgeAnswer>;
 }
 
 /** Pool settings. */

@@ -16,7 +16,7 @@ import { DEFAULT_LIMITS, type CallLimits } from "./limits.ts";
 import { FairQueue, QueueFullError } from "./fairQueue.ts";
 import { ABORT, failure, freeCell, newSlot, OVERRUN_MS, posted, SHORT_CALL_MS, runsShort, shortestQueue, waitedTooLong, warmestIdle, withdraw, type Job, type Posted, type Slot, type SlotTiming } from "./poolSlot.ts";
 import { StuckThreads } from "./stuckThreads.ts";
-import { decodeMessage, type CallOutcome, type EgressRules, type FromWorker, type RunMessage } from "./protocol.ts";
+import { decodeMessage, type BridgeAnswer, type BridgeReply, type CallOutcome, type EgressRules, type FromWorker, type RunMessage } from "./protocol.ts";
 
 export type { CallRequest, PoolOptions } from "./callRequest.ts";
 
@@ -340,11 +340,11 @@ export class SandboxPool {
     } else if (m.type === "progress") {
       job.req.onProgress?.(m.progress, m.total, m.message);
     } else if (m.type === "bridge") {
-      const reply = (ok: boolean, value?: unknown, error?: string) =>
+      const reply = (ok: boolean, answer?: BridgeAnswer, error?: string) =>
         posted(slot, m.callId) &&
-        slot.worker.postMessage({ type: "bridge-reply", callId: m.callId, requestId: m.requestId, ok, value, error });
+        slot.worker.postMessage({ type: "bridge-reply", callId: m.callId, requestId: m.requestId, ok, ...answer, error } satisfies BridgeReply);
       if (!job.req.onBridge) reply(false, undefined, "tools.* is only available in CODE mode");
-      else job.req.onBridge(m.name, m.input).then((v) => reply(true, v), (e) => reply(false, undefined, (e as Error)?.message ?? String(e)));
+      else job.req.onBridge(m.name, m.input).then((a) => reply(true, a), (e) => reply(false, undefined, (e as Error)?.message ?? String(e)));
     }
   }
 

@@ -13,7 +13,7 @@ import { describeError, isHostStackOverflow, isModuleFault, stopError, type Call
 import { CallLog } from "./callLog.ts";
 import { HeapSnapshot } from "./heapSnapshot.ts";
 import { HostBridge } from "./hostBridge.ts";
-import type { CallOutcome, RunMessage } from "./protocol.ts";
+import type { BridgeAnswer, CallOutcome, RunMessage } from "./protocol.ts";
 import { residentContext, type ResidentContext } from "./residentContext.ts";
 import { serializeResult } from "./resultJson.ts";
 import { wasmLayout, type WasmLayout } from "./wasmLayout.ts";
@@ -26,7 +26,7 @@ const BASE_BYTES = 24 * 1024 * 1024;
 export interface CallHooks {
   aborted(): boolean;
   progress(progress: number, total?: number, message?: string): void;
-  bridge(name: string, input: unknown): Promise<unknown>;
+  bridge(name: string, input: unknown): Promise<BridgeAnswer>;
 }
 
 /** A QuickJS wasm module with its resident context and the snapshot calls are undone with. */

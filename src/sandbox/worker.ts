@@ -4,7 +4,7 @@
  * Cancellation and the claim on a queued call go through shared cells (the
  * worker's event loop is busy while QuickJS runs, so a message would come too late).
  */
-import { CodeCache, decodeMessage, type CallOutcome, type FromWorker, type RunMessage, type ToWorker } from "./protocol.ts";
+import { CodeCache, decodeMessage, type BridgeAnswer, type CallOutcome, type FromWorker, type RunMessage, type ToWorker } from "./protocol.ts";
 import { QuickJsHost } from "./quickjsHost.ts";
 import { niceThisThread, thisThreadId } from "./threadPriority.ts";
 
@@ -17,7 +17,7 @@ let host: QuickJsHost | undefined;
 let cells: Int32Array<ArrayBufferLike> = new Int32Array(3);
 let nextBridge = 0;
 const codes = new CodeCache();
-const bridgeWaiters = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+const bridgeWaiters = new Map<number, { resolve(a: BridgeAnswer): void; reject(e: Error): void }>();
 const post = (m: FromWorker) => self.postMessage(m.type === "done" ? JSON.stringify(m) : m);
 /** Calls run one after another. */
 let lane: Promise<void> = Promise.resolve();
@@ -61,7 +61,7 @@ self.onmessage = async (event: MessageEvent<ToWorker | string>) => {
   } else if (m.type === "bridge-reply") {
     const w = bridgeWaiters.get(m.requestId);
     bridgeWaiters.delete(m.requestId);
-    if (m.ok) w?.resolve(m.value);
+    if (m.ok) w?.resolve({ value: m.value, rich: m.rich });
     else w?.reject(new Error(m.error ?? "tool call failed"));
   } else if (m.type === "run") {
     // the source is taken on arrival, in message order, as the pool's mirror of this cache assumes (same rule: CodeCache)
