@@ -119,11 +119,8 @@ export function makeServerActors(deps: ServerActorDeps, run: <A>(effect: Effect.
     const updated = [...after.contents].filter(([uri, d]) => before.contents.has(uri) && before.contents.get(uri) !== d).map(([uri]) => uri);
     if (!changed.length && !updated.length) return;
     for (const s of deps.sessions.inGroup(serverId)) {
-      const send = (m: unknown) => {
-        for (const stream of s.streams) stream.send(m);
-      };
-      for (const method of changed) send({ jsonrpc: "2.0", method });
-      for (const uri of updated) if (s.subscriptions.has(uri)) send({ jsonrpc: "2.0", method: "notifications/resources/updated", params: { uri } });
+      for (const method of changed) s.outbox.send({ jsonrpc: "2.0", method });
+      for (const uri of updated) if (s.subscriptions.has(uri)) s.outbox.send({ jsonrpc: "2.0", method: "notifications/resources/updated", params: { uri } });
     }
   }
 

@@ -130,6 +130,8 @@ export function hostedCatalog(def: ServerDefinition, published: Published, deps:
     const secrets = t.entry.tool.secrets.length ? await secretsFor(deps, def, t) : {};
     if ("missing" in secrets) return refuse(missingSecretMessage(secrets.missing as string, def.server.endUserId), prepared.input);
     const secretValues = t.entry.tool.secrets.length ? Object.values(secrets) : undefined;
+    // console lines reach the client as the tool writes them (redacted in the sandbox), not after it returns
+    const log = ctx.log;
     const shaped = await callTool(deps.sandbox, t.entry.tool, {
       input: prepared.input,
       context: { requestId: ctx.requestId, endUserId: def.server.endUserId, server, secrets },
@@ -138,9 +140,9 @@ export function hostedCatalog(def: ServerDefinition, published: Published, deps:
       maxTimeoutMs: deps.config.toolTimeoutMaxMs,
       signal: ctx.signal,
       onProgress: ctx.progress,
+      onLog: log && ((line) => log(LOG_LEVEL_OF[line.level] ?? "info", { tool: name, message: line.message })),
     });
     const { outcome, result, rich } = shaped;
-    for (const line of outcome.logs) ctx.log?.(LOG_LEVEL_OF[line.level] ?? "info", { tool: name, message: line.message });
     record({ ...recordedOutcome(outcome, shaped, ctx.signal.aborted), input: prepared.input, secrets: secretValues });
     return { result, rich, output: outcome.ok ? outcome.output : undefined, secrets: secretValues };
   };

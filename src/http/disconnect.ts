@@ -11,8 +11,15 @@ import { Cancellation, type CancelSignal } from "../mcp/cancellation.ts";
 /** How long an answer may be pending before the request's own signal is read. */
 const LINK_MS = 10;
 
-/** The watch over one request: `signal()` for whoever can be cancelled, `stop()` once the answer is made. */
-export function disconnectWatch(request: Request): { signal: () => CancelSignal; stop(): void } {
+/** The watch over one request: `signal()` for whoever can be cancelled, `abort()` when its SSE answer's reader left, `stop()` once the answer is made. */
+export interface DisconnectWatch {
+  signal: () => CancelSignal;
+  abort(reason: unknown): void;
+  stop(): void;
+}
+
+/** Watches one request for its client going away. */
+export function disconnectWatch(request: Request): DisconnectWatch {
   let cancellation: Cancellation | undefined;
   let timer: Timer | undefined;
   let stopped = false;
@@ -31,6 +38,7 @@ export function disconnectWatch(request: Request): { signal: () => CancelSignal;
       }
       return cancellation;
     },
+    abort: (reason) => (cancellation ??= new Cancellation()).abort(reason),
     stop: () => {
       stopped = true;
       clearTimeout(timer);

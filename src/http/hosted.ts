@@ -9,15 +9,14 @@ import type { LiveServer } from "../actors/serverActors.ts";
 import { codeCatalog } from "../codemode/catalog.ts";
 import { hostedCatalog } from "../hosted/catalog.ts";
 import type { Catalog } from "../mcp/catalog.ts";
-import { NEVER_CANCELLED } from "../mcp/cancellation.ts";
 import { McpEngine } from "../mcp/engine.ts";
 import { RpcCode } from "../mcp/jsonrpc.ts";
 import type { Services } from "../services.ts";
 import { bearerToken } from "./credential.ts";
 import { originGuard } from "./originGuard.ts";
 import { requestIdOf } from "./requestId.ts";
-import { SSE_HEADERS } from "./sse.ts";
-import { json, parseBody, rpcErrorResponse, runMessages, sessionStream, streamableEndpoint, type Admitted } from "./streamable.ts";
+import { legacySseEndpoint } from "./legacySse.ts";
+import { json, rpcErrorResponse, streamableEndpoint, type Admitted, type EndpointOptions } from "./streamable.ts";
 
 const UNAUTHORIZED_HEADERS = { "www-authenticate": 'Bearer realm="dzx", error="invalid_token"' };
 
@@ -86,7 +85,7 @@ export function hostedEndpoints(services: Services) {
     const parts = url.slice(start, query < 0 ? undefined : query).split("/");
     return parts[1] === "mcp" ? parts[2] : parts[5];
   };
-  const endpoint = streamableEndpoint<LiveServer>({
+  const options: EndpointOptions<LiveServer> = {
     engine,
     sessions: services.hostedSessions,
     limits: services.config,
@@ -94,48 +93,10 @@ export function hostedEndpoints(services: Services) {
     admit: (request) => admit(request, pathId(request)),
     catalogFor,
     onInternalError,
-  });
+  };
+  const endpoint = streamableEndpoint(options);
 
-  /** Legacy HTTP+SSE: the stream carries an `endpoint` event, then every response and notification. */
-  async function legacyStream(request: Request, pathId: string): Promise<Response> {
-    const admitted = await admit(request, pathId);
-    if (admitted instanceof Response) return admitted;
-    let session: ReturnType<typeof services.hostedSessions.open>;
-    try {
-      session = services.hostedSessions.open(admitted.owner, "2024-11-05", undefined, undefined, admitted.group);
-    } catch (err) {
-      return rpcErrorResponse(429, { code: RpcCode.InvalidRequest, message: (err as Error).message });
-    }
-    const owner = admitted.owner;
-    const live = sessionStream(session, request, () => services.hostedSessions.close(session.id, owner));
-    const base = new URL(request.url).pathname.replace(/\/sse$/, "");
-    live.write(`event: endpoint\ndata: ${base}/messages?sessionId=${session.id}\n\n`);
-    return new Response(live.body, { status: 200, headers: SSE_HEADERS });
-  }
-
-  async function legacyMessage(request: Request, pathId: string): Promise<Response> {
-    const admitted = await admit(request, pathId);
-    if (admitted instanceof Response) return admitted;
-    const id = new URL(request.url).searchParams.get("sessionId") ?? "";
-    const session = services.hostedSessions.get(id, admitted.owner);
-    if (!session) return rpcErrorResponse(404, { code: RpcCode.SessionNotFound, message: "Session not found: open GET …/sse first and post to the endpoint it names" });
-    const parsed = await parseBody(request, services.config, {});
-    if (parsed instanceof Response) return parsed;
-    const send = (m: unknown) => {
-      for (const s of session.streams) s.send(m);
-    };
-    // the POST is answered at once: what cancels these calls is the session ending (or notifications/cancelled)
-    const onError = (err: unknown) => onInternalError(err, request);
-    void Promise.resolve(runMessages(engine, catalogFor(admitted.auth), parsed.messages, session, () => NEVER_CANCELLED, send, onError))
-      .then((responses) => {
-        if (parsed.batch && responses.length) send(responses);
-        else for (const r of responses) send(r);
-      })
-      .catch(onError);
-    return new Response("Accepted", { status: 202 });
-  }
-
-  return { ...endpoint, legacyStream, legacyMessage };
+  return { ...endpoint, legacy: legacySseEndpoint(options) };
 }
 
 /**
@@ -143,7 +104,7 @@ export function hostedEndpoints(services: Services) {
  * POST (the hot path) straight to `hosted.post` (server.ts); these routes serve every request.
  */
 export function hostedMcp(hosted: HostedEndpoints) {
-  const { legacyStream, legacyMessage } = hosted;
+  const { legacy } = hosted;
   const notFound = (path: string) => json({ error: { code: "NOT_FOUND", message: `No route for ${path}` } }, 404);
   const hostedId = (name: string) => name.startsWith("srv_");
   const opts = { parse: "none" as const };
@@ -151,8 +112,8 @@ export function hostedMcp(hosted: HostedEndpoints) {
     .post("/mcp/:name", ({ request, params }) => (hostedId(params.name) ? hosted.post(request) : notFound(`/mcp/${params.name}`)), opts)
     .get("/mcp/:name", ({ request, params }) => (hostedId(params.name) ? hosted.get(request) : notFound(`/mcp/${params.name}`)))
     .delete("/mcp/:name", ({ request, params }) => (hostedId(params.name) ? hosted.delete(request) : notFound(`/mcp/${params.name}`)))
-    .get("/mcp/:name/sse", ({ request, params }) => (hostedId(params.name) ? legacyStream(request, params.name) : notFound(`/mcp/${params.name}/sse`)))
-    .post("/mcp/:name/messages", ({ request, params }) => (hostedId(params.name) ? legacyMessage(request, params.name) : notFound(`/mcp/${params.name}/messages`)), opts)
+    .get("/mcp/:name/sse", ({ request, params }) => (hostedId(params.name) ? legacy.stream(request) : notFound(`/mcp/${params.name}/sse`)))
+    .post("/mcp/:name/messages", ({ request, params }) => (hostedId(params.name) ? legacy.message(request) : notFound(`/mcp/${params.name}/messages`)), opts)
     .post("/api/v1/mcp/servers/:id/protocol", ({ request }) => hosted.post(request), opts)
     .get("/api/v1/mcp/servers/:id/protocol", ({ request }) => hosted.get(request))
     .delete("/api/v1/mcp/servers/:id/protocol", ({ request }) => hosted.delete(request));

@@ -9,7 +9,8 @@ import { failure, RpcCode, type Incoming, type RpcRequest } from "../mcp/jsonrpc
 import { encodeResponse, envelopeError, envelopeOf, headerMismatch, LISTEN_KINDS, META, type Envelope } from "../mcp/rev2026.ts";
 import type { Catalog } from "../mcp/catalog.ts";
 import { SSE_HEADERS } from "./sse.ts";
-import { answer, json, parseBody, runMessages, sessionStream, type Admitted, type EndpointOptions, type Parsed } from "./streamable.ts";
+import { answer } from "./answer.ts";
+import { json, parseBody, runMessages, sessionStream, type Admitted, type EndpointOptions, type Parsed } from "./streamable.ts";
 
 /** Serves one POST on the 2026-07-28 lane. */
 export async function serveModern<A>(opts: EndpointOptions<A>, request: Request, admitted: Admitted<A>, parsed?: Parsed): Promise<Response> {
@@ -51,9 +52,10 @@ export async function serveModern<A>(opts: EndpointOptions<A>, request: Request,
     return openListen(opts, admitted, request, listen.msg, envelope!, catalog);
   }
   const serverInfo = opts.engine.serverInfo;
-  return answer(request, headers, batch, requests, async (signal, sink) => {
-    const responses = await runMessages(opts.engine, catalog, requests, undefined, signal, sink, (err) => opts.onInternalError(err, request), {
+  return answer(request, headers, batch, requests, async (signal, channel) => {
+    const responses = await runMessages(opts.engine, catalog, requests, undefined, signal, channel, (err) => opts.onInternalError(err, request), {
       logLevel: envelope?.logLevel ?? null,
+      capabilitiesOf: (params) => envelopeOf(params)?.clientCapabilities as Record<string, unknown> | undefined,
       encode: (method, res) => encodeResponse(method, res, serverInfo),
     });
     return [...refused, ...responses];
@@ -93,7 +95,7 @@ function openListen<A>(opts: EndpointOptions<A>, admitted: Admitted<A>, request:
   }
   let session: ReturnType<typeof opts.sessions.open>;
   try {
-    session = opts.sessions.open(admitted.owner, env.protocolVersion, env.clientInfo, env.clientCapabilities, admitted.group);
+    session = opts.sessions.open(admitted.owner, env.protocolVersion, env.clientInfo, env.clientCapabilities as Record<string, unknown>, admitted.group);
   } catch (err) {
     return json(failure(msg.id, { code: RpcCode.InternalError, message: (err as Error).message }), 200, admitted.headers);
   }

@@ -8,6 +8,27 @@ export function sseFrame(message: unknown): string {
   return `event: message\ndata: ${JSON.stringify(message)}\n\n`;
 }
 
+/** How long a client should wait before it reconnects a stream that ended, ms (the `retry:` hint). */
+export const RETRY_MS = 1000;
+
+/** One message event with its id (JSON text in `data`); `retry` adds the reconnection hint. */
+export function sseEvent(id: string, data: string, retry = false): string {
+  return `id: ${id}\n${retry ? `retry: ${RETRY_MS}\n` : ""}event: message\ndata: ${data}\n\n`;
+}
+
+/**
+ * A priming event: an id to resume from and the reconnection hint, and no message.
+ * Clients of protocol 2025-11-25 and later skip its empty data; older ones cannot parse it.
+ */
+export function primingEvent(id: string): string {
+  return `id: ${id}\nretry: ${RETRY_MS}\ndata: \n\n`;
+}
+
+/** An SSE comment (clients ignore it): a note for whoever reads the stream. Line breaks are flattened. */
+export function sseComment(text: string): string {
+  return `: ${text.replace(/[\r\n]+/g, " ")}\n\n`;
+}
+
 /** Whether the client asked for an SSE answer (`?stream=1`, or Accept naming only text/event-stream). */
 export function wantsSse(request: Request, accept = request.headers.get("accept") ?? ""): boolean {
   if (accept.includes("text/event-stream") && !accept.includes("application/json")) return true;
@@ -31,12 +52,17 @@ export interface LiveSse {
   /** Writes one raw SSE chunk; false once the stream is closed. */
   write(chunk: string): boolean;
   send(message: unknown): boolean;
+  /** Starts keepalive comments, if they are not running yet: for a stream that may now wait long between events. */
+  keepAlive(): void;
   close(): void;
   readonly closed: boolean;
 }
 
-/** Opens a live SSE body; `onClose` runs once when either side ends it. Keepalive comments hold idle proxies open. */
-export function liveSse(onClose: () => void = () => {}, keepaliveMs = 15_000): LiveSse {
+/** Interval of the keepalive comments that hold idle proxies open. */
+const KEEPALIVE_MS = 15_000;
+
+/** Opens a live SSE body; `onClose` runs once when either side ends it. Keepalive comments hold idle proxies open (`keepalive` false: from `keepAlive()` on). */
+export function liveSse(onClose: () => void = () => {}, keepalive = true): LiveSse {
   const enc = new TextEncoder();
   let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   let closed = false;
@@ -68,6 +94,11 @@ export function liveSse(onClose: () => void = () => {}, keepaliveMs = 15_000): L
       }
     },
     send: (message) => live.write(sseFrame(message)),
+    keepAlive() {
+      if (timer || closed) return;
+      timer = setInterval(() => live.write(": keepalive\n\n"), KEEPALIVE_MS);
+      (timer as { unref?: () => void }).unref?.();
+    },
     close() {
       if (closed) return;
       try {
@@ -79,9 +110,6 @@ export function liveSse(onClose: () => void = () => {}, keepaliveMs = 15_000): L
       return closed;
     },
   };
-  if (keepaliveMs > 0) {
-    timer = setInterval(() => live.write(": keepalive\n\n"), keepaliveMs);
-    (timer as { unref?: () => void }).unref?.();
-  }
+  if (keepalive) live.keepAlive();
   return live;
 }

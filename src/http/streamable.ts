@@ -5,16 +5,20 @@
  */
 import type { Catalog } from "../mcp/catalog.ts";
 import { LOG_LEVELS, type McpEngine, type RequestScope } from "../mcp/engine.ts";
-import { decode, failure, RpcCode, RpcError, type Incoming, type RpcErrorBody, type RpcResponse } from "../mcp/jsonrpc.ts";
-import type { Session, SessionStore, SessionStream } from "../mcp/session.ts";
+import { decode, failure, RpcCode, RpcError, type Incoming, type RpcResponse } from "../mcp/jsonrpc.ts";
+import { clientRequestsOf, type Session, type SessionStore, type SessionStream } from "../mcp/session.ts";
 import { initializeProblem, isSupported, negotiate } from "../mcp/version.ts";
 import { BodyTooLargeError, readBody, type BodyLimits } from "./body.ts";
 import { textTooDeep, tooDeepMessage } from "../jsonDepth.ts";
 import { envelopeOf, isModernVersion } from "../mcp/rev2026.ts";
 import { serveModern } from "./modernLane.ts";
-import { disconnectWatch } from "./disconnect.ts";
 import type { CancelSignal } from "../mcp/cancellation.ts";
-import { acceptsSse, liveSse, sseFrame, SSE_HEADERS, wantsSse, type LiveSse } from "./sse.ts";
+import { answer, type Channel } from "./answer.ts";
+import { json, rpcErrorResponse } from "./jsonResponse.ts";
+import { SessionEvents } from "./sessionEvents.ts";
+import { acceptsSse, liveSse, SSE_HEADERS, type LiveSse } from "./sse.ts";
+
+export { json, rpcErrorResponse };
 
 /** The caller, as the endpoint's authenticator resolved it. */
 export interface Admitted<A> {
@@ -42,21 +46,6 @@ export interface EndpointOptions<A> {
   onInternalError(err: unknown, request: Request): void;
 }
 
-/** A JSON response with extra headers. */
-export function json(body: unknown, status: number, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
-}
-
-/** An HTTP-level JSON-RPC error answer. */
-export function rpcErrorResponse(status: number, error: RpcErrorBody, headers: Record<string, string> = {}): Response {
-  return json(failure(null, error), status, headers);
-}
-
-function hasProgressToken(params: Record<string, unknown> | undefined): boolean {
-  const meta = params?._meta;
-  return typeof meta === "object" && meta !== null && "progressToken" in meta;
-}
-
 /**
  * An SSE body registered as one of the session's streams (GET, legacy SSE, listen).
  * It ends when the client goes or the session ends, then runs `onEnd`; `deliver`
@@ -73,21 +62,25 @@ export function sessionStream(session: Session, request: Request, onEnd: () => v
   return live;
 }
 
-/** Where a request's notifications (progress, log messages) go while it runs. */
-export type Sink = (message: unknown) => void;
-
-/** How a protocol lane differs: where the log level comes from, how responses are encoded. */
+/** How a protocol lane differs: where the log level and the client's capabilities come from, how responses are encoded. */
 export interface Lane {
   /** Minimum level of log messages; null sends none. Default: the session's level. */
   logLevel?: string | null;
+  /** What the client declared, read from each request (default: what the session learnt in initialize). */
+  capabilitiesOf?(params: Record<string, unknown> | undefined): Record<string, unknown> | undefined;
   encode?(method: string, res: RpcResponse): RpcResponse;
 }
 
-/** The per-request scope: progress for a progressToken, log messages at the lane's or session's level, both into `sink`. */
-export function requestScope(params: Record<string, unknown> | undefined, session: Session | undefined, signal: () => CancelSignal, sink: Sink | undefined, onInternalError: (err: unknown) => void, lane: Lane = {}): RequestScope {
+/**
+ * The per-request scope: progress for a progressToken, log messages at the lane's or session's
+ * level, both into `channel`; requests to the client through it when it carries them and a session
+ * can take the client's answers.
+ */
+export function requestScope(params: Record<string, unknown> | undefined, session: Session | undefined, signal: () => CancelSignal, channel: Channel | undefined, onInternalError: (err: unknown) => void, lane: Lane = {}): RequestScope {
   const logLevel = lane.logLevel === undefined ? (session?.logLevel ?? "info") : lane.logLevel;
   const token = (params?._meta as Record<string, unknown> | undefined)?.progressToken;
   const hasToken = typeof token === "string" || typeof token === "number";
+  const sink = channel?.send;
   return {
     session,
     // read only by what can be cancelled: touching a server request's signal has a cost
@@ -106,11 +99,18 @@ export function requestScope(params: Record<string, unknown> | undefined, sessio
           if (LOG_LEVELS.indexOf(level) >= min) sink({ jsonrpc: "2.0", method: "notifications/message", params: { level, data } });
         }
       : undefined,
+    get clientCapabilities() {
+      return lane.capabilitiesOf?.(params);
+    },
+    get ask(): RequestScope["ask"] {
+      return session && channel?.requests ? (method, p, call, abort) => clientRequestsOf(session).ask(channel.send, method, p, call, abort) : undefined;
+    },
   };
 }
 
 /**
- * Runs decoded messages in order; returns the responses owed (notifications get none).
+ * Runs decoded messages in order; returns the responses owed (notifications get none; the
+ * client's responses settle the session's requests to it, or are ignored when none waits).
  * Synchronous while every method answers synchronously.
  */
 export function runMessages(
@@ -119,7 +119,7 @@ export function runMessages(
   messages: Incoming[],
   session: Session | undefined,
   signal: () => CancelSignal,
-  sink: Sink | undefined,
+  channel: Channel | undefined,
   onInternalError: (err: unknown) => void,
   lane: Lane = {},
 ): RpcResponse[] | Promise<RpcResponse[]> {
@@ -131,14 +131,15 @@ export function runMessages(
     const m = messages[i];
     if (m.kind === "invalid") responses.push(m.response);
     else if (m.kind === "notification") engine.notify(m.msg.method, m.msg.params, session);
-    else if (m.kind === "request") {
-      const res = engine.handle(catalog, m.msg, requestScope(m.msg.params, session, signal, sink, onInternalError, lane));
+    else if (m.kind === "response") session?.clientRequests?.settle(m.msg);
+    else {
+      const res = engine.handle(catalog, m.msg, requestScope(m.msg.params, session, signal, channel, onInternalError, lane));
       if (res instanceof Promise) {
         // from the first asynchronous method on, the rest run after it, in order
         const method = m.msg.method;
         return res.then(async (r) => {
           settle(method, r);
-          const rest = await runMessages(engine, catalog, messages.slice(i + 1), session, signal, sink, onInternalError, lane);
+          const rest = await runMessages(engine, catalog, messages.slice(i + 1), session, signal, channel, onInternalError, lane);
           return [...responses, ...rest];
         });
       }
@@ -180,45 +181,6 @@ function parseMessages(text: string, maxDepth: number, headers: Record<string, s
   const items = batch ? (parsed as unknown[]) : [parsed];
   if (batch && items.length === 0) return rpcErrorResponse(400, { code: RpcCode.InvalidRequest, message: "Invalid Request: empty batch" }, headers);
   return { batch, messages: items.map(decode) };
-}
-
-/**
- * Answers a POST's messages as JSON, or as SSE when the client asks for it or takes
- * SSE and sent a progressToken (progress and log messages then precede the result).
- */
-export function answer(
-  request: Request,
-  headers: Record<string, string>,
-  batch: boolean,
-  messages: Incoming[],
-  run: (signal: () => CancelSignal, sink: Sink | undefined) => RpcResponse[] | Promise<RpcResponse[]>,
-): Response | Promise<Response> {
-  const accept = request.headers.get("accept") ?? "";
-  const streaming = wantsSse(request, accept) || (acceptsSse(request, accept) && messages.some((m) => m.kind === "request" && hasProgressToken(m.msg.params)));
-  const owesAnswer = messages.some((m) => m.kind === "request" || m.kind === "invalid");
-  if (!streaming || !owesAnswer) {
-    // made only for what can be cancelled (a ping never asks)
-    let watch: ReturnType<typeof disconnectWatch> | undefined;
-    const reply = (responses: RpcResponse[]) => {
-      watch?.stop();
-      return responses.length === 0 ? new Response(null, { status: 202, headers }) : json(batch ? responses : responses[0], 200, headers);
-    };
-    const responses = run(() => (watch ??= disconnectWatch(request)).signal(), undefined);
-    return responses instanceof Promise ? responses.then(reply) : reply(responses);
-  }
-  const abort = new AbortController();
-  const live = liveSse(() => abort.abort(new Error("client went away")), 0);
-  const signal = AbortSignal.any([request.signal, abort.signal]);
-  void Promise.resolve(run(() => signal, live.send))
-    .then(
-      (responses) => {
-        for (const r of responses) live.write(sseFrame(r));
-      },
-      // runMessages answers every fault itself; this only keeps a surprise from escaping the stream
-      () => live.write(sseFrame(failure(null, { code: RpcCode.InternalError, message: "Internal error" }))),
-    )
-    .finally(() => live.close());
-  return new Response(live.body, { status: 200, headers: { ...headers, ...SSE_HEADERS } });
 }
 
 /** The caller with the answer's headers (the admitted ones and the endpoint caller's base ones). */
@@ -268,15 +230,16 @@ export function streamableEndpoint<A>(opts: EndpointOptions<A>) {
     if (init?.kind === "request" && !initializeProblem(init.msg.params)) {
       const p = init.msg.params ?? {};
       try {
-        session = opts.sessions.open(admitted.owner, negotiate(p.protocolVersion), p.clientInfo, p.capabilities, admitted.group);
+        session = opts.sessions.open(admitted.owner, negotiate(p.protocolVersion), p.clientInfo, p.capabilities as Record<string, unknown> | undefined, admitted.group);
       } catch (err) {
         if (err instanceof RpcError) return json(failure(init.msg.id, err.toBody()), 429, headers);
         throw err;
       }
       headers["mcp-session-id"] = session.id;
+      SessionEvents.install(session);
     }
 
-    return answer(request, headers, batch, messages, (signal, sink) => runMessages(opts.engine, catalog, messages, session, signal, sink, (err) => opts.onInternalError(err, request)));
+    return answer(request, headers, batch, messages, (signal, channel) => runMessages(opts.engine, catalog, messages, session, signal, channel, (err) => opts.onInternalError(err, request)), session);
   }
 
   async function del(request: Request): Promise<Response> {
@@ -290,7 +253,10 @@ export function streamableEndpoint<A>(opts: EndpointOptions<A>) {
     return new Response(null, { status: 204, headers: admitted.headers });
   }
 
-  /** GET opens the session's stream of server-initiated notifications. */
+  /**
+   * GET opens the session's stream of server-initiated messages; with Last-Event-ID it first
+   * replays what the client missed (sessionEvents.ts).
+   */
   async function get(request: Request): Promise<Response> {
     const admitted = await opts.admit(request);
     if (admitted instanceof Response) return admitted;
@@ -303,8 +269,15 @@ export function streamableEndpoint<A>(opts: EndpointOptions<A>) {
     }
     const session = opts.sessions.get(id, admitted.owner);
     if (!session) return rpcErrorResponse(404, { code: RpcCode.SessionNotFound, message: "Session not found: it expired or was ended; initialize a new one" }, admitted.headers);
-    const live = sessionStream(session, request);
-    live.write(": stream open\n\n");
+    const events = SessionEvents.of(session);
+    let live: LiveSse;
+    if (events) {
+      live = sessionStream(session, request, () => events.detach(live));
+      events.attach(live, request.headers.get("last-event-id"));
+    } else {
+      live = sessionStream(session, request);
+      live.write(": stream open\n\n");
+    }
     return new Response(live.body, { status: 200, headers: { ...admitted.headers, ...SSE_HEADERS, "mcp-session-id": session.id } });
   }
 

@@ -52,6 +52,15 @@ export interface CallContext {
   progress?(progress: number, total?: number, message?: string): void;
   /** Sends notifications/message at or above the session's log level. */
   log?(level: string, data: unknown): void;
+  /** The capabilities the client declared (initialize on the 2025 lanes; the request's own declaration on 2026-07-28). Undefined when unknown. */
+  clientCapabilities?: Record<string, unknown>;
+  /**
+   * Sends a server→client JSON-RPC request related to this call (`elicitation/create`,
+   * `sampling/createMessage`) and resolves with the client's `result`. Absent when the
+   * call has no way to reach the client. Rejects with ClientRequestError (src/mcp/clientRequest.ts)
+   * when the client answers with an error, the session ends, the call is cancelled, or the signal aborts.
+   */
+  ask?(method: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<Record<string, unknown>>;
 }
 
 /** The contents a catalog supplies; optional parts turn the matching capability off. */

@@ -23,6 +23,10 @@ export interface RequestScope {
   signal: CancelSignal;
   progress?: CallContext["progress"];
   log?: CallContext["log"];
+  /** What the client declared, when the lane carries it with each request (2026-07-28); else the session's. */
+  clientCapabilities?: Record<string, unknown>;
+  /** Sends a server→client request for this request (see CallContext.ask); `call` is the request's own cancellation. Absent when the client cannot be reached. */
+  ask?(method: string, params: Record<string, unknown>, call: CancelSignal, signal?: AbortSignal): Promise<Record<string, unknown>>;
   /** Called for unexpected errors; the client only sees a generic internal error. */
   onInternalError?(err: unknown): void;
 }
@@ -66,11 +70,19 @@ export class McpEngine {
     private readonly drain?: Drain,
   ) {
     this.methods = {
-      initialize: async (catalog, params) => {
+      initialize: async (catalog, params, _ctx, scope) => {
         const problem = initializeProblem(params);
         if (problem) throw new RpcError(RpcCode.InvalidParams, problem);
+        const protocolVersion = negotiate(params.protocolVersion);
+        // a legacy SSE session exists before its initialize: what the client declares is learnt here
+        const session = scope.session;
+        if (session) {
+          session.protocolVersion = protocolVersion;
+          session.clientInfo = params.clientInfo;
+          session.clientCapabilities = params.capabilities as Record<string, unknown> | undefined;
+        }
         return {
-          protocolVersion: negotiate(params.protocolVersion),
+          protocolVersion,
           capabilities: this.capabilities(catalog),
           serverInfo: { name: info.name, version: info.version, ...(info.title ? { title: info.title } : {}) },
           ...(info.instructions ? { instructions: info.instructions } : {}),
@@ -205,6 +217,13 @@ export class McpEngine {
       },
       progress: scope.progress,
       log: scope.log,
+      // read by the few calls that ask the client: nothing is made for the others
+      get clientCapabilities() {
+        return scope.clientCapabilities ?? scope.session?.clientCapabilities;
+      },
+      get ask(): CallContext["ask"] {
+        return scope.ask && ((method, params, signal) => scope.ask!(method, params, ctx.signal, signal));
+      },
     };
     const done = () => {
       if (inflight?.get(key) === cancel) inflight.delete(key);

@@ -1,9 +1,10 @@
 /**
  * Sessions of the initialize lane: issued on initialize, echoed as Mcp-Session-Id.
  * A session remembers what the protocol needs between requests: its log level,
- * resource subscriptions, requests in flight (for cancellation) and the open
- * server-to-client streams notifications are pushed on.
+ * resource subscriptions, requests in flight (for cancellation), requests it sent
+ * the client, and the open server-to-client streams notifications are pushed on.
  */
+import { ClientRequestTable } from "./clientRequestTable.ts";
 import { RpcCode, RpcError } from "./jsonrpc.ts";
 
 /** A server-to-client message channel (a GET stream, a legacy SSE stream). */
@@ -12,12 +13,25 @@ export interface SessionStream {
   close(): void;
 }
 
+/**
+ * Where a session's server-initiated messages go: notifications of the server, and
+ * the notifications and requests of calls that have no stream of their own. By
+ * default every open stream of the session; a transport that numbers and keeps
+ * them for resumption puts its own here.
+ */
+export interface Outbox {
+  send(message: unknown): void;
+  /** Whether a client reads the session's stream right now. */
+  readonly connected: boolean;
+}
+
 /** What the server remembers about one client connection. */
 export interface Session {
   id: string;
   protocolVersion: string;
   clientInfo: unknown;
-  clientCapabilities: unknown;
+  /** What the client declared in initialize. */
+  clientCapabilities: Record<string, unknown> | undefined;
   logLevel: string;
   createdAt: number;
   lastSeenAt: number;
@@ -26,6 +40,9 @@ export interface Session {
   /** Sessions of one group (a hosted server) share the per-group cap and are notified together. */
   group: string;
   streams: Set<SessionStream>;
+  outbox: Outbox;
+  /** Requests sent to the client and not yet answered; made on the first. */
+  clientRequests?: ClientRequestTable;
   /** Requests being served, by JSON-RPC id, so notifications/cancelled can abort them. */
   inflight: Map<string, { abort(reason?: unknown): void }>;
   /** Resource URIs the client subscribed to. */
@@ -54,12 +71,13 @@ export class SessionStore {
   }
 
   /** Opens a session; refuses when the group is at its cap. */
-  open(owner: string, protocolVersion: string, clientInfo: unknown, clientCapabilities: unknown, group = owner): Session {
+  open(owner: string, protocolVersion: string, clientInfo: unknown, clientCapabilities: Record<string, unknown> | undefined, group = owner): Session {
     this.sweep();
     if (Number.isFinite(this.maxPerGroup) && this.inGroup(group).length >= this.maxPerGroup) {
       throw new RpcError(RpcCode.InvalidRequest, `Too many sessions: this server already has ${this.maxPerGroup} open; end one (DELETE) or wait for idle ones to expire`);
     }
     const t = this.now();
+    const streams = new Set<SessionStream>();
     const s: Session = {
       id: crypto.randomUUID().replace(/-/g, ""),
       protocolVersion,
@@ -70,7 +88,15 @@ export class SessionStore {
       lastSeenAt: t,
       owner,
       group,
-      streams: new Set(),
+      streams,
+      outbox: {
+        send: (m) => {
+          for (const stream of streams) stream.send(m);
+        },
+        get connected() {
+          return streams.size > 0;
+        },
+      },
       inflight: new Map(),
       subscriptions: new Set(),
     };
@@ -136,14 +162,22 @@ export class SessionStore {
     return n;
   }
 
+  /** Idle: no open stream and no request running (a call may wait minutes for its client to answer it). */
   private expired(s: Session): boolean {
-    return s.streams.size === 0 && this.now() - s.lastSeenAt > this.ttlMs;
+    return s.streams.size === 0 && s.inflight.size === 0 && this.now() - s.lastSeenAt > this.ttlMs;
   }
 
   private end(s: Session): void {
     this.sessions.delete(s.id);
+    // before the calls are stopped: a client that is gone is not told their questions are withdrawn
+    s.clientRequests?.rejectAll("the session ended");
     for (const c of s.inflight.values()) c.abort(new Error("session ended"));
     for (const stream of s.streams) stream.close();
     s.streams.clear();
   }
+}
+
+/** The session's table of requests sent to its client. */
+export function clientRequestsOf(s: Session): ClientRequestTable {
+  return (s.clientRequests ??= new ClientRequestTable());
 }

@@ -3,7 +3,7 @@
  */
 import type { CancelSignal } from "../mcp/cancellation.ts";
 import type { CallLimits } from "./limits.ts";
-import type { BridgeAnswer, EgressRules, RunMessage, ToolContext } from "./protocol.ts";
+import type { BridgeAnswer, EgressRules, LogLine, RunMessage, ToolContext } from "./protocol.ts";
 
 /** One call to run. */
 export interface CallRequest {
@@ -19,6 +19,8 @@ export interface CallRequest {
   toolNames?: string[];
   signal?: CancelSignal;
   onProgress?(progress: number, total?: number, message?: string): void;
+  /** Told of each console line as the call writes it (set: the worker sends them live). */
+  onLog?(line: LogLine): void;
   /** Answers `tools.<name>(input)` from CODE-mode scripts. */
   onBridge?(name: string, input: unknown): Promise<BridgeAnswer>;
 }

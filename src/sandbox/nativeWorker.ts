@@ -17,7 +17,7 @@ const mcpHost: { base64(b: ArrayBuffer): string; encode?: (v: unknown) => string
 const encode = mcpHost.encode!;
 
 const post = (m: FromWorker) => self.postMessage(m);
-let current: { logs: LogLine[]; bytes: number; cap: number } | undefined;
+let current: { logs: LogLine[]; bytes: number; cap: number; callId: number; live: boolean } | undefined;
 
 // console output of the running call is captured, not printed
 for (const level of ["log", "info", "warn", "error", "debug"] as const) {
@@ -26,7 +26,9 @@ for (const level of ["log", "info", "warn", "error", "debug"] as const) {
     const text = args.map((a) => (typeof a === "string" ? a : Bun.inspect(a))).join(" ");
     if (current.bytes + text.length > current.cap) return;
     current.bytes += text.length;
-    current.logs.push({ level, message: text });
+    const line: LogLine = { level, message: text };
+    current.logs.push(line);
+    if (current.live) post({ type: "log", callId: current.callId, line });
   };
 }
 
@@ -38,7 +40,7 @@ self.onmessage = async (event: MessageEvent<ToWorker | string>) => {
   }
   if (m.type !== "run") return;
   const started = performance.now();
-  current = { logs: [], bytes: 0, cap: m.limits.logBytes };
+  current = { logs: [], bytes: 0, cap: m.limits.logBytes, callId: m.callId, live: m.liveLogs === true };
   let outcome: CallOutcome;
   try {
     // codeKey carries the file's version so an edited file is imported afresh

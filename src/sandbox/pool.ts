@@ -265,6 +265,7 @@ export class SandboxPool {
       limits,
       egress: req.egress ?? NO_EGRESS_RULES,
       toolNames: req.toolNames ?? [],
+      liveLogs: req.onLog ? true : undefined,
     };
     try {
       slot.worker.postMessage(JSON.stringify(msg));
@@ -339,6 +340,8 @@ export class SandboxPool {
       this.dispatch();
     } else if (m.type === "progress") {
       job.req.onProgress?.(m.progress, m.total, m.message);
+    } else if (m.type === "log") {
+      job.req.onLog?.(m.line);
     } else if (m.type === "bridge") {
       const reply = (ok: boolean, answer?: BridgeAnswer, error?: string) =>
         posted(slot, m.callId) &&

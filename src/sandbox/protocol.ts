@@ -47,6 +47,8 @@ export interface RunMessage {
   egress: EgressRules;
   /** Names callable as `tools.<name>()` (CODE mode); empty for tools. */
   toolNames: string[];
+  /** Send each console line as it is written (a `log` message), for a client that reads them while the call runs. */
+  liveLogs?: boolean;
 }
 
 /** How many sources per codeKey a worker keeps, so the pool need not resend them. */
@@ -126,6 +128,7 @@ export type FromWorker =
   | { type: "ready"; tid?: number }
   | { type: "done"; callId: number; outcome: CallOutcome; heapBytes: number }
   | { type: "progress"; callId: number; progress: number; total?: number; message?: string }
+  | { type: "log"; callId: number; line: LogLine }
   | { type: "bridge"; callId: number; requestId: number; name: string; input: unknown };
 
 /**

@@ -13,7 +13,7 @@ import { describeError, isHostStackOverflow, isModuleFault, stopError, type Call
 import { CallLog } from "./callLog.ts";
 import { HeapSnapshot } from "./heapSnapshot.ts";
 import { HostBridge } from "./hostBridge.ts";
-import type { BridgeAnswer, CallOutcome, RunMessage } from "./protocol.ts";
+import type { BridgeAnswer, CallOutcome, LogLine, RunMessage } from "./protocol.ts";
 import { residentContext, type ResidentContext } from "./residentContext.ts";
 import { serializeResult } from "./resultJson.ts";
 import { wasmLayout, type WasmLayout } from "./wasmLayout.ts";
@@ -22,10 +22,12 @@ const PAGE = 64 * 1024;
 /** Room for the interpreter itself (its 5 MiB stack and static data) beside the call's heap. */
 const BASE_BYTES = 24 * 1024 * 1024;
 
-/** Hooks the worker gives a call: progress and CODE-mode tool calls go to the main thread. */
+/** Hooks the worker gives a call: progress, live console lines and CODE-mode tool calls go to the main thread. */
 export interface CallHooks {
   aborted(): boolean;
   progress(progress: number, total?: number, message?: string): void;
+  /** Each console line as it is kept, when the call asked for them live (RunMessage.liveLogs). */
+  log?(line: LogLine): void;
   bridge(name: string, input: unknown): Promise<BridgeAnswer>;
 }
 
@@ -137,7 +139,7 @@ export class QuickJsHost {
     const started = performance.now();
     const { limits } = msg;
     const deadline = Date.now() + limits.timeoutMs;
-    const log = new CallLog(msg.context.secrets, limits.logBytes);
+    const log = new CallLog(msg.context.secrets, limits.logBytes, msg.liveLogs ? hooks.log : undefined);
     const finish = (outcome: Omit<CallOutcome, "logs" | "durationMs">): CallOutcome => ({
       ...outcome,
       logs: log.lines,

@@ -29,6 +29,7 @@ export interface ToolCallOptions {
   maxTimeoutMs: number;
   signal?: CancelSignal;
   onProgress?: CallRequest["onProgress"];
+  onLog?: CallRequest["onLog"];
 }
 
 /** A call's outcome and its MCP shape (`rich`: the tool's own result, built with the mcp.* helpers). */
@@ -56,6 +57,7 @@ export async function callTool(pool: SandboxPool, tool: RunnableTool, opts: Tool
     limits: { timeoutMs: Math.min(tool.timeoutMs ?? opts.defaultTimeoutMs, opts.maxTimeoutMs) },
     signal: opts.signal,
     onProgress: opts.onProgress,
+    onLog: opts.onLog,
   });
   return { outcome, ...shapeResult(outcome, tool.outputSchema) };
 }

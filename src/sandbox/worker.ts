@@ -32,6 +32,7 @@ async function run(m: RunMessage, code: string | undefined): Promise<void> {
     else outcome = await host!.run(Object.assign(m, { code }), {
       aborted: () => Atomics.load(cells, ABORT) === m.callId,
       progress: (progress, total, message) => post({ type: "progress", callId: m.callId, progress, total, message }),
+      log: (line) => post({ type: "log", callId: m.callId, line }),
       bridge: (name, input) =>
         new Promise((resolve, reject) => {
           const requestId = ++nextBridge;

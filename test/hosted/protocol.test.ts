@@ -255,9 +255,10 @@ describe("tools/call", () => {
       .split("\n\n")
       .filter((f) => f.includes("data: "))
       .map((f) => JSON.parse(f.slice(f.indexOf("data: ") + 6)));
-    expect(frames.map((f) => f.method ?? "result")).toEqual(["notifications/progress", "notifications/progress", "notifications/message", "result"]);
+    // in the order the tool wrote them: the log line goes out as it is written, not after the tool returns
+    expect(frames.map((f) => f.method ?? "result")).toEqual(["notifications/progress", "notifications/message", "notifications/progress", "result"]);
     expect(frames[0].params).toEqual({ progressToken: "p1", progress: 1, total: 2, message: "half" });
-    expect(frames[2].params).toMatchObject({ level: "info", data: { tool: "stepper", message: "working" } });
+    expect(frames[1].params).toMatchObject({ level: "info", data: { tool: "stepper", message: "working" } });
     expect(frames[3]).toMatchObject({ id: 9, result: { content: [{ type: "text", text: "finished" }] } });
   });
 

@@ -92,14 +92,18 @@ const parses = (s: string) => {
     return false;
   }
 };
-/** The JSON messages of an answer: its body, or the data of each `message` event of an event stream (the legacy `endpoint` event carries a URL). */
+/**
+ * The JSON messages of an answer: its body, or the data of each `message` event of an event stream (the legacy
+ * `endpoint` event carries a URL; a priming event carries an id and empty data, no message).
+ */
 function messagesOf(a: RawAnswer, text: string): string[] {
   if (!(a.headers["content-type"] ?? "").includes("text/event-stream")) return [text];
   const events = text.split(/\r?\n\r?\n/).slice(0, a.stream ? -1 : undefined); // a stream read to its head may end mid-event
   return events.flatMap((e) => {
     const lines = e.split(/\r?\n/);
     const event = lines.find((l) => l.startsWith("event:"))?.slice(6).trim() ?? "message";
-    return event === "message" ? lines.filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim()) : [];
+    const data = lines.filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim());
+    return event === "message" && data.some((d) => d !== "") ? data : [];
   });
 }
 

@@ -1,0 +1,85 @@
+/**
+ * Runs the official MCP conformance suite (@modelcontextprotocol/conformance,
+ * server scenarios) against a dzx hosted server whose fixtures are created
+ * through /mcp/dwizi only. `bun test/conformance/run.ts` — prints each scenario's
+ * verdict and a summary; exits non-zero unless every active scenario passes.
+ * The pending scenarios run too; their result is printed, not enforced.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { managementClient } from "../support/client.ts";
+import { freshDatabase } from "../support/database.ts";
+import { cliKey, runCli, startDzx } from "../support/dzx.ts";
+import { startAuthProxy } from "./authProxy.ts";
+import { createFixtures } from "./fixtures.ts";
+
+const ROOT = resolve(import.meta.dir, "../..");
+const SUITE = join(ROOT, "node_modules/@modelcontextprotocol/conformance/dist/index.js");
+
+interface Check {
+  id: string;
+  status: string;
+  errorMessage?: string;
+}
+
+/** Runs one suite ("active" or "pending"); returns each scenario's checks. */
+async function runSuite(url: string, suite: string, only?: string): Promise<Map<string, Check[]>> {
+  const cwd = mkdtempSync(join(tmpdir(), `dzx-conformance-${suite}-`));
+  const dir = join(cwd, "results");
+  const args = ["bun", SUITE, "server", "--url", url, "--output-dir", dir, ...(only ? ["--scenario", only] : ["--suite", suite])];
+  const proc = Bun.spawn(args, { cwd, stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
+  const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+  await proc.exited;
+  if (process.env.CONFORMANCE_VERBOSE) console.log(out, err);
+  const results = new Map<string, Check[]>();
+  if (!existsSync(dir)) throw new Error(`the suite wrote no results (exit ${proc.exitCode}):\n${out}\n${err}`);
+  for (const entry of readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory())) {
+    // results/server-<scenario>-<timestamp>/checks.json
+    const scenario = entry.name.replace(/^server-/, "").replace(/-\d{4}-\d{2}-\d{2}T.*$/, "");
+    results.set(scenario, JSON.parse(readFileSync(join(dir, entry.name, "checks.json"), "utf8")));
+  }
+  rmSync(cwd, { recursive: true, force: true });
+  return results;
+}
+
+/** A scenario passes when none of its checks is a FAILURE (WARNING and INFO are not failures). */
+function verdict(checks: Check[]): { ok: boolean; failures: string[] } {
+  const failures = checks.filter((c) => c.status === "FAILURE").map((c) => `${c.id}: ${c.errorMessage ?? "failed"}`);
+  return { ok: checks.length > 0 && failures.length === 0, failures };
+}
+
+const db = await freshDatabase();
+const key = await cliKey(db, "conformance");
+const limits = await runCli(db, ["orgs", "limits", "--org", "conformance", "--set", JSON.stringify({ caps: { tools: 100, resources: 100, prompts: 100 } })]);
+if (limits.code !== 0) throw new Error(`orgs limits failed: ${limits.stderr}`);
+const dzx = await startDzx({ db, env: { DZX_WORKERS: "2" } });
+let status = 1;
+try {
+  const admin = await managementClient(dzx.url, key.key);
+  const fixtures = await createFixtures(admin);
+  await admin.close();
+  for (const r of fixtures.refused) console.log(`fixture refused: ${r}`);
+  const proxy = startAuthProxy(dzx.url, fixtures.token);
+  const endpoint = `${proxy.url}${new URL(fixtures.endpoint).pathname}`;
+  const only = process.argv[2];
+  const summary: string[] = [];
+  let activeFailed = 0;
+  for (const suite of only ? ["active"] : ["active", "pending"]) {
+    const results = await runSuite(endpoint, suite, only);
+    let passed = 0;
+    for (const [scenario, checks] of [...results].sort(([a], [b]) => a.localeCompare(b))) {
+      const v = verdict(checks);
+      if (v.ok) passed++;
+      console.log(`${v.ok ? "PASS" : "FAIL"} [${suite}] ${scenario}${v.ok ? "" : `\n    ${v.failures.join("\n    ")}`}`);
+    }
+    if (suite === "active") activeFailed = results.size - passed;
+    summary.push(`conformance ${suite}: ${passed}/${results.size} scenarios passed`);
+  }
+  proxy.stop();
+  for (const line of summary) console.log(line);
+  status = activeFailed === 0 && fixtures.refused.length === 0 ? 0 : 1;
+} finally {
+  await dzx.dispose();
+}
+process.exit(status);
