@@ -92,6 +92,27 @@ describe("slugs", () => {
     }
   });
 
+  test("the conformance suite's json_schema_2020_12_tool is published with its 2020-12 keywords unchanged", async () => {
+    const inputSchema = {
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      type: "object",
+      $defs: { address: { type: "object", properties: { street: { type: "string" }, city: { type: "string" } } } },
+      properties: { name: { type: "string" }, address: { $ref: "#/$defs/address" } },
+      additionalProperties: false,
+    };
+    await op(admin, "dwizi.tools.create", { tool: { name: "json_schema_2020_12_tool", description: "Tool with JSON Schema 2020-12 features", inputSchema, source: SOURCE } });
+    await op(admin, "dwizi.mcp.tools.add", { server: server.id, toolSlug: "json_schema_2020_12_tool" });
+    const client = await hostedClient(server.endpoint, server.token);
+    try {
+      const tool = (await client.listTools()).tools.find((t) => t.name === "json_schema_2020_12_tool");
+      expect(tool?.inputSchema).toEqual(inputSchema as never);
+      const bad = await client.callTool({ name: "json_schema_2020_12_tool", arguments: { address: { city: 1 } } });
+      expect(bad.isError).toBe(true);
+    } finally {
+      await client.close();
+    }
+  });
+
   test("OpenAPI documents the one grammar for slugs and aliases", async () => {
     const doc = (await rest(stack.dzx.url, null, "GET", "/openapi.json")).json;
     const slug = doc.paths["/api/v1/tools"].post.requestBody.content["application/json"].schema.properties.slug;
