@@ -36,7 +36,7 @@ const EXECUTE: McpTool = {
   name: "execute",
   title: "Run a script",
   description:
-    "Run JavaScript in the sandbox as the body of an async function: call tools with `await tools.name(input)` (or tools[\"name\"](input)) and `return` the result. console.log output is returned in the logs.",
+    "Run JavaScript in the sandbox as the body of an async function: call tools with `await tools.name(input)` (or tools[\"name\"](input)) and `return` the result (a tool built with the mcp.* helpers answers with its MCP result, {content, structuredContent?, isError?}; return it, or blocks made with mcp.text/image/audio/resource/resourceLink/result, to answer with content blocks). console.log output is returned in the logs.",
   inputSchema: { type: "object", properties: { code: { type: "string", minLength: 1, maxLength: 100_000 } }, required: ["code"], additionalProperties: false },
 };
 
