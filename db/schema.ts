@@ -121,9 +121,14 @@ export const resources = pgTable(
     uri: text("uri").notNull(),
     name: text("name").notNull(),
     description: text("description").notNull().default(""),
-    mimeType: text("mime_type").notNull().default("text/plain"),
+    /** Null only for a tool-backed resource that lets its output decide (text/plain for a string, application/json otherwise). */
+    mimeType: text("mime_type"),
     text: text("text"),
     blob: text("blob"),
+    /** A tool-backed resource: reading it runs this tool (of the same org) with the URI's variables as input. */
+    toolId: text("tool_id").references(() => tools.id),
+    /** A template's variables that offer completion values: name → values or a completion tool. */
+    variables: jsonb("variables").$type<Record<string, CompletionSource>>().notNull().default({}),
     createdBy: text("created_by"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -135,8 +140,17 @@ export const resources = pgTable(
   ],
 );
 
-/** A prompt argument as MCP publishes it. */
-export interface PromptArgument {
+/**
+ * Where completion/complete finds values for a prompt argument or template variable:
+ * a fixed list, or a tool of the same org that is asked {argument, value, context}.
+ */
+export interface CompletionSource {
+  values?: string[];
+  complete?: { toolId: string };
+}
+
+/** A prompt argument: what MCP publishes, plus where its completions come from. */
+export interface PromptArgument extends CompletionSource {
   name: string;
   description?: string;
   required?: boolean;

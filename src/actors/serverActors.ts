@@ -24,7 +24,7 @@ export interface LiveServer {
 /** The messages a server actor understands. */
 type ServerMessage = { _tag: "Load" } | { _tag: "Reload" };
 
-type Digests = { tools: string; resources: string; prompts: string; contents: Map<string, string> };
+type Digests = { tools: string; resources: string; prompts: string };
 
 interface Actor {
   orgId: string;
@@ -35,7 +35,6 @@ interface Actor {
   /** Settled once the first load finished. */
   ready: Deferred.Deferred<LiveServer | undefined>;
   live?: LiveServer;
-  digests?: Digests;
   /** Reloads queued and not yet done: while any is, requests wait for it (a client sees a change once its operation has returned). */
   pending: number;
   /** A reload is queued and has not started: later changes ride on it (it reads what they committed). */
@@ -55,10 +54,18 @@ function reloadDone(actor: Actor): void {
 function digestsOf(live: LiveServer): Digests {
   return {
     tools: JSON.stringify([live.def.server.mode, live.published.tools.map((t) => t.listing)]),
-    resources: JSON.stringify(live.published.resources),
+    resources: JSON.stringify([live.published.resources, live.published.index.templateListing]),
     prompts: JSON.stringify(live.published.prompts),
-    contents: new Map(live.def.resources.map((r) => [r.uri, `${r.mimeType}\u0000${r.text ?? ""}\u0000${r.blob ?? ""}`])),
   };
+}
+
+/** What the content of `uri` depends on: the resource serving it (plain or template), its stored content and its tool's version. */
+function contentDigest(live: LiveServer, uri: string): string | undefined {
+  const hit = live.published.index.resolve(uri);
+  if (!hit) return undefined;
+  const r = hit.resource;
+  const tool = r.toolId ? live.def.backing.get(r.toolId)?.tool : undefined;
+  return [r.id, r.mimeType, r.text, r.blob, tool ? `${tool.id}:${tool.version}` : ""].join("\u0000");
 }
 
 /** The session owner string for a server and the token hash it was opened with. */
@@ -111,12 +118,19 @@ export function makeServerActors(deps: ServerActorDeps, run: <A>(effect: Effect.
       return def ? { def, published: publish(def) } : undefined;
     });
 
-  function announce(serverId: string, before: Digests, after: Digests): void {
+  function announce(serverId: string, was: LiveServer, now: LiveServer): void {
+    const before = digestsOf(was);
+    const after = digestsOf(now);
     const changed: string[] = [];
     if (before.tools !== after.tools) changed.push("notifications/tools/list_changed");
     if (before.resources !== after.resources) changed.push("notifications/resources/list_changed");
     if (before.prompts !== after.prompts) changed.push("notifications/prompts/list_changed");
-    const updated = [...after.contents].filter(([uri, d]) => before.contents.has(uri) && before.contents.get(uri) !== d).map(([uri]) => uri);
+    // a subscribed URI changed when what serves it did (a template serves many URIs)
+    const subscribed = new Set(deps.sessions.inGroup(serverId).flatMap((s) => [...s.subscriptions]));
+    const updated = [...subscribed].filter((uri) => {
+      const b = contentDigest(was, uri);
+      return b !== undefined && b !== contentDigest(now, uri);
+    });
     if (!changed.length && !updated.length) return;
     for (const s of deps.sessions.inGroup(serverId)) {
       for (const method of changed) s.outbox.send({ jsonrpc: "2.0", method });
@@ -144,10 +158,9 @@ export function makeServerActors(deps: ServerActorDeps, run: <A>(effect: Effect.
       if (live === "failed" || live === undefined) return yield* retire(serverId, actor);
       const owner = sessionOwner(serverId, live.def.server.tokenHash);
       deps.sessions.closeWhere(serverId, (s) => s.owner === owner);
-      const before = actor.digests;
+      const was = actor.live;
       actor.live = live;
-      actor.digests = digestsOf(live);
-      if (msg._tag === "Reload" && before) announce(serverId, before, actor.digests);
+      if (msg._tag === "Reload" && was) announce(serverId, was, live);
       yield* Deferred.succeed(actor.ready, live);
     });
 

@@ -15,8 +15,11 @@ import type { SandboxPool } from "../sandbox/pool.ts";
 import { loggedOutput, type ShapedResult } from "../sandbox/output.ts";
 import type { CallOutcome, LogLine } from "../sandbox/protocol.ts";
 import { callTool } from "../sandbox/toolCall.ts";
+import { completeArgument, serverCompletes, type RunBacking } from "./completion.ts";
 import type { ServerDefinition } from "./definition.ts";
 import { publishTool, type PublishedTool } from "./publishedTool.ts";
+import { readResource } from "./resourceRead.ts";
+import { ResourceIndex } from "./resourceIndex.ts";
 
 /** What a finished call leaves for the call log. */
 export interface CallRecord {
@@ -50,17 +53,33 @@ export interface Published {
   tools: PublishedTool[];
   byName: Map<string, PublishedTool>;
   resources: McpResource[];
+  /** Which resource serves a URI; its templateListing is what resources/templates/list shows. */
+  index: ResourceIndex;
+  /** The tools behind resources and completions, by tool id. */
+  backing: Map<string, PublishedTool>;
+  /** Whether anything can complete (the `completions` capability). */
+  completes: boolean;
   prompts: McpPrompt[];
 }
 
 /** Publishes a definition's tools, resources and prompts. */
 export function publish(def: ServerDefinition): Published {
   const tools = def.tools.map(publishTool);
+  const index = new ResourceIndex(def.resources);
   return {
     tools,
     byName: new Map(tools.map((t) => [t.name, t])),
-    resources: def.resources.map((r) => ({ uri: r.uri, name: r.slug, title: r.name, ...(r.description ? { description: r.description } : {}), mimeType: r.mimeType })),
-    prompts: def.prompts.map((p) => ({ name: p.slug, title: p.name, ...(p.description ? { description: p.description } : {}), arguments: p.arguments })),
+    resources: index.listing,
+    index,
+    backing: new Map([...def.backing].map(([id, entry]) => [id, publishTool(entry)])),
+    completes: serverCompletes(def, index),
+    prompts: def.prompts.map((p) => ({
+      name: p.slug,
+      title: p.name,
+      ...(p.description ? { description: p.description } : {}),
+      // where completions come from stays on the server
+      arguments: p.arguments.map(({ values: _v, complete: _c, ...shown }) => shown),
+    })),
   };
 }
 
@@ -116,9 +135,8 @@ export interface HostedCatalog extends Catalog {
 /** The catalog of one hosted server, over its current definition. */
 export function hostedCatalog(def: ServerDefinition, published: Published, deps: HostedDeps): HostedCatalog {
   const server = { id: def.server.id, slug: def.server.slug, name: def.server.name };
-  const callWithOutput: HostedCatalog["callWithOutput"] = async (ctx, name, args) => {
-    const t = published.byName.get(name);
-    if (!t) throw new RpcError(RpcCode.InvalidParams, `Unknown tool: "${name}"; tools/list shows this server's tools`);
+  /** A published tool's call (an attachment, or a tool behind a resource or completion, logged as `name`). */
+  const run = async (ctx: CallContext, t: PublishedTool, args: Record<string, unknown>, name: string) => {
     const record = (r: Pick<CallRecord, "status" | "durationMs" | "input" | "output" | "error" | "logs" | "secrets">) =>
       deps.onCall({ orgId: def.server.orgId, serverId: def.server.id, toolId: t.entry.tool.id, toolName: name, endUserId: def.server.endUserId, outputPolicy: t.entry.tool.outputPolicy, ...r });
     const refuse = (message: string, input: unknown) => {
@@ -146,16 +164,19 @@ export function hostedCatalog(def: ServerDefinition, published: Published, deps:
     record({ ...recordedOutcome(outcome, shaped, ctx.signal.aborted), input: prepared.input, secrets: secretValues });
     return { result, rich, output: outcome.ok ? outcome.output : undefined, secrets: secretValues };
   };
+  const callWithOutput: HostedCatalog["callWithOutput"] = async (ctx, name, args) => {
+    const t = published.byName.get(name);
+    if (!t) throw new RpcError(RpcCode.InvalidParams, `Unknown tool: "${name}"; tools/list shows this server's tools`);
+    return run(ctx, t, args, name);
+  };
+  const backing = (ctx: CallContext): RunBacking => (toolId, input, name) => run(ctx, published.backing.get(toolId)!, input, name);
   return {
     callWithOutput,
     listTools: async () => published.tools.map((t) => t.listing),
     callTool: async (ctx, name, args) => (await callWithOutput(ctx, name, args)).result,
     listResources: async () => published.resources,
-    readResource: async (_ctx, uri) => {
-      const r = def.resources.find((x) => x.uri === uri);
-      if (!r) throw new RpcError(RpcCode.InvalidParams, `Resource not found: "${uri}"; resources/list shows this server's resources`, { uri });
-      return { contents: [r.blob !== null ? { uri, mimeType: r.mimeType, blob: r.blob } : { uri, mimeType: r.mimeType, text: r.text ?? "" }] };
-    },
+    listResourceTemplates: async () => published.index.templateListing,
+    readResource: async (ctx, uri) => readResource(published.index, backing(ctx), uri),
     listPrompts: async () => published.prompts,
     getPrompt: async (_ctx, name, args) => {
       const p = def.prompts.find((x) => x.slug === name);
@@ -176,16 +197,8 @@ export function hostedCatalog(def: ServerDefinition, published: Published, deps:
         })),
       };
     },
-    complete: async (_ctx, ref, argument, value) => {
-      if (ref.type === "ref/prompt") {
-        const p = def.prompts.find((x) => x.slug === ref.name);
-        if (!p) throw new RpcError(RpcCode.InvalidParams, `Unknown prompt: "${String(ref.name)}"`);
-        if (!p.arguments.some((a) => a.name === argument)) throw new RpcError(RpcCode.InvalidParams, `Prompt "${p.slug}" has no argument "${argument}"`);
-        return []; // prompt arguments carry no stored value lists yet
-
-      }
-      if (ref.type === "ref/resource") return def.resources.map((r) => r.uri).filter((u) => u.startsWith(value));
-      throw new RpcError(RpcCode.InvalidParams, `Invalid params: ref.type must be "ref/prompt" or "ref/resource"`);
-    },
+    ...(published.completes
+      ? { complete: (ctx: CallContext, ref, argument, value, context) => completeArgument(def, published.index, backing(ctx), ref, argument, value, context) }
+      : {}),
   };
 }

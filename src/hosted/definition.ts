@@ -34,13 +34,50 @@ export interface AttachedTool {
   partials: PartialRow[];
 }
 
+/** A resource row. */
+export type ResourceRow = typeof resources.$inferSelect;
+/** A prompt row. */
+export type PromptRow = typeof prompts.$inferSelect;
+
 /** A server as it is served. */
 export interface ServerDefinition {
   server: ServerRow;
   orgLimits: OrgLimits;
   tools: AttachedTool[];
-  resources: (typeof resources.$inferSelect)[];
-  prompts: (typeof prompts.$inferSelect)[];
+  resources: ResourceRow[];
+  prompts: PromptRow[];
+  /** Live tools that back resources or completions (attached or not), by id, published without attachment settings. */
+  backing: Map<string, AttachedTool>;
+}
+
+/** The tools a resource or prompt names: a tool-backed resource's, and its variables' or arguments' completion tools. */
+function namedTools(res: ResourceRow[], prm: PromptRow[]): string[] {
+  const ids = new Set<string>();
+  for (const r of res) {
+    if (r.toolId) ids.add(r.toolId);
+    for (const v of Object.values(r.variables)) if (v.complete) ids.add(v.complete.toolId);
+  }
+  for (const p of prm) for (const a of p.arguments) if (a.complete) ids.add(a.complete.toolId);
+  return [...ids];
+}
+
+/** A tool as it runs behind a resource or a completion: as if attached with no alias, defaults, partials or bindings. */
+function unattached(tool: ToolRow, serverId: string): AttachedTool {
+  const attachment: AttachedTool["attachment"] = {
+    id: `backing:${tool.id}`,
+    serverId,
+    toolId: tool.id,
+    alias: null,
+    displayName: null,
+    description: null,
+    inputDefaults: null,
+    partialIds: [],
+    secretBindings: null,
+    sortOrder: 0,
+    createdAt: tool.createdAt,
+    updatedAt: tool.updatedAt,
+  };
+  return { attachment, tool, partials: [] };
 }
 
 /** The live server whose bearer token this is, or undefined. */
@@ -89,11 +126,24 @@ export async function loadDefinition(db: Db, serverId: string): Promise<ServerDe
     .innerJoin(prompts, eq(prompts.id, serverPrompts.promptId))
     .where(and(eq(serverPrompts.serverId, serverId), isNull(prompts.deletedAt)))
     .orderBy(asc(serverPrompts.sortOrder));
+  const named = namedTools(
+    res.map((r) => r.r),
+    prm.map((p) => p.p),
+  );
+  const backingRows = named.length
+    ? await db
+        .select()
+        .from(tools)
+        .where(and(eq(tools.orgId, row.server.orgId), inArray(tools.id, named), isNull(tools.deletedAt)))
+    : [];
+  const backing = new Map(backingRows.map((t) => [t.id, unattached(t, serverId)]));
   return {
     server: row.server,
     orgLimits: row.orgLimits,
     tools: attached.map((a) => ({ ...a, partials: a.attachment.partialIds.flatMap((id) => byId.get(id) ?? []) })),
-    resources: res.map((r) => r.r),
+    // a resource whose tool was deleted goes with it, as an attachment does
+    resources: res.map((r) => r.r).filter((r) => r.toolId === null || backing.has(r.toolId)),
     prompts: prm.map((p) => p.p),
+    backing,
   };
 }

@@ -34,6 +34,15 @@ export interface McpResource {
   mimeType?: string;
 }
 
+/** A resource template as resources/templates/list publishes it. */
+export interface McpResourceTemplate {
+  uriTemplate: string;
+  name: string;
+  title?: string;
+  description?: string;
+  mimeType?: string;
+}
+
 /** A prompt as prompts/list publishes it. */
 export interface McpPrompt {
   name: string;
@@ -69,11 +78,21 @@ export interface Catalog {
   /** Throws RpcError(InvalidParams) for an unknown tool; tool failures are isError results. */
   callTool(ctx: CallContext, name: string, args: Record<string, unknown>): Promise<CallToolResult>;
   listResources?(ctx: CallContext): Promise<McpResource[]>;
+  listResourceTemplates?(ctx: CallContext): Promise<McpResourceTemplate[]>;
   readResource?(ctx: CallContext, uri: string): Promise<{ contents: Record<string, unknown>[] }>;
   listPrompts?(ctx: CallContext): Promise<McpPrompt[]>;
   getPrompt?(ctx: CallContext, name: string, args: Record<string, string>): Promise<{ description?: string; messages: unknown[] }>;
-  /** Candidate values for an argument, given what the user typed so far. */
-  complete?(ctx: CallContext, ref: CompletionRef, argument: string, value: string): Promise<string[]>;
+  /**
+   * Candidate values for an argument, given what the user typed so far and the other
+   * arguments already chosen (`context.arguments`, MCP 2025-06-18). Present only when
+   * something can complete: it turns the `completions` capability on.
+   */
+  complete?(ctx: CallContext, ref: CompletionRef, argument: string, value: string, context?: CompletionContext): Promise<string[]>;
+}
+
+/** What completion/complete says about the arguments already resolved. */
+export interface CompletionContext {
+  arguments?: Record<string, string>;
 }
 
 /** What completion/complete asks about. */

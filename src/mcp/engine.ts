@@ -3,7 +3,7 @@
  * it knows nothing of HTTP, databases or the sandbox.
  */
 import { decodeOffset, encodeOffset } from "../offsetCursor.ts";
-import type { CallContext, Catalog, CompletionRef, ServerInfo } from "./catalog.ts";
+import type { CallContext, Catalog, CompletionContext, CompletionRef, ServerInfo } from "./catalog.ts";
 import { failure, result, RpcCode, RpcError, type RpcRequest, type RpcResponse } from "./jsonrpc.ts";
 import type { Session } from "./session.ts";
 import { MODERN_VERSIONS } from "./rev2026.ts";
@@ -54,6 +54,13 @@ function str(params: Record<string, unknown>, key: string, method: string): stri
   const v = params[key];
   if (typeof v !== "string" || v === "") throw new RpcError(RpcCode.InvalidParams, `Invalid params: ${method} needs "${key}" (a string)`);
   return v;
+}
+
+/** `context.arguments` of completion/complete: the string-valued entries, the rest ignored. */
+function completionContext(context: unknown): CompletionContext | undefined {
+  const args = (context as { arguments?: unknown } | null | undefined)?.arguments;
+  if (typeof args !== "object" || args === null || Array.isArray(args)) return undefined;
+  return { arguments: Object.fromEntries(Object.entries(args).filter(([, v]) => typeof v === "string")) as Record<string, string> };
 }
 
 function unsupported(what: string): never {
@@ -112,7 +119,11 @@ export class McpEngine {
         const { page, nextCursor } = paginate(all, params.cursor);
         return { resources: page, ...(nextCursor ? { nextCursor } : {}) };
       },
-      "resources/templates/list": async () => ({ resourceTemplates: [] }),
+      "resources/templates/list": async (catalog, params, ctx) => {
+        const all = catalog.listResourceTemplates ? await catalog.listResourceTemplates(ctx) : [];
+        const { page, nextCursor } = paginate(all, params.cursor);
+        return { resourceTemplates: page, ...(nextCursor ? { nextCursor } : {}) };
+      },
       "resources/read": async (catalog, params, ctx) => {
         if (!catalog.readResource) unsupported("resources");
         return catalog.readResource(ctx, str(params, "uri", "resources/read"));
@@ -150,7 +161,7 @@ export class McpEngine {
           throw new RpcError(RpcCode.InvalidParams, `Invalid params: completion/complete needs "argument" ({name, value})`);
         }
         const value = typeof argument.value === "string" ? argument.value : "";
-        const values = catalog.complete ? await catalog.complete(ctx, ref as CompletionRef, argument.name, value) : [];
+        const values = catalog.complete ? await catalog.complete(ctx, ref as CompletionRef, argument.name, value, completionContext(params.context)) : [];
         const capped = values.slice(0, PAGE);
         return { completion: { values: capped, total: values.length, hasMore: values.length > capped.length } };
       },
@@ -174,7 +185,7 @@ export class McpEngine {
       tools: { listChanged: true },
       ...(catalog.readResource ? { resources: { subscribe: true, listChanged: true } } : {}),
       ...(catalog.getPrompt ? { prompts: { listChanged: true } } : {}),
-      ...(catalog.getPrompt ? { completions: {} } : {}),
+      ...(catalog.complete ? { completions: {} } : {}),
       logging: {},
     };
   }

@@ -8,6 +8,7 @@ import { prompts, type PromptArgument, type PromptMessage } from "../../db/schem
 import type { Db } from "../database/index.ts";
 import { BLOCK_TYPES, contentBlockProblem, type ContentBlock } from "../mcp/contentBlock.ts";
 import { ensureSlugFree, ensureUnderCap, findLive, softDelete, write, type AssetRef } from "./assetTable.ts";
+import { completionFields, resolveCompletionSource } from "./completionSource.ts";
 import { invalid } from "./domainError.ts";
 import type { Principal } from "./principal.ts";
 import { resolveSlug, SlugField } from "./slug.ts";
@@ -17,6 +18,7 @@ const Argument = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z_][A-Za-z0-9_-]*$" }),
   description: Type.Optional(Type.String({ maxLength: 2000 })),
   required: Type.Optional(Type.Boolean()),
+  ...completionFields,
 });
 const Message = Type.Object({
   role: Type.Union([Type.Literal("user"), Type.Literal("assistant"), Type.Literal("system")]),
@@ -98,6 +100,20 @@ function checkMessages(args: PromptArgument[], messages: PromptMessage[]): void 
   });
 }
 
+/** The names of the `{{name}}` placeholders in a text. */
+export function placeholders(text: string): string[] {
+  return [...text.matchAll(PLACEHOLDER)].map((m) => m[1]);
+}
+
+/** Arguments as stored: each one's completion source checked and its tool resolved to an id. */
+async function resolveArguments(db: Db, orgId: string, args: PromptArgument[]): Promise<PromptArgument[]> {
+  const out: PromptArgument[] = [];
+  for (const [i, { values, complete, ...rest }] of args.entries()) {
+    out.push({ ...rest, ...(await resolveCompletionSource(db, orgId, { values, complete }, `arguments[${i}]`)) });
+  }
+  return out;
+}
+
 /** Fills `{{arg}}` placeholders; absent optional arguments become empty. */
 export function renderTemplate(content: string, values: Record<string, string>): string {
   return content.replace(PLACEHOLDER, (_, name: string) => values[name] ?? "");
@@ -125,6 +141,7 @@ export async function createPrompt(db: Db, p: Principal, input: PromptInput) {
   const args = input.arguments ?? [];
   checkMessages(args, input.messages);
   return write(db, p, "prompts.create", "prompt", async (tx) => {
+    const stored = await resolveArguments(tx, p.orgId, args);
     await ensureUnderCap(tx, prompts, p);
     await ensureSlugFree(tx, prompts, p.orgId, slug);
     const [row] = await tx
@@ -135,7 +152,7 @@ export async function createPrompt(db: Db, p: Principal, input: PromptInput) {
         slug,
         name: input.name,
         description: input.description ?? "",
-        arguments: args,
+        arguments: stored,
         messages: input.messages,
         createdBy: p.keyId,
       })
@@ -152,7 +169,7 @@ export async function updatePrompt(db: Db, p: Principal, ref: AssetRef, patch: P
       name: patch.name ?? cur.name,
       slug: patch.slug === undefined ? cur.slug : resolveSlug(patch.slug, cur.name, "prompt"),
       description: patch.description ?? cur.description,
-      arguments: patch.arguments ?? cur.arguments,
+      arguments: patch.arguments ? await resolveArguments(tx, p.orgId, patch.arguments) : cur.arguments,
       messages: patch.messages ?? cur.messages,
     };
     checkMessages(next.arguments, next.messages);

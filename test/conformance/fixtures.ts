@@ -140,7 +140,7 @@ const resources: Record<string, unknown>[] = [
     uri: "test://template/{id}/data",
     description: "A resource template with an id",
     mimeType: "application/json",
-    text: '{"id":"{id}","templateTest":true,"data":"Data for ID: {id}"}',
+    text: '{"id":"{{id}}","templateTest":true,"data":"Data for ID: {{id}}"}',
   },
 ];
 

@@ -82,7 +82,7 @@ describe("resources", () => {
       const e = await resourceError(admin, over);
       expect(e.code).toBe("VALIDATION_ERROR");
     }
-    expect((await resourceError(admin, { slug: "both2", uri: "resource://x/b2", blob: PNG })).message).toMatch(/exactly one of "text" or "blob"/);
+    expect((await resourceError(admin, { slug: "both2", uri: "resource://x/b2", blob: PNG })).message).toMatch(/exactly one of "text", "blob" \(base64\) or "toolId"/);
     const slugs = (await op(admin, "dwizi.resources.list", {})).resources.map((r: any) => r.slug);
     expect(slugs).toEqual(["welcome", "logo", "logo-2"]);
   });
