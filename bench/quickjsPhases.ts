@@ -65,7 +65,7 @@ rt.dispose();
 
 // QuickJsHost.run, as the worker calls it
 const host = await QuickJsHost.create(64 * 1024 * 1024);
-const hooks: CallHooks = { aborted: () => false, progress: () => {}, bridge: async () => null, ask: async () => null, clientWaits: () => 0 };
+const hooks: CallHooks = { aborted: () => false, progress: () => {}, bridge: async () => ({ value: null }), ask: async () => null, clientWaits: () => 0 };
 const msg = (i: number): RunMessage & { code: string } => ({
   type: "run",
   callId: i,

@@ -159,7 +159,8 @@ export interface PromptArgument extends CompletionSource {
 /** A templated prompt message; `{{arg}}` placeholders are filled on prompts/get. */
 export interface PromptMessage {
   role: "user" | "assistant" | "system";
-  content: string;
+  /** Text, or one MCP content block (checked by src/mcp/contentBlock.ts). */
+  content: string | { type: string; [field: string]: unknown };
 }
 
 export const prompts = pgTable(

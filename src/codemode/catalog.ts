@@ -10,7 +10,7 @@ import type { CallContext, CallToolResult, Catalog, McpTool } from "../mcp/catal
 import { RpcCode, RpcError } from "../mcp/jsonrpc.ts";
 import { egressRules } from "../platform/limits.ts";
 import { shapeResult } from "../sandbox/output.ts";
-import { stopReason, type HostedCatalog, type HostedDeps, type Published } from "../hosted/catalog.ts";
+import { recordedOutcome, type HostedCatalog, type HostedDeps, type Published } from "../hosted/catalog.ts";
 import { askClient } from "../mcp/clientAsk.ts";
 import type { ServerDefinition } from "../hosted/definition.ts";
 import type { CallOutcome } from "../sandbox/protocol.ts";
@@ -37,7 +37,7 @@ const EXECUTE: McpTool = {
   name: "execute",
   title: "Run a script",
   description:
-    "Run JavaScript in the sandbox as the body of an async function: call tools with `await tools.name(input)` (or tools[\"name\"](input)) and `return` the result. console.log output is returned in the logs.",
+    "Run JavaScript in the sandbox as the body of an async function: call tools with `await tools.name(input)` (or tools[\"name\"](input)) and `return` the result (a tool built with the mcp.* helpers answers with its MCP result, {content, structuredContent?, isError?}; return it, or blocks made with mcp.text/image/audio/resource/resourceLink/result, to answer with content blocks). console.log output is returned in the logs.",
   inputSchema: { type: "object", properties: { code: { type: "string", minLength: 1, maxLength: 100_000 } }, required: ["code"], additionalProperties: false },
 };
 
@@ -95,11 +95,13 @@ export function codeCatalog(def: ServerDefinition, published: Published, deps: H
           onBridge: async (tool, input, waiting) => {
             if (deps.sandbox.size < 2) throw new Error("tools.* needs a second sandbox worker to run the tool while the script waits: set DZX_WORKERS to 2 or more");
             if (typeof input !== "object" || input === null || Array.isArray(input)) throw new Error(`tools.${tool} takes an object of arguments`);
-            const { result, output, secrets } = await tools.callWithOutput(askingWatched(ctx, waiting), tool, input as Record<string, unknown>);
+            const { result, rich, output, secrets } = await tools.callWithOutput(askingWatched(ctx, waiting), tool, input as Record<string, unknown>);
             // what the script does with a tool's output (return it, print it) is logged too: keep the tool's secrets out of it
             if (secrets) for (const v of secrets) seenSecrets.add(v);
+            // a rich result is what the tool returned, even one it marks isError: the script inspects it, or returns it as is
+            if (rich) return { value: result, rich: true };
             if (result.isError) throw new Error(`tools.${tool} failed: ${result.content.map((c) => (c.type === "text" ? (c as { text: string }).text : "")).join("")}`);
-            return output ?? null;
+            return { value: output ?? null };
           },
         });
       if (name === "search") {
@@ -133,22 +135,19 @@ export function codeCatalog(def: ServerDefinition, published: Published, deps: H
         } catch (err) {
           return { content: [{ type: "text", text: (err as Error).message }], isError: true };
         }
+        const shaped = shapeResult(outcome);
         deps.onCall({
           orgId: def.server.orgId,
           serverId: def.server.id,
           toolId: null,
           toolName: "execute",
           endUserId: def.server.endUserId,
-          status: ctx.signal.aborted ? "cancelled" : outcome.ok ? "ok" : "error",
-          durationMs: outcome.durationMs,
+          ...recordedOutcome(outcome, shaped, ctx.signal),
           input: { code },
-          output: outcome.ok ? outcome.output : undefined,
-          error: stopReason(ctx) ?? outcome.error?.message ?? null,
-          logs: outcome.logs,
           outputPolicy: strictestPolicy,
           secrets: [...seenSecrets],
         });
-        const result = shapeResult(outcome);
+        const { result } = shaped;
         return outcome.logs.length ? { ...result, content: [...result.content, { type: "text", text: `logs:\n${outcome.logs.map((l) => `[${l.level}] ${l.message}`).join("\n")}` }] } : result;
       }
       throw new RpcError(RpcCode.InvalidParams, `Unknown tool: "${name}"; a CODE-mode server has search, read_api and execute`);

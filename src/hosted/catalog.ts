@@ -3,6 +3,7 @@
  * server's resources and prompts. Arguments are checked against the published
  * schema before the sandbox is touched; tool failures are isError results.
  */
+import type { CancelSignal } from "../mcp/cancellation.ts";
 import type { CallContext, CallToolResult, Catalog, McpPrompt, McpResource } from "../mcp/catalog.ts";
 import { askClient } from "../mcp/clientAsk.ts";
 import { RoundEnded } from "../mcp/inputRound.ts";
@@ -10,11 +11,12 @@ import { RpcCode, RpcError } from "../mcp/jsonrpc.ts";
 import type { Config } from "../config.ts";
 import type { Db } from "../database/index.ts";
 import { egressRules } from "../platform/limits.ts";
-import { renderTemplate } from "../platform/prompt.ts";
+import { renderContent } from "../platform/prompt.ts";
 import { resolveSecrets } from "../platform/secret.ts";
 import type { SecretBox } from "../platform/secretBox.ts";
 import type { SandboxPool } from "../sandbox/pool.ts";
-import type { LogLine } from "../sandbox/protocol.ts";
+import { loggedOutput, type ShapedResult } from "../sandbox/output.ts";
+import type { CallOutcome, LogLine } from "../sandbox/protocol.ts";
 import { callTool } from "../sandbox/toolCall.ts";
 import { completeArgument, serverCompletes, type RunBacking } from "./completion.ts";
 import type { ServerDefinition } from "./definition.ts";
@@ -86,11 +88,6 @@ export function publish(def: ServerDefinition): Published {
 
 const LOG_LEVEL_OF: Record<LogLine["level"], string> = { debug: "debug", info: "info", log: "info", warn: "warning", error: "error" };
 
-/** What the call log says of a call stopped to ask its client on the 2026-07-28 lane (else nothing). */
-export function stopReason(ctx: CallContext): string | undefined {
-  return ctx.signal.aborted && ctx.signal.reason instanceof RoundEnded ? ctx.signal.reason.message : undefined;
-}
-
 function toolError(message: string): CallToolResult {
   return { content: [{ type: "text", text: message }], isError: true };
 }
@@ -116,10 +113,30 @@ function missingSecretMessage(name: string, endUserId: string | null): string {
   return `Missing secret "${name}"${endUserId ? ` for end user "${endUserId}"` : ""}: the tool needs it. Set it with the management operation dwizi.secrets.set ${args} (REST: POST /api/v1/secrets), then call again.`;
 }
 
+/**
+ * What the call log keeps of how a call ended (`signal`: the call's): a result the client got as an
+ * error is an error, whatever returned it; a round of the 2026-07-28 lane stopped to ask its client says so.
+ */
+export function recordedOutcome(outcome: CallOutcome, shaped: ShapedResult, signal: CancelSignal): Pick<CallRecord, "status" | "durationMs" | "output" | "error" | "logs"> {
+  const failed = !outcome.ok || shaped.result.isError === true;
+  const text = () => shaped.result.content.flatMap((c) => (c.type === "text" ? [String(c.text)] : [])).join("\n") || "The tool returned an error result";
+  const roundEnded = signal.aborted && signal.reason instanceof RoundEnded ? signal.reason.message : undefined;
+  return {
+    status: signal.aborted ? "cancelled" : failed ? "error" : "ok",
+    durationMs: outcome.durationMs,
+    output: loggedOutput(outcome, shaped),
+    error: roundEnded ?? outcome.error?.message ?? (failed ? text() : null),
+    logs: outcome.logs,
+  };
+}
+
 /** A TOOLS-mode catalog, which can also hand back a call's raw output (for CODE mode's `tools.*`). */
 export interface HostedCatalog extends Catalog {
-  /** Runs a tool as callTool does; `output` is what the tool returned, when it succeeded. */
-  callWithOutput(ctx: CallContext, name: string, args: Record<string, unknown>): Promise<{ result: CallToolResult; output?: unknown; secrets?: string[] }>;
+  /**
+   * Runs a tool as callTool does; `output` is what the tool returned, when it succeeded,
+   * and `rich` says the result is the tool's own, built with the mcp.* helpers.
+   */
+  callWithOutput(ctx: CallContext, name: string, args: Record<string, unknown>): Promise<{ result: CallToolResult; rich?: boolean; output?: unknown; secrets?: string[] }>;
 }
 
 /** The catalog of one hosted server, over its current definition. */
@@ -140,7 +157,7 @@ export function hostedCatalog(def: ServerDefinition, published: Published, deps:
     const secretValues = t.entry.tool.secrets.length ? Object.values(secrets) : undefined;
     // console lines reach the client as the tool writes them (redacted in the sandbox), not after it returns
     const log = ctx.log;
-    const { outcome, result } = await callTool(deps.sandbox, t.entry.tool, {
+    const shaped = await callTool(deps.sandbox, t.entry.tool, {
       input: prepared.input,
       context: { requestId: ctx.requestId, endUserId: def.server.endUserId, server, secrets },
       egress: egressRules(def.orgLimits),
@@ -151,16 +168,9 @@ export function hostedCatalog(def: ServerDefinition, published: Published, deps:
       onLog: log && ((line) => log(LOG_LEVEL_OF[line.level] ?? "info", { tool: name, message: line.message })),
       onAsk: (method, params, signal) => askClient(ctx, method, params, signal),
     });
-    record({
-      status: ctx.signal.aborted ? "cancelled" : outcome.ok ? "ok" : "error",
-      durationMs: outcome.durationMs,
-      input: prepared.input,
-      output: outcome.ok ? outcome.output : undefined,
-      error: stopReason(ctx) ?? outcome.error?.message ?? null,
-      logs: outcome.logs,
-      secrets: secretValues,
-    });
-    return { result, output: outcome.ok ? outcome.output : undefined, secrets: secretValues };
+    const { outcome, result, rich } = shaped;
+    record({ ...recordedOutcome(outcome, shaped, ctx.signal), input: prepared.input, secrets: secretValues });
+    return { result, rich, output: outcome.ok ? outcome.output : undefined, secrets: secretValues };
   };
   const callWithOutput: HostedCatalog["callWithOutput"] = async (ctx, name, args) => {
     const t = published.byName.get(name);
@@ -191,7 +201,7 @@ export function hostedCatalog(def: ServerDefinition, published: Published, deps:
         ...(p.description ? { description: p.description } : {}),
         messages: p.messages.map((m) => ({
           role: m.role === "assistant" ? "assistant" : "user",
-          content: { type: "text", text: renderTemplate(m.content, args) },
+          content: renderContent(m.content, args),
         })),
       };
     },

@@ -6,6 +6,7 @@
  */
 import Ajv2020, { type ValidateFunction } from "ajv/dist/2020.js";
 import type { McpTool } from "../mcp/catalog.ts";
+import { exposedName } from "../platform/slug.ts";
 import type { AttachedTool } from "./definition.ts";
 
 const ajv = new Ajv2020({ strict: false, allErrors: false, validateFormats: false, useDefaults: false });
@@ -17,11 +18,6 @@ export interface PublishedTool {
   listing: McpTool;
   /** Client arguments → the tool's input, or the message of why they are not acceptable. */
   prepare(args: Record<string, unknown>): { input: Record<string, unknown> } | { error: string };
-}
-
-/** `<alias>__<slug>` when an alias is set, else `<slug>`. */
-export function exposedName(alias: string | null, slug: string): string {
-  return alias ? `${alias}__${slug}` : slug;
 }
 
 function withoutKeys(schema: Record<string, unknown>, keys: Set<string>): Record<string, unknown> {

@@ -4,6 +4,7 @@
  */
 import type { TSchema } from "@sinclair/typebox";
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
+import type { ValueError } from "@sinclair/typebox/errors";
 import { DomainError } from "../platform/domainError.ts";
 import { sqlState } from "../platform/pgError.ts";
 import type { Principal } from "../platform/principal.ts";
@@ -55,15 +56,40 @@ function unstorablePath(value: unknown): { path: string; why: string } | undefin
   return undefined;
 }
 
+/** The JSON Schema types a value could match. */
+function typesOf(v: unknown): string[] {
+  if (v === null) return ["null"];
+  if (Array.isArray(v)) return ["array"];
+  return typeof v === "number" ? ["number", "integer"] : [typeof v];
+}
+
+/**
+ * Where and why a value was refused. A string field whose grammar a bare "Expected string
+ * to match '^…$'" would not explain carries its own `errorMessage` (e.g. SlugField). For a
+ * union (a nullable field, string-or-object) the one branch made for this kind of value
+ * says why better than "Expected union value".
+ */
+function explain(e: ValueError): { path: string; message: string } {
+  const own = (e.schema as { errorMessage?: unknown }).errorMessage;
+  if (typeof own === "string" && typeof e.value === "string") return { path: e.path, message: own };
+  const branches = (e.schema as { anyOf?: { type?: unknown }[] }).anyOf ?? [];
+  const types = typesOf(e.value);
+  const matching = branches.flatMap((b, i) => (types.includes(String(b.type)) ? [i] : []));
+  // several branches of this type (string literals): none speaks for the union
+  const first = matching.length === 1 ? e.errors[matching[0]!]?.First() : undefined;
+  return first ? explain(first) : { path: e.path, message: e.message };
+}
+
 /** Throws VALIDATION_ERROR naming the first bad argument. */
 export function validateArgs(op: Operation, args: unknown): void {
   const check = checkerFor(op.args);
   const bad = unstorablePath(args);
   if (bad) throw new DomainError("VALIDATION_ERROR", `Invalid argument "${bad.path || "arguments"}" for ${op.name}: ${bad.why}`, { path: bad.path });
   if (check.Check(args)) return;
-  const e = check.Errors(args).First();
-  const where = argPath(e?.path ?? "");
-  throw new DomainError("VALIDATION_ERROR", `Invalid argument "${where}" for ${op.name}: ${e?.message ?? "invalid value"}`, { path: where });
+  const first = check.Errors(args).First();
+  const e = first ? explain(first) : { path: "", message: "invalid value" };
+  const where = argPath(e.path);
+  throw new DomainError("VALIDATION_ERROR", `Invalid argument "${where}" for ${op.name}: ${e.message}`, { path: where });
 }
 
 /** Throws FORBIDDEN_SCOPE naming the scope when the principal lacks it. */

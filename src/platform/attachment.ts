@@ -8,14 +8,12 @@ import { partials, serverTools, tools } from "../../db/schema.ts";
 import type { Db } from "../database/index.ts";
 import { findLive } from "./assetTable.ts";
 import { DomainError, invalid, notFound } from "./domainError.ts";
+import { AliasField, exposedName } from "./slug.ts";
 import { newId } from "./token.ts";
-
-/** Alias grammar from seed 001. */
-export const ALIAS_PATTERN = "^[a-z][a-z0-9_-]*$";
 
 /** Per-attachment settings, shared by add and update. */
 export const AttachmentSettings = Type.Object({
-  alias: Type.Optional(Type.Union([Type.String({ pattern: ALIAS_PATTERN, maxLength: 64 }), Type.Null()])),
+  alias: Type.Optional(Type.Union([AliasField, Type.Null()])),
   displayName: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
   description: Type.Optional(Type.Union([Type.String({ maxLength: 4000 }), Type.Null()])),
   inputDefaults: Type.Optional(Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()])),
@@ -36,7 +34,7 @@ export function attachmentView(a: AttachmentRow, tool: { slug: string; name: str
     toolSlug: tool.slug,
     toolName: tool.name,
     alias: a.alias,
-    exposedName: a.alias ? `${a.alias}__${tool.slug}` : tool.slug,
+    exposedName: exposedName(a.alias, tool.slug),
     displayName: a.displayName,
     description: a.description,
     inputDefaults: a.inputDefaults,
@@ -75,7 +73,7 @@ export async function attachTool(db: Db, orgId: string, serverId: string, toolRe
   const tool = await findLive(db, tools, orgId, { id: toolRef });
   const alias = settings.alias ?? null;
   const existing = await listAttachments(db, serverId);
-  const exposed = alias ? `${alias}__${tool.slug}` : tool.slug;
+  const exposed = exposedName(alias, tool.slug);
   const clash = existing.find((a) => a.exposedName === exposed);
   if (clash) {
     if (clash.toolId === tool.id) throw new DomainError("DUPLICATE", `Tool "${tool.slug}" is already on this server${alias ? ` under alias "${alias}"` : ""}`);
@@ -112,7 +110,7 @@ export async function updateAttachment(db: Db, orgId: string, serverId: string, 
   const cur = await findAttachment(db, serverId, ref);
   patch = { ...patch, partialIds: await resolvePartials(db, orgId, patch.partialIds) };
   if (patch.alias !== undefined && patch.alias !== cur.alias) {
-    const exposed = patch.alias ? `${patch.alias}__${cur.toolSlug}` : cur.toolSlug;
+    const exposed = exposedName(patch.alias, cur.toolSlug);
     const all = await listAttachments(db, serverId);
     const other = all.find((a) => a.id !== cur.id && a.exposedName === exposed);
     if (other?.toolId === cur.toolId) throw new DomainError("DUPLICATE", `Tool "${cur.toolSlug}" is already on this server under that name`);

@@ -10,13 +10,13 @@ import type { Db } from "../database/index.ts";
 import { ensureSlugFree, ensureUnderCap, findLive, softDelete, write, type AssetRef } from "./assetTable.ts";
 import { invalid } from "./domainError.ts";
 import type { Principal } from "./principal.ts";
-import { resolveSlug } from "./slug.ts";
+import { resolveSlug, SlugField } from "./slug.ts";
 import { newId } from "./token.ts";
 
 /** The fields a partial is created with: `{partial: {name, slug?, values, enforced?}}`. */
 export const PartialInput = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200 }),
-  slug: Type.Optional(Type.String({ description: "Unique per org; derived from name when omitted" })),
+  slug: Type.Optional(SlugField),
   values: Type.Record(Type.String(), Type.Unknown(), { description: "Argument values the partial supplies" }),
   enforced: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 100, description: "Keys of values that are hidden from the schema and always win" })),
 });

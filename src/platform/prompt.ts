@@ -1,15 +1,17 @@
 /**
- * Prompts: templated messages with declared arguments (`{{arg}}` placeholders).
+ * Prompts: messages with declared arguments, each message's content text or one MCP
+ * content block, `{{arg}}` placeholders filled on prompts/get.
  */
 import { Type, type Static } from "@sinclair/typebox";
 import { and, asc, eq, isNull } from "drizzle-orm";
 import { prompts, type PromptArgument, type PromptMessage } from "../../db/schema.ts";
 import type { Db } from "../database/index.ts";
+import { BLOCK_TYPES, contentBlockProblem, type ContentBlock } from "../mcp/contentBlock.ts";
 import { ensureSlugFree, ensureUnderCap, findLive, softDelete, write, type AssetRef } from "./assetTable.ts";
 import { completionFields, resolveCompletionSource } from "./completionSource.ts";
 import { invalid } from "./domainError.ts";
 import type { Principal } from "./principal.ts";
-import { resolveSlug } from "./slug.ts";
+import { resolveSlug, SlugField } from "./slug.ts";
 import { newId } from "./token.ts";
 
 const Argument = Type.Object({
@@ -20,13 +22,19 @@ const Argument = Type.Object({
 });
 const Message = Type.Object({
   role: Type.Union([Type.Literal("user"), Type.Literal("assistant"), Type.Literal("system")]),
-  content: Type.String({ maxLength: 256 * 1024 }),
+  content: Type.Union([
+    Type.String({ maxLength: 256 * 1024, description: "Text; {{arg}} placeholders are filled on prompts/get" }),
+    Type.Object(
+      { type: Type.String({ description: BLOCK_TYPES.join(" | ") }) },
+      { description: "One MCP content block (text, image, audio, resource, resource_link); {{arg}} placeholders are filled in its strings but base64 data/blob" },
+    ),
+  ]),
 });
 
 /** The fields a prompt is created with (seed 000 `{prompt:{...}}`). */
 export const PromptInput = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200 }),
-  slug: Type.Optional(Type.String({ description: "Unique per org; derived from name when omitted" })),
+  slug: Type.Optional(SlugField),
   description: Type.Optional(Type.String({ maxLength: 4000 })),
   arguments: Type.Optional(Type.Array(Argument, { maxItems: 64 })),
   messages: Type.Array(Message, { minItems: 1, maxItems: 100 }),
@@ -56,17 +64,39 @@ export function promptView(r: PromptRow) {
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}/g;
 
-/** Every `{{name}}` must be a declared argument, and argument names must be unique. */
-function checkTemplate(args: PromptArgument[], messages: PromptMessage[]): void {
+/** Base64 fields of a block: binary, never templated. */
+const BINARY = new Set(["data", "blob"]);
+
+/** A copy of `v` with `fill` applied to each string in it but base64 data (a block's strings, or the text itself). */
+function mapStrings(v: unknown, fill: (s: string) => string, key?: string): unknown {
+  if (typeof v === "string") return key !== undefined && BINARY.has(key) ? v : fill(v);
+  if (Array.isArray(v)) return v.map((x) => mapStrings(x, fill));
+  if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, mapStrings(x, fill, k)]));
+  return v;
+}
+
+/**
+ * Each message's content is text or one valid content block, every `{{name}}` in it a
+ * declared argument, and argument names are unique.
+ */
+function checkMessages(args: PromptArgument[], messages: PromptMessage[]): void {
   const names = new Set<string>();
   for (const a of args) {
     if (names.has(a.name)) throw invalid(`Prompt argument "${a.name}" is declared twice`);
     names.add(a.name);
   }
   messages.forEach((m, i) => {
-    for (const [, name] of m.content.matchAll(PLACEHOLDER)) {
-      if (!names.has(name)) throw invalid(`messages[${i}] uses {{${name}}}, which is not a declared argument; add it to "arguments"`);
+    const at = `messages[${i}].content`;
+    if (typeof m.content !== "string") {
+      const problem = contentBlockProblem(m.content, at);
+      if (problem) throw invalid(problem, { path: at });
     }
+    mapStrings(m.content, (text) => {
+      for (const [, name] of text.matchAll(PLACEHOLDER)) {
+        if (!names.has(name)) throw invalid(`messages[${i}] uses {{${name}}}, which is not a declared argument; add it to "arguments"`);
+      }
+      return text;
+    });
   });
 }
 
@@ -89,6 +119,12 @@ export function renderTemplate(content: string, values: Record<string, string>):
   return content.replace(PLACEHOLDER, (_, name: string) => values[name] ?? "");
 }
 
+/** A message's content as prompts/get sends it: one content block, placeholders filled (text becomes a text block). */
+export function renderContent(content: PromptMessage["content"], values: Record<string, string>): ContentBlock {
+  if (typeof content === "string") return { type: "text", text: renderTemplate(content, values) };
+  return mapStrings(content, (text) => renderTemplate(text, values)) as ContentBlock;
+}
+
 /** Live prompts of the org, oldest first. */
 export async function listPrompts(db: Db, orgId: string): Promise<PromptRow[]> {
   return db.select().from(prompts).where(and(eq(prompts.orgId, orgId), isNull(prompts.deletedAt))).orderBy(asc(prompts.createdAt), asc(prompts.id));
@@ -103,7 +139,7 @@ export function getPrompt(db: Db, orgId: string, ref: AssetRef): Promise<PromptR
 export async function createPrompt(db: Db, p: Principal, input: PromptInput) {
   const slug = resolveSlug(input.slug, input.name, "prompt");
   const args = input.arguments ?? [];
-  checkTemplate(args, input.messages);
+  checkMessages(args, input.messages);
   return write(db, p, "prompts.create", "prompt", async (tx) => {
     const stored = await resolveArguments(tx, p.orgId, args);
     await ensureUnderCap(tx, prompts, p);
@@ -136,7 +172,7 @@ export async function updatePrompt(db: Db, p: Principal, ref: AssetRef, patch: P
       arguments: patch.arguments ? await resolveArguments(tx, p.orgId, patch.arguments) : cur.arguments,
       messages: patch.messages ?? cur.messages,
     };
-    checkTemplate(next.arguments, next.messages);
+    checkMessages(next.arguments, next.messages);
     if (next.slug !== cur.slug) await ensureSlugFree(tx, prompts, p.orgId, next.slug, cur.id);
     const [row] = await tx.update(prompts).set({ ...next, updatedAt: new Date() }).where(eq(prompts.id, cur.id)).returning();
     return { result: { prompt: promptView(row) }, targetId: row.id, detail: { slug: row.slug, fields: Object.keys(patch) } };

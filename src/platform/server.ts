@@ -10,7 +10,7 @@ import { syncToolIds, listAttachments } from "./attachment.ts";
 import { ensureSlugFree, ensureUnderCap, findLive, softDelete, write, type AssetRef } from "./assetTable.ts";
 import { DomainError, invalid, notFound } from "./domainError.ts";
 import type { Principal } from "./principal.ts";
-import { resolveSlug } from "./slug.ts";
+import { resolveSlug, SlugField } from "./slug.ts";
 import { hashToken, newServerId, newServerToken } from "./token.ts";
 
 const Ids = Type.Array(Type.String({ minLength: 1 }), { maxItems: 200 });
@@ -18,7 +18,7 @@ const Ids = Type.Array(Type.String({ minLength: 1 }), { maxItems: 200 });
 /** The fields a server is created with (seed 000 `{server:{...}}`, seed 001 body). */
 export const ServerInput = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200 }),
-  slug: Type.Optional(Type.String({ description: "Unique per org; derived from name when omitted" })),
+  slug: Type.Optional(SlugField),
   description: Type.Optional(Type.String({ maxLength: 4000 })),
   mode: Type.Optional(Type.Union([Type.Literal("TOOLS"), Type.Literal("CODE")])),
   endUserId: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 256 }), Type.Null()])),

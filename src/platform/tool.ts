@@ -10,7 +10,7 @@ import { ensureSlugFree, ensureUnderCap, findLive, softDelete, write, type Asset
 import { invalid } from "./domainError.ts";
 import { checkObjectSchema } from "./jsonSchema.ts";
 import type { Principal } from "./principal.ts";
-import { resolveSlug } from "./slug.ts";
+import { resolveSlug, SlugField } from "./slug.ts";
 import { newId } from "./token.ts";
 import { checkToolSource } from "./toolSource.ts";
 
@@ -19,7 +19,7 @@ const JsonObject = Type.Record(Type.String(), Type.Unknown());
 /** The fields a tool is created with (seed 000 `{tool:{...}}`). */
 export const ToolInput = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200, description: "Display name" }),
-  slug: Type.Optional(Type.String({ description: "Unique per org; derived from name when omitted" })),
+  slug: Type.Optional(SlugField),
   description: Type.Optional(Type.String({ maxLength: 4000 })),
   language: Type.Optional(Type.Union([Type.Literal("js"), Type.Literal("ts")], { default: "js" })),
   source: Type.String({ minLength: 1, maxLength: 512 * 1024, description: "Module with `export default async (input, context) => output`" }),

@@ -3,7 +3,7 @@
  */
 import type { CancelSignal } from "../mcp/cancellation.ts";
 import type { CallLimits } from "./limits.ts";
-import type { EgressRules, LogLine, RunMessage, ToolContext } from "./protocol.ts";
+import type { BridgeAnswer, EgressRules, LogLine, RunMessage, ToolContext } from "./protocol.ts";
 
 /** One call to run. */
 export interface CallRequest {
@@ -24,7 +24,7 @@ export interface CallRequest {
    * waits on the client (its own ask), `waiting(false)` that it no longer does: a script
    * waiting on nothing else parks meanwhile, as a call asking itself does.
    */
-  onBridge?(name: string, input: unknown, waiting: (on: boolean) => void): Promise<unknown>;
+  onBridge?(name: string, input: unknown, waiting: (on: boolean) => void): Promise<BridgeAnswer>;
   /**
    * Sends what the code asks its client (`context.elicit` → `elicitation/create`,
    * `context.sample` → `sampling/createMessage`, params already checked) and resolves

@@ -1,9 +1,9 @@
 /**
- * The host side of one call's bridge: timers, fetch, progress, `tools.*` and
- * questions to the client, each a host promise settled into the call's context
- * when the host work ends. Counts (timers, fetches) are capped here.
+ * The host side of one call's bridge: timers, fetch, progress, `tools.*`, base64 for
+ * `mcp.*` and questions to the client, each a host promise settled into the call's
+ * context when the host work ends. Counts (timers, fetches) are capped here.
  */
-import type { QuickJSContext, QuickJSDeferredPromise, QuickJSHandle } from "quickjs-emscripten-core";
+import type { Lifetime, QuickJSContext, QuickJSDeferredPromise, QuickJSHandle } from "quickjs-emscripten-core";
 import { askParams, AskRequestError } from "./askRequest.ts";
 import { EgressError, policedFetch, type FetchInit } from "./bridgeFetch.ts";
 import { isHostStackOverflow } from "./callError.ts";
@@ -11,6 +11,7 @@ import { textTooDeep, tooDeepMessage } from "../jsonDepth.ts";
 import type { CallBridge } from "./residentContext.ts";
 import type { RunMessage } from "./protocol.ts";
 import type { CallHooks } from "./quickjsHost.ts";
+import { outputText } from "./toolOutput.ts";
 
 /** What one call's bridge needs from its runner. */
 export interface HostBridgeOptions {
@@ -98,7 +99,24 @@ export class HostBridge {
         if (!msg.toolNames.includes(n)) throw new Error(`tools.${n} is not a tool of this server`);
         // what a script passes reaches the tool and the call log: held to the same bound as any body
         if (textTooDeep(payload, limits.jsonDepth)) throw new Error(`tools.${n}: ${tooDeepMessage("the input", limits.jsonDepth)}`);
-        return this.hostAsync(async () => JSON.stringify((await hooks.bridge(n, JSON.parse(payload))) ?? null));
+        return this.hostAsync(async () => {
+          const answer = await hooks.bridge(n, JSON.parse(payload));
+          return outputText(answer.value, answer.rich);
+        });
+      }),
+      base64: this.guarded((buffer: QuickJSHandle) => {
+        let bytes: Lifetime<Uint8Array>;
+        try {
+          bytes = ctx.getArrayBuffer(buffer);
+        } catch {
+          throw new TypeError("mcp.*: binary data must be a Uint8Array (or another typed array), a DataView, an ArrayBuffer or base64 text");
+        }
+        try {
+          const b = bytes.value;
+          return ctx.newString(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("base64"));
+        } finally {
+          bytes.dispose();
+        }
       }),
       ask: this.guarded((method: QuickJSHandle, request: QuickJSHandle) => {
         const m = ctx.getString(method);

@@ -5,11 +5,17 @@
  * cancellation are enforced by terminating the worker.
  */
 import { askParams } from "./askRequest.ts";
-import { outputProblem } from "./limits.ts";
+import { MCP_LIB } from "./mcpLib.ts";
 import { decodeMessage, type CallOutcome, type FromWorker, type LogLine, type ToWorker } from "./protocol.ts";
 import { niceThisThread, thisThreadId } from "./threadPriority.ts";
+import { readOutput } from "./toolOutput.ts";
 
 declare const self: Worker;
+
+// the same mcp.* helpers as in the sandbox, from the same source; their encoder stands in for JSON.stringify
+const mcpHost: { base64(b: ArrayBuffer): string; encode?: (v: unknown) => string | undefined } = { base64: (b) => Buffer.from(b).toString("base64") };
+(globalThis as Record<string, unknown>).mcp = ((0, eval)(MCP_LIB) as (host: object) => { mcp: unknown })(mcpHost).mcp;
+const encode = mcpHost.encode!;
 
 const post = (m: FromWorker) => self.postMessage(m);
 let current: { logs: LogLine[]; bytes: number; cap: number; callId: number; live: boolean } | undefined;
@@ -70,10 +76,7 @@ self.onmessage = async (event: MessageEvent<ToWorker | string>) => {
         });
       };
       const out = await mod.default(m.input, context);
-      const text = out === undefined ? undefined : JSON.stringify(out);
-      const problem = text === undefined ? null : outputProblem(text, m.limits);
-      if (problem) outcome = { ok: false, error: problem, logs: [], durationMs: 0 };
-      else outcome = { ok: true, output: text === undefined ? undefined : JSON.parse(text), logs: [], durationMs: 0 };
+      outcome = { ...readOutput(out === undefined ? undefined : encode(out), m.limits), logs: [], durationMs: 0 };
     }
   } catch (err) {
     outcome = { ok: false, error: { message: err instanceof Error ? `${err.name === "Error" ? "" : `${err.name}: `}${err.message}` : `Uncaught ${String(err)}` }, logs: [], durationMs: 0 };

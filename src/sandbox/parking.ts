@@ -10,7 +10,7 @@
 import { AskRelay } from "./askRelay.ts";
 import type { PoolOptions } from "./callRequest.ts";
 import { failure, hasResumable, posted, type Posted, type Slot } from "./poolSlot.ts";
-import type { FromWorker } from "./protocol.ts";
+import type { BridgeAnswer, BridgeReply, FromWorker } from "./protocol.ts";
 
 /** What parking needs of the pool. */
 export interface ParkingPool {
@@ -43,18 +43,18 @@ export class Parking {
   request(slot: Slot, p: Posted, m: Extract<FromWorker, { type: "bridge" | "ask" }>): void {
     const { req } = p.job;
     (p.outstanding ??= new Set()).add(m.requestId);
-    const reply = (ok: boolean, value?: unknown, error?: string) => this.answer(slot, p, m.requestId, ok, value, error);
-    const failed = (e: unknown) => reply(false, undefined, (e as Error)?.message ?? String(e));
+    const reply = (answer: BridgeAnswer) => this.answer(slot, p, { requestId: m.requestId, ok: true, ...answer });
+    const failed = (e: unknown) => this.answer(slot, p, { requestId: m.requestId, ok: false, error: (e as Error)?.message ?? String(e) });
     if (m.type === "ask") {
-      this.asks.ask(req, (p.questions ??= new Set()), m.method, m.params).then((v) => reply(true, v), failed);
+      this.asks.ask(req, (p.questions ??= new Set()), m.method, m.params).then((value) => reply({ value }), failed);
       return;
     }
-    if (!req.onBridge) return reply(false, undefined, "tools.* is only available in CODE mode");
+    if (!req.onBridge) return failed(new Error("tools.* is only available in CODE mode"));
     // the tool it calls waits on the client, or no longer does: the worker may park the script meanwhile
     const waiting = (on: boolean) => {
       if (posted(slot, p.callId) === p && p.outstanding?.has(m.requestId)) slot.worker.postMessage({ type: "bridge-waiting", callId: p.callId, requestId: m.requestId, on });
     };
-    req.onBridge(m.name, m.input, waiting).then((v) => reply(true, v), failed);
+    req.onBridge(m.name, m.input, waiting).then(reply, failed);
   }
 
   /** The worker parked its running call: its time stops counting and the worker takes other calls. */
@@ -99,10 +99,10 @@ export class Parking {
   }
 
   /** Answers a request of a call unless the call has ended; a parked call may go on then. */
-  private answer(slot: Slot, p: Posted, requestId: number, ok: boolean, value?: unknown, error?: string): void {
+  private answer(slot: Slot, p: Posted, reply: Omit<BridgeReply, "type" | "callId">): void {
     if (posted(slot, p.callId) !== p) return;
-    p.outstanding?.delete(requestId);
-    slot.worker.postMessage({ type: "bridge-reply", callId: p.callId, requestId, ok, value, error });
+    p.outstanding?.delete(reply.requestId);
+    slot.worker.postMessage({ type: "bridge-reply", callId: p.callId, ...reply } satisfies BridgeReply);
     if (slot.parked.get(p.callId) === p) {
       p.resumable = true;
       this.resumeIdle(slot);

@@ -1,14 +1,17 @@
 /**
  * The parts of the sandbox API written in JavaScript (fetch with Headers and
- * Response, timers, `tools.*`, the call entry), evaluated once in the resident
+ * Response, timers, `mcp.*`, `tools.*`, the call entry), evaluated once in the resident
  * context. All are built on a private host object the tool cannot reach
  * (captured in a closure, never put on globalThis).
  */
 
-/** The globals each library provides. */
+import { MCP_LIB } from "./mcpLib.ts";
+
+/** The globals each library provides, in the order they load ("tools" uses what "mcp" leaves on the host object). */
 export const LIB_GLOBALS: [lib: string, names: string[]][] = [
   ["net", ["fetch", "Headers", "Response"]],
   ["timers", ["setTimeout", "clearTimeout", "queueMicrotask"]],
+  ["mcp", ["mcp"]],
   ["tools", ["tools"]],
 ];
 
@@ -58,11 +61,14 @@ export const LIBS: Record<string, string> = {
   const queueMicrotask = (fn) => { Promise.resolve().then(fn); };
   return { setTimeout, clearTimeout, queueMicrotask };
 })`,
+  mcp: MCP_LIB,
+  // a tool's answer comes back as the mcp lib decodes it: a rich result stays one
   tools: String.raw`(function (host) {
+  const decode = host.decode;
   const tools = new Proxy({}, {
     get(_t, name) {
       if (typeof name !== "string" || name === "then") return undefined;
-      return async (input) => JSON.parse(await host.call(name, JSON.stringify(input === undefined ? {} : input)));
+      return async (input) => decode(await host.call(name, JSON.stringify(input === undefined ? {} : input)));
     },
   });
   return { tools };

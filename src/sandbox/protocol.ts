@@ -74,13 +74,19 @@ export class CodeCache {
   }
 }
 
+/** What a bridge request (e.g. tools.<name>()) is answered with. */
+export interface BridgeAnswer {
+  value: unknown;
+  /** `value` is a tool result built with the mcp.* helpers: the code gets it back as one, so returning it keeps it rich. */
+  rich?: boolean;
+}
+
 /** Main → worker: the answer to a bridge request (e.g. tools.<name>()). */
-export interface BridgeReply {
+export interface BridgeReply extends Partial<BridgeAnswer> {
   type: "bridge-reply";
   callId: number;
   requestId: number;
   ok: boolean;
-  value?: unknown;
   error?: string;
 }
 
@@ -124,6 +130,8 @@ export interface CallOutcome {
   ok: boolean;
   /** JSON-compatible output; undefined when the code returned undefined. */
   output?: unknown;
+  /** The code returned a result built with the mcp.* helpers: `output` is `{content, structuredContent?, isError?}`, not yet checked. */
+  rich?: boolean;
   /** Present when !ok: a message safe to show (no host stack). */
   error?: { message: string; limit?: string };
   logs: LogLine[];

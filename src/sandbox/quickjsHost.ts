@@ -13,7 +13,7 @@ import { describeError, isHostStackOverflow, isModuleFault, stopError, type Call
 import { CallLog } from "./callLog.ts";
 import { HeapSnapshot } from "./heapSnapshot.ts";
 import { HostBridge } from "./hostBridge.ts";
-import type { CallOutcome, LogLine, RunMessage } from "./protocol.ts";
+import type { BridgeAnswer, CallOutcome, LogLine, RunMessage } from "./protocol.ts";
 import { residentContext, type ResidentContext } from "./residentContext.ts";
 import { serializeResult } from "./resultJson.ts";
 import { wasmLayout, type WasmLayout } from "./wasmLayout.ts";
@@ -37,7 +37,7 @@ export interface CallHooks {
   progress(progress: number, total?: number, message?: string): void;
   /** Each console line as it is kept, when the call asked for them live (RunMessage.liveLogs). */
   log?(line: LogLine): void;
-  bridge(name: string, input: unknown): Promise<unknown>;
+  bridge(name: string, input: unknown): Promise<BridgeAnswer>;
   ask(method: string, params: Record<string, unknown>): Promise<unknown>;
   /** How many of the call's pending host operations wait on its client (asks, and tools.* calls whose tool does). */
   clientWaits(): number;

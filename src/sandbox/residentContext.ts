@@ -1,6 +1,6 @@
 /**
  * The one QuickJS context a sandbox module keeps, with the whole sandbox API in
- * place (console, fetch, timers, tools, the call entry). It is built once per
+ * place (console, fetch, timers, mcp, tools, the call entry). It is built once per
  * module and snapshotted (heapSnapshot.ts); every call runs in it and the
  * snapshot is put back after, so each call starts from the same pristine state.
  */
@@ -33,6 +33,8 @@ export interface CallBridge {
   fetch(url: QuickJSHandle, init: QuickJSHandle): QuickJSHandle;
   progress(p: QuickJSHandle | undefined, t: QuickJSHandle | undefined, m: QuickJSHandle | undefined): void;
   call(name: QuickJSHandle, input: QuickJSHandle): QuickJSHandle;
+  /** An ArrayBuffer's bytes as base64 text (for the mcp.* helpers). */
+  base64(buffer: QuickJSHandle): QuickJSHandle;
   /** A request to the client (`context.elicit`, `context.sample`): method and the request as JSON text. */
   ask(method: QuickJSHandle, request: QuickJSHandle): QuickJSHandle;
 }
@@ -41,9 +43,10 @@ export interface CallBridge {
 export interface ResidentContext {
   rt: QuickJSRuntime;
   ctx: QuickJSContext;
-  /** JSON.parse and JSON.stringify as they were before any tool code ran. */
+  /** JSON.parse as it was before any tool code ran. */
   parse: QuickJSHandle;
-  stringify: QuickJSHandle;
+  /** What a call returned as text: JSON by the pristine JSON.stringify, marked when the mcp.* helpers made it (mcpLib.ts). */
+  encode: QuickJSHandle;
   /** `(fn, input, contextJson, s0, s1, s2, s3) => fn(input, context)`: builds the frozen context, seeds Math.random. */
   enter: QuickJSHandle;
   bridge?: CallBridge;
@@ -83,7 +86,7 @@ export function residentContext(rt: QuickJSRuntime): ResidentContext {
     rt,
     ctx,
     parse: ctx.getProp(json, "parse"),
-    stringify: ctx.getProp(json, "stringify"),
+    encode: ctx.undefined,
     enter: ctx.undefined,
   };
   const bridge = () => {
@@ -100,6 +103,7 @@ export function residentContext(rt: QuickJSRuntime): ResidentContext {
   ctx.setProp(host, "sleep", fn("sleep", (ms) => bridge().sleep(ms)));
   ctx.setProp(host, "fetch", fn("fetch", (u, i) => bridge().fetch(u, i)));
   ctx.setProp(host, "call", fn("call", (n, i) => bridge().call(n, i)));
+  ctx.setProp(host, "base64", fn("base64", (b) => bridge().base64(b)));
 
   const consoleObj = ctx.newObject();
   for (const level of ["log", "info", "warn", "error", "debug", "trace"]) {
@@ -112,6 +116,7 @@ export function residentContext(rt: QuickJSRuntime): ResidentContext {
     const api = ctx.unwrapResult(ctx.callFunction(factory, ctx.undefined, host));
     for (const name of names) define(name, ctx.getProp(api, name));
   }
+  resident.encode = ctx.getProp(host, "encode");
 
   const progress = fn("progress", (p, t, m) => void bridge().progress(p, t, m));
   const log = fn("log", (level, data) => void bridge().log(formatArg(ctx, level), () => formatArg(ctx, data)));

@@ -3,9 +3,8 @@
  * the tool and the configuration, then shape the outcome as an MCP result.
  */
 import type { CancelSignal } from "../mcp/cancellation.ts";
-import type { CallToolResult } from "../mcp/catalog.ts";
 import { compileTool } from "./compile.ts";
-import { shapeResult } from "./output.ts";
+import { shapeResult, type ShapedResult } from "./output.ts";
 import type { CallRequest, SandboxPool } from "./pool.ts";
 import type { CallOutcome, EgressRules, ToolContext } from "./protocol.ts";
 
@@ -34,10 +33,9 @@ export interface ToolCallOptions {
   onAsk?: CallRequest["onAsk"];
 }
 
-/** A call's outcome and its MCP shape. */
-export interface ToolCallResult {
+/** A call's outcome and its MCP shape (`rich`: the tool's own result, built with the mcp.* helpers). */
+export interface ToolCallResult extends ShapedResult {
   outcome: CallOutcome;
-  result: CallToolResult;
 }
 
 /** Runs a tool once. */
@@ -47,7 +45,7 @@ export async function callTool(pool: SandboxPool, tool: RunnableTool, opts: Tool
     code = compileTool(tool.source, tool.language, `${tool.id}:${tool.version}`);
   } catch (e) {
     const outcome: CallOutcome = { ok: false, error: { message: `The tool failed to compile: ${(e as Error).message}` }, logs: [], durationMs: 0 };
-    return { outcome, result: shapeResult(outcome) };
+    return { outcome, ...shapeResult(outcome) };
   }
   const outcome = await pool.run({
     orgId: tool.orgId,
@@ -63,7 +61,7 @@ export async function callTool(pool: SandboxPool, tool: RunnableTool, opts: Tool
     onLog: opts.onLog,
     onAsk: opts.onAsk,
   });
-  return { outcome, result: shapeResult(outcome, tool.outputSchema) };
+  return { outcome, ...shapeResult(outcome, tool.outputSchema) };
 }
 
 /** Loads a source in the sandbox without running it; returns the reason it cannot run, or null. */

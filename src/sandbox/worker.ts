@@ -8,7 +8,7 @@
  * QuickJS runs, so a message would come too late); a parked call is told by message.
  */
 import { ASK_METHODS, type AskMethod } from "./askRequest.ts";
-import { CodeCache, decodeMessage, type CallOutcome, type FromWorker, type RunMessage, type ToWorker } from "./protocol.ts";
+import { CodeCache, decodeMessage, type BridgeReply, type CallOutcome, type FromWorker, type RunMessage, type ToWorker } from "./protocol.ts";
 import { QuickJsHost, type CallHooks } from "./quickjsHost.ts";
 import { niceThisThread, thisThreadId } from "./threadPriority.ts";
 
@@ -29,7 +29,8 @@ interface Waiter {
   callId: number;
   /** It waits on the client: asks always, tools.* calls while their tool does. */
   client: boolean;
-  resolve(v: unknown): void;
+  /** Settles with what the reply carries for this kind of request. */
+  resolve(reply: BridgeReply): void;
   reject(e: Error): void;
 }
 const waiters = new Map<number, Waiter>();
@@ -49,11 +50,11 @@ function enqueue(turn: () => Promise<void>): void {
   });
 }
 
-/** Sends a request the main thread answers with a bridge-reply. */
-function request(callId: number, client: boolean, send: (requestId: number) => FromWorker): Promise<unknown> {
+/** Sends a request the main thread answers with a bridge-reply; `read` takes what the reply carries. */
+function request<T>(callId: number, client: boolean, send: (requestId: number) => FromWorker, read: (reply: BridgeReply) => T): Promise<T> {
   return new Promise((resolve, reject) => {
     const requestId = ++nextRequest;
-    waiters.set(requestId, { callId, client, resolve, reject });
+    waiters.set(requestId, { callId, client, resolve: (reply) => resolve(read(reply)), reject });
     post(send(requestId));
   });
 }
@@ -70,13 +71,13 @@ function run(m: RunMessage, code: string | undefined): Promise<void> {
       aborted: () => Atomics.load(cells, ABORT) === callId,
       progress: (progress, total, message) => post({ type: "progress", callId, progress, total, message }),
       log: (line) => post({ type: "log", callId, line }),
-      bridge: (name, input) => request(callId, false, (requestId) => ({ type: "bridge", callId, requestId, name, input })),
+      bridge: (name, input) => request(callId, false, (requestId) => ({ type: "bridge", callId, requestId, name, input }), (r) => ({ value: r.value, rich: r.rich })),
       ask: (method, params) => {
         // a parked call keeps its module, and its memory, until its client answers: a worker holds a bounded number
         if (parked.size >= maxParked) {
           return Promise.reject(new Error(`${ASK_METHODS[method as AskMethod]}: refused: this sandbox worker already holds ${maxParked} calls waiting for their clients; try again shortly`));
         }
-        return request(callId, true, (requestId) => ({ type: "ask", callId, requestId, method, params }));
+        return request(callId, true, (requestId) => ({ type: "ask", callId, requestId, method, params }), (r) => r.value);
       },
       clientWaits: () => {
         let n = 0;
@@ -130,7 +131,7 @@ self.onmessage = async (event: MessageEvent<ToWorker | string>) => {
   } else if (m.type === "bridge-reply") {
     const w = waiters.get(m.requestId);
     waiters.delete(m.requestId);
-    if (m.ok) w?.resolve(m.value);
+    if (m.ok) w?.resolve(m);
     else w?.reject(new Error(m.error ?? "tool call failed"));
   } else if (m.type === "bridge-waiting") {
     const w = waiters.get(m.requestId);

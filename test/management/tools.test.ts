@@ -155,8 +155,8 @@ describe("create", () => {
     expect(await slugsOf(admin)).not.toContain("bad-schema");
   });
 
-  test("slugs follow ^[a-z][a-z0-9-]{0,63}$", async () => {
-    for (const slug of ["Upper", "under_score", "9lives", "-dash", "", "a".repeat(65), "sp ace"]) {
+  test("slugs follow ^[a-z][a-z0-9_-]{0,63}$ without __", async () => {
+    for (const slug of ["Upper", "dou__ble", "9lives", "-dash", "_under", "", "a".repeat(65), "sp ace"]) {
       expect((await createError(admin, { slug })).code).toBe("VALIDATION_ERROR");
     }
     expect((await createError(admin, { name: "!!!" })).code).toBe("VALIDATION_ERROR");

@@ -223,7 +223,7 @@ describe("waiting holds no worker", () => {
 describe("CODE-mode scripts", () => {
   test("a script waiting on a tool that waits on its client parks too; a late answer to that tool lets it go on", async () => {
     const pool = await startPool({ size: 1 });
-    let finish!: (v: unknown) => void;
+    let finish!: (v: { value: unknown }) => void;
     let toldWaiting!: () => void;
     const waitingSaid = new Promise<void>((r) => (toldWaiting = r));
     const script = pool.run({
@@ -243,7 +243,7 @@ describe("CODE-mode scripts", () => {
     // the script's only worker runs other calls while it waits
     for (let i = 0; i < 5; i++) expect(await call(pool, OK, { input: { v: i } })).toMatchObject({ ok: true });
     expect(pool.parked).toBe(1);
-    finish("answered");
+    finish({ value: "answered" });
     expect(await script).toMatchObject({ ok: true, output: { r: "answered" } });
     expect(pool.parked).toBe(0);
   });

@@ -87,3 +87,12 @@ test("context.elicit and context.sample work in native mode, with the sandbox's 
   expect(o).toMatchObject({ ok: true, output: { who: { action: "accept", content: { name: "Ada" } }, bad: `context.sample: "messages" must be a non-empty array of {role, content}` } });
   expect(asked).toEqual(["elicitation/create"]);
 });
+
+test("the mcp.* helpers work natively too, from the same source: only what they build is rich", async () => {
+  const path = file("rich.ts", "export default async () => mcp.result({ content: [mcp.text('hi'), mcp.image(new Uint8Array([1, 2, 3]), 'image/png')], structuredContent: { n: 1 } })");
+  const o = await pool.run({ orgId: "dev", codeKey: "v1", code: path, kind: "module" });
+  expect(o).toMatchObject({ ok: true, rich: true, output: { content: [{ type: "text", text: "hi" }, { type: "image", data: "AQID", mimeType: "image/png" }], structuredContent: { n: 1 } } });
+  const plain = await pool.run({ orgId: "dev", codeKey: "v1", code: file("plain.ts", "export default async () => ({ content: [{ type: 'text', text: 'hi' }] })"), kind: "module" });
+  expect(plain).toMatchObject({ ok: true, output: { content: [{ type: "text", text: "hi" }] } });
+  expect(plain.rich).toBeUndefined();
+});
