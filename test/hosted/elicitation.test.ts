@@ -23,6 +23,14 @@ const ASK_THEN_SAMPLE = `export default async (input, context) => {
   return "greeting for " + who.content.name + ": " + said.content.text + " (" + said.model + ")";
 }`;
 
+/** The same questions, answered with an image and text through the mcp.* helpers. */
+const ASK_SAMPLE_PICTURE = `const DOT = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
+export default async (input, context) => {
+  const who = await context.elicit({ message: "Who are you?", requestedSchema: { type: "object", properties: { name: { type: "string", default: "Ada" } }, required: ["name"] } });
+  const said = await context.sample({ messages: [{ role: "user", content: { type: "text", text: "Greet " + who.content.name } }], maxTokens: 40 });
+  return mcp.result({ content: [mcp.image(DOT, "image/png"), mcp.text("greeting for " + who.content.name + ": " + said.content.text)] });
+}`;
+
 /** Reports what asking did, so a test can read a refusal without the call failing. */
 const POLITE = `export default async (i, c) => {
   try { return "answered: " + JSON.stringify(await c.elicit({ message: "ok?", requestedSchema: { type: "object", properties: {} } })); }
@@ -65,15 +73,16 @@ describe("the 2025 lanes", () => {
     stack = await startWithClients({ admin: ["acme"] }, { DZX_WORKERS: "2" });
     admin = stack.clients.admin;
     await op(admin, "dwizi.tools.create", { tool: { name: "ask-then-sample", source: ASK_THEN_SAMPLE } });
+    await op(admin, "dwizi.tools.create", { tool: { name: "ask-sample-picture", source: ASK_SAMPLE_PICTURE } });
     await op(admin, "dwizi.tools.create", { tool: { name: "polite", source: POLITE } });
-    server = await createServer(admin, { name: "Asking", toolIds: ["ask-then-sample", "polite"] });
+    server = await createServer(admin, { name: "Asking", toolIds: ["ask-then-sample", "ask-sample-picture", "polite"] });
     code = await createServer(admin, { name: "Asking code", mode: "CODE", toolIds: ["ask-then-sample"] });
   }, 60_000);
   afterAll(async () => {
     await stack?.dispose();
   });
 
-  test("a tool elicits, then samples, then returns text: each request reaches the client's handler and its answer the tool", async () => {
+  test("a tool elicits, then samples, then returns an image and text: each request reaches the client's handler and its answer the tool", async () => {
     const { client } = await askingClient(server.endpoint, server.token);
     const seen: string[] = [];
     client.setRequestHandler(ElicitRequestSchema, async (request) => {
@@ -81,9 +90,12 @@ describe("the 2025 lanes", () => {
       return { action: "accept", content: { name: "Grace" } };
     });
     try {
-      const r = await client.callTool({ name: "ask-then-sample", arguments: {} });
+      const r = await client.callTool({ name: "ask-sample-picture", arguments: {} });
       expect(r.isError).toBeFalsy();
-      expect(r.content).toEqual([{ type: "text", text: "greeting for Grace: Hello, Grace! (test-model)" }]);
+      expect(r.content).toEqual([
+        { type: "image", data: expect.stringMatching(/^iVBORw0KGgo/), mimeType: "image/png" },
+        { type: "text", text: "greeting for Grace: Hello, Grace!" },
+      ]);
       // requestedSchema went through unchanged, its SEP-1034 default included
       expect(JSON.parse(seen[0]!)).toEqual({ message: "Who are you?", requestedSchema: { type: "object", properties: { name: { type: "string", default: "Ada" } }, required: ["name"] } });
     } finally {

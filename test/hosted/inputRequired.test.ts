@@ -26,6 +26,14 @@ const ASK_THEN_SAMPLE = `export default async (input, context) => {
   return "greeting for " + who.content.name + ": " + said.content.text;
 }`;
 
+/** The same questions, answered with an image and text through the mcp.* helpers. */
+const ASK_SAMPLE_PICTURE = `const DOT = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
+export default async (input, context) => {
+  const who = await context.elicit({ message: "Who are you?", requestedSchema: { type: "object", properties: { name: { type: "string", default: "Ada" } }, required: ["name"] } });
+  const said = await context.sample({ messages: [{ role: "user", content: { type: "text", text: "Greet " + who.content.name } }], maxTokens: 40 });
+  return mcp.result({ content: [mcp.image(DOT, "image/png"), mcp.text("greeting for " + who.content.name + ": " + said.content.text)] });
+}`;
+
 let stack: Stack<"admin">;
 let admin: V1Client;
 let server: HostedServer;
@@ -38,10 +46,11 @@ beforeAll(async () => {
   await op(admin, "dwizi.tools.create", {
     tool: { name: "ask-then-sample", inputSchema: { type: "object", properties: { lang: { type: "string" } }, required: ["lang"] }, source: ASK_THEN_SAMPLE },
   });
+  await op(admin, "dwizi.tools.create", { tool: { name: "ask-sample-picture", source: ASK_SAMPLE_PICTURE } });
   await op(admin, "dwizi.tools.create", {
     tool: { name: "polite", source: `export default async (i, c) => { try { await c.elicit({ message: "ok?", requestedSchema: { type: "object", properties: {} } }); return "asked"; } catch (e) { return "refused: " + e.message; } }` },
   });
-  server = await createServer(admin, { name: "Asking", toolIds: ["ask-then-sample", "polite"] });
+  server = await createServer(admin, { name: "Asking", toolIds: ["ask-then-sample", "ask-sample-picture", "polite"] });
   other = await createServer(admin, { name: "Other", toolIds: ["ask-then-sample"] });
   code = await createServer(admin, { name: "Asking code", mode: "CODE", toolIds: ["ask-then-sample"] });
 }, 60_000);
@@ -79,7 +88,7 @@ function rawCall(s: HostedServer, args: Record<string, unknown>, extra: Record<s
 }
 
 describe("multi round-trip tool calls", () => {
-  test("the v2 client answers input_required with its handlers: the tool elicits, then samples, then returns text", async () => {
+  test("the v2 client answers input_required with its handlers: the tool elicits, then samples, then returns text (and, through the mcp.* helpers, an image and text)", async () => {
     const seen: { method: string; params: any }[] = [];
     const client = await modernClient(server.endpoint, server.token, { elicitation: {}, sampling: {} }, seen);
     try {
@@ -91,11 +100,16 @@ describe("multi round-trip tool calls", () => {
       expect(seen.map((s) => s.method)).toEqual(["elicitation/create", "sampling/createMessage"]);
       expect(seen[0].params).toMatchObject({ message: "Who are you?", requestedSchema: { type: "object", properties: { name: { type: "string", default: "Ada" } }, required: ["name"] } });
       expect(seen[1].params).toMatchObject({ messages: [{ role: "user", content: { type: "text", text: "Greet Grace in French" } }], maxTokens: 40 });
+      const picture = await client.callTool({ name: "ask-sample-picture", arguments: {} });
+      expect(picture.content).toEqual([
+        { type: "image", data: expect.stringMatching(/^iVBORw0KGgo/), mimeType: "image/png" },
+        { type: "text", text: "greeting for Grace: Hello, Grace!" },
+      ]);
     } finally {
       await client.close();
     }
     // the code before a question runs once per round: three rounds, two of them stopped at a question
-    const { calls } = await op(admin, "dwizi.calls.list", { server: server.id, limit: 10 });
+    const { calls } = await op(admin, "dwizi.calls.list", { server: server.id, limit: 20 });
     const rounds = calls.filter((c: any) => c.toolName === "ask-then-sample").slice(0, 3);
     expect(rounds.map((c: any) => c.status).sort()).toEqual(["cancelled", "cancelled", "ok"]);
     expect(rounds.filter((c: any) => c.status === "cancelled").every((c: any) => /input_required/.test(c.error))).toBe(true);
