@@ -11,6 +11,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { CreateMessageRequestSchema, ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { op } from "../support/client.ts";
 import { startWithClients, type Stack } from "../support/dzx.ts";
+import { ASK_SAMPLE_PICTURE } from "./askingTools.ts";
 import { createServer, eventually, hostedClient, metric, type HostedServer } from "./support.ts";
 
 setDefaultTimeout(60_000);
@@ -21,14 +22,6 @@ const ASK_THEN_SAMPLE = `export default async (input, context) => {
   if (who.action !== "accept") return "no name: " + who.action;
   const said = await context.sample({ messages: [{ role: "user", content: { type: "text", text: "Greet " + who.content.name } }], maxTokens: 40, systemPrompt: "Be brief" });
   return "greeting for " + who.content.name + ": " + said.content.text + " (" + said.model + ")";
-}`;
-
-/** The same questions, answered with an image and text through the mcp.* helpers. */
-const ASK_SAMPLE_PICTURE = `const DOT = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
-export default async (input, context) => {
-  const who = await context.elicit({ message: "Who are you?", requestedSchema: { type: "object", properties: { name: { type: "string", default: "Ada" } }, required: ["name"] } });
-  const said = await context.sample({ messages: [{ role: "user", content: { type: "text", text: "Greet " + who.content.name } }], maxTokens: 40 });
-  return mcp.result({ content: [mcp.image(DOT, "image/png"), mcp.text("greeting for " + who.content.name + ": " + said.content.text)] });
 }`;
 
 /** Reports what asking did, so a test can read a refusal without the call failing. */
