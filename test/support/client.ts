@@ -3,6 +3,7 @@
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { messages, parseSse } from "./sseReader.ts";
 
 /** An SDK v1 client connected to /mcp/dwizi with a key. */
 export async function managementClient(baseUrl: string, key: string, header = "authorization"): Promise<Client> {
@@ -41,10 +42,15 @@ export async function postTo(url: string, token: string | null, body: unknown, h
   });
   const text = await res.text();
   let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {}
-  return { status: res.status, headers: res.headers, text, json };
+  // an answer streamed as SSE (the call notified first): its JSON-RPC response is the message with an id and a result or error
+  const events = res.headers.get("content-type")?.includes("text/event-stream") ? messages(parseSse(text)) : undefined;
+  if (events) json = events.find((m) => m.id !== undefined && ("result" in m || "error" in m));
+  else {
+    try {
+      json = JSON.parse(text);
+    } catch {}
+  }
+  return { status: res.status, headers: res.headers, text, json, events };
 }
 
 /** A tools/call over raw JSON-RPC (no session, as seed 000's curl examples do). */
@@ -61,8 +67,13 @@ export async function rest(baseUrl: string, key: string | null, method: string, 
   });
   const text = await res.text();
   let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {}
-  return { status: res.status, headers: res.headers, text, json };
+  // an answer streamed as SSE (the call notified first): its JSON-RPC response is the message with an id and a result or error
+  const events = res.headers.get("content-type")?.includes("text/event-stream") ? messages(parseSse(text)) : undefined;
+  if (events) json = events.find((m) => m.id !== undefined && ("result" in m || "error" in m));
+  else {
+    try {
+      json = JSON.parse(text);
+    } catch {}
+  }
+  return { status: res.status, headers: res.headers, text, json, events };
 }

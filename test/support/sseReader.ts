@@ -16,7 +16,7 @@ export interface SseBlock {
 }
 
 /** Parses one block (the text between blank lines). */
-function parseBlock(text: string): SseBlock {
+export function parseBlock(text: string): SseBlock {
   const block: SseBlock = { comments: [] };
   const data: string[] = [];
   for (const line of text.split(/\r?\n/)) {
@@ -98,4 +98,12 @@ export class SseReader {
 /** The JSON-RPC messages among blocks (priming events and comments carry none). */
 export function messages(blocks: SseBlock[]): any[] {
   return blocks.filter((b) => b.json !== undefined).map((b) => b.json);
+}
+
+/** Every block of a complete SSE body. */
+export function parseSse(body: string): SseBlock[] {
+  return body
+    .split(/\r?\n\r?\n/)
+    .filter((t) => t.trim() !== "")
+    .map(parseBlock);
 }
