@@ -1,11 +1,13 @@
 /**
- * `dzx start`: opens the services, installs the bootstrap key if configured,
- * listens, and drains on SIGTERM/SIGINT (shutdown.ts; refusals in http/drainGate.ts).
+ * `dzx start`: binds the port (refusing one in use, http/listener.ts), opens the
+ * services, installs the bootstrap key if configured, serves, and drains on
+ * SIGTERM/SIGINT (shutdown.ts; refusals in http/drainGate.ts).
  */
 import { buildApp } from "./app.ts";
-import { ConfigError, type Config } from "./config.ts";
+import type { Config } from "./config.ts";
 import { assignRequestId, requestIds } from "./http/requestId.ts";
 import { refuseWhileDraining } from "./http/drainGate.ts";
+import { addressOf, bindListener } from "./http/listener.ts";
 import { pathOf } from "./http/mcpEndpoint.ts";
 import { json } from "./http/streamable.ts";
 import type { Logger } from "./logger.ts";
@@ -38,9 +40,17 @@ async function bootstrap(services: Services): Promise<string> {
   ].join("\n");
 }
 
-/** Starts serving; resolves once listening. */
+/** Starts serving; resolves once listening. A port in use stops it before anything else starts (http/listener.ts). */
 export async function startServer(config: Config, logger?: Logger): Promise<Running> {
-  const services = await openServices(config, logger);
+  const listener = bindListener(config);
+  const server = listener.server;
+  let services: Services;
+  try {
+    services = await openServices(config, logger);
+  } catch (e) {
+    server.stop(true);
+    throw e;
+  }
   try {
     const note = await bootstrap(services);
     const app = buildApp(services);
@@ -74,34 +84,21 @@ export async function startServer(config: Config, logger?: Logger): Promise<Runn
           : app.handle(request).then((response) => (response.headers.set("x-request-id", requestId), response));
       return debug ? answer.then((response) => (log(request, requestId, response.status, started), response)) : answer;
     };
-    let server: ReturnType<typeof Bun.serve>;
-    try {
-      server = Bun.serve({
-      port: config.port,
-      hostname: config.host,
+    listener.serve({
       // the hosted servers' POST skips Elysia's router; every other request goes through fetch
       routes: {
         "/mcp/:name": { POST: (request) => serve(request, request.params.name.startsWith("srv_")) },
         "/api/v1/mcp/servers/:id/protocol": { POST: (request) => serve(request, true) },
       },
       fetch: (request) => serve(request),
-      // a fault no handler caught: Bun's development page would show its message and stack
-      development: false,
       error: (err) => {
         try {
           services.logger.error("request failed outside every handler", { err });
         } catch {}
         return json({ error: { code: "INTERNAL", message: "Internal error" } }, 500);
       },
-      // our own reader enforces DZX_MAX_BODY_BYTES with a JSON 413 (before reading a declared length, and
-      // as a chunked body passes it); Bun's own cap would answer first, with an empty 413
-      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-      idleTimeout: 120,
-      });
-    } catch (e) {
-      throw new ConfigError(`Cannot listen on DZX_HOST=${config.host} PORT=${config.port}: ${(e as Error).message}`);
-    }
-    const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
+    });
+    const url = `http://${addressOf(config.host, server.port!)}`;
     services.logger.info("dzx listening", { url, database: services.database.driver, managementMcp: config.managementMcp });
     if (note) process.stderr.write(`\n${note}\n\n`);
     let stopping: Promise<void> | undefined;
@@ -112,6 +109,7 @@ export async function startServer(config: Config, logger?: Logger): Promise<Runn
       stop: () => (stopping ??= shutDown(server, services)),
     };
   } catch (e) {
+    server.stop(true);
     await services.close();
     throw e;
   }

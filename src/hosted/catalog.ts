@@ -10,6 +10,7 @@ import { RoundEnded } from "../mcp/inputRound.ts";
 import { RpcCode, RpcError } from "../mcp/jsonrpc.ts";
 import type { Config } from "../config.ts";
 import type { Db } from "../database/index.ts";
+import { operationHint } from "../management/hint.ts";
 import { egressRules } from "../platform/limits.ts";
 import { renderContent } from "../platform/prompt.ts";
 import { resolveSecrets } from "../platform/secret.ts";
@@ -109,8 +110,8 @@ async function secretsFor(deps: HostedDeps, def: ServerDefinition, t: PublishedT
 }
 
 function missingSecretMessage(name: string, endUserId: string | null): string {
-  const args = JSON.stringify(endUserId ? { name, value: "…", endUserId } : { name, value: "…" });
-  return `Missing secret "${name}"${endUserId ? ` for end user "${endUserId}"` : ""}: the tool needs it. Set it with the management operation dwizi.secrets.set ${args} (REST: POST /api/v1/secrets), then call again.`;
+  const hint = operationHint("dwizi.secrets.set", endUserId ? { name, value: "…", endUserId } : { name, value: "…" });
+  return `Missing secret "${name}"${endUserId ? ` for end user "${endUserId}"` : ""}: the tool needs it. Set it with the management operation ${hint}, then call again.`;
 }
 
 /**

@@ -2,7 +2,8 @@
  * The edge while dzx drains (SPEC "Operations"): every new request is refused
  * with 503 and Retry-After so clients and load balancers go elsewhere, while the
  * calls already running finish. `/health` still answers (the process is alive)
- * and `/ready` says 503 itself (http/health.ts).
+ * and `/ready` says 503 itself (http/health.ts). The same refusal answers while
+ * dzx is still starting (http/listener.ts).
  */
 import { RpcCode } from "../mcp/jsonrpc.ts";
 import { httpStatusOf } from "../platform/domainError.ts";
@@ -14,15 +15,19 @@ const RETRY_AFTER_S = 5;
 
 const MESSAGE = "dzx is shutting down: retry in a few seconds (another instance may answer)";
 
+/** A 503 saying `message`: a JSON-RPC error body for an MCP message POST (as MCP clients read one), else dzx's error shape. */
+export function unavailable(request: Request, message: string, retryAfterS: number): Response {
+  // closing the connection sends a keep-alive client's next request to a fresh connection (and so elsewhere)
+  const headers = { "retry-after": String(retryAfterS), connection: "close" };
+  if (request.method === "POST" && isMcpEndpoint(pathOf(request.url))) return rpcErrorResponse(httpStatusOf.UNAVAILABLE, { code: RpcCode.InternalError, message }, headers);
+  return json({ error: { code: "UNAVAILABLE", message } }, httpStatusOf.UNAVAILABLE, headers);
+}
+
 /** The answer to a request that arrives while draining; undefined for the routes that still answer. */
 export function refuseWhileDraining(request: Request): Response | undefined {
   const path = pathOf(request.url);
   if (path === "/health" || path === "/ready") return undefined;
-  // closing the connection sends a keep-alive client's next request to a fresh connection (and so elsewhere)
-  const headers = { "retry-after": String(RETRY_AFTER_S), connection: "close" };
-  // an MCP message POST is refused with a JSON-RPC error body, as MCP clients read one
-  if (request.method === "POST" && isMcpEndpoint(path)) return rpcErrorResponse(httpStatusOf.UNAVAILABLE, { code: RpcCode.InternalError, message: MESSAGE }, headers);
-  return json({ error: { code: "UNAVAILABLE", message: MESSAGE } }, httpStatusOf.UNAVAILABLE, headers);
+  return unavailable(request, MESSAGE, RETRY_AFTER_S);
 }
 
 /** Retry-After of the refusals, for /ready. */

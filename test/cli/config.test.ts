@@ -11,6 +11,7 @@ import postgres from "postgres";
 import { managementClient, op, rest, rpc } from "../support/client.ts";
 import { freshDatabase, usingPostgres, type TestDatabase } from "../support/database.ts";
 import { startDzx, startWithKeys, type Dzx } from "../support/dzx.ts";
+import { freePort } from "../support/port.ts";
 
 // per file: bun applies the preload's default to the first file only
 setDefaultTimeout(60_000);
@@ -31,14 +32,6 @@ async function start(db: TestDatabase, env: Record<string, string>) {
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   clearTimeout(guard);
   return { code, stdout, stderr };
-}
-
-/** A port that was free a moment ago. */
-function freePort(): number {
-  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const port = s.port!;
-  s.stop(true);
-  return port;
 }
 
 /** Tables in the public schema of a PostgreSQL database. */

@@ -34,6 +34,17 @@ export async function cliKey(db: TestDatabase, org: string, scopes = "all", rate
   return JSON.parse(r.stdout);
 }
 
+/** A process's stdout and stderr as they arrive: `text()` so far, `done` once both streams end. */
+export function collectOutput(proc: { stdout: ReadableStream<Uint8Array>; stderr: ReadableStream<Uint8Array> }) {
+  let out = "";
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    const dec = new TextDecoder();
+    for await (const chunk of stream) out += dec.decode(chunk);
+  };
+  const done = Promise.all([pump(proc.stdout), pump(proc.stderr)]).then(() => {});
+  return { text: () => out, done };
+}
+
 /** A running dzx. */
 export interface Dzx {
   url: string;
@@ -61,20 +72,14 @@ export async function startDzx(opts: { db?: TestDatabase; env?: Record<string, s
     stdout: "pipe",
     stderr: "pipe",
   });
-  let out = "";
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    const dec = new TextDecoder();
-    for await (const chunk of stream) out += dec.decode(chunk);
-  };
-  void pump(proc.stdout);
-  void pump(proc.stderr);
+  const output = collectOutput(proc);
   const deadline = Date.now() + 30_000;
   let url = "";
   while (!url) {
-    const m = /"msg":"dzx listening","url":"([^"]+)"/.exec(out);
+    const m = /"msg":"dzx listening","url":"([^"]+)"/.exec(output.text());
     if (m) url = m[1];
-    else if (proc.exitCode !== null) throw new Error(`dzx exited (${proc.exitCode}):\n${out}`);
-    else if (Date.now() > deadline) throw new Error(`dzx did not start:\n${out}`);
+    else if (proc.exitCode !== null) throw new Error(`dzx exited (${proc.exitCode}):\n${output.text()}`);
+    else if (Date.now() > deadline) throw new Error(`dzx did not start:\n${output.text()}`);
     else await Bun.sleep(20);
   }
   const stop = async () => {
@@ -87,7 +92,7 @@ export async function startDzx(opts: { db?: TestDatabase; env?: Record<string, s
     url,
     db,
     pid: proc.pid,
-    output: () => out,
+    output: output.text,
     signal: (sig = "SIGTERM") => proc.kill(sig),
     exited: proc.exited,
     stop,
