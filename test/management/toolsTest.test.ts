@@ -101,6 +101,11 @@ describe("secrets resolved as a hosted call resolves them", () => {
     expect(r.json.error).toMatchObject({ code: "MISSING_SECRET", message: text(hosted), details: { secret: "API_KEY" } });
   });
 
+  test("the OpenAPI document lists MISSING_SECRET among the test route's 409 answers", async () => {
+    const doc = (await rest(dzx.url, null, "GET", "/openapi.json")).json;
+    expect(doc.paths["/api/v1/tools/{id}/test"].post.responses["409"].description).toContain("MISSING_SECRET");
+  });
+
   test("as an end user, the missing secret is named for that end user, as on the end user's server", async () => {
     const hosted = await hostedCall("keyed", {}, "ada");
     expect(hosted.isError).toBe(true);
