@@ -10,15 +10,14 @@ import { RoundEnded } from "../mcp/inputRound.ts";
 import { RpcCode, RpcError } from "../mcp/jsonrpc.ts";
 import type { Config } from "../config.ts";
 import type { Db } from "../database/index.ts";
-import { operationHint } from "../management/hint.ts";
 import { egressRules } from "../platform/limits.ts";
 import { renderContent } from "../platform/prompt.ts";
-import { resolveSecrets } from "../platform/secret.ts";
 import type { SecretBox } from "../platform/secretBox.ts";
 import type { SandboxPool } from "../sandbox/pool.ts";
 import { loggedOutput, type ShapedResult } from "../sandbox/output.ts";
 import type { CallOutcome, LogLine } from "../sandbox/protocol.ts";
 import { callTool } from "../sandbox/toolCall.ts";
+import { admitCall } from "./callAdmission.ts";
 import { completeArgument, serverCompletes, type RunBacking } from "./completion.ts";
 import type { ServerDefinition } from "./definition.ts";
 import { publishTool, type PublishedTool } from "./publishedTool.ts";
@@ -93,27 +92,6 @@ function toolError(message: string): CallToolResult {
   return { content: [{ type: "text", text: message }], isError: true };
 }
 
-/** Secrets the tool declares, by their declared names; the first missing one is named. */
-async function secretsFor(deps: HostedDeps, def: ServerDefinition, t: PublishedTool): Promise<Record<string, string> | { missing: string }> {
-  const declared = t.entry.tool.secrets;
-  if (!declared.length) return {};
-  const bindings = t.entry.attachment.secretBindings ?? {};
-  const stored = declared.map((n) => bindings[n] ?? n);
-  const values = await resolveSecrets(deps.db, deps.box, def.server.orgId, stored, def.server.endUserId);
-  const out: Record<string, string> = {};
-  for (let i = 0; i < declared.length; i++) {
-    const v = values[stored[i]];
-    if (v === undefined) return { missing: stored[i] };
-    out[declared[i]] = v;
-  }
-  return out;
-}
-
-function missingSecretMessage(name: string, endUserId: string | null): string {
-  const hint = operationHint("dwizi.secrets.set", endUserId ? { name, value: "…", endUserId } : { name, value: "…" });
-  return `Missing secret "${name}"${endUserId ? ` for end user "${endUserId}"` : ""}: the tool needs it. Set it with the management operation ${hint}, then call again.`;
-}
-
 /**
  * What the call log keeps of how a call ended (`signal`: the call's): a result the client got as an
  * error is an error, whatever returned it; a round of the 2026-07-28 lane stopped to ask its client says so.
@@ -151,15 +129,13 @@ export function hostedCatalog(def: ServerDefinition, published: Published, deps:
       record({ status: "error", durationMs: 0, input, output: undefined, error: message, logs: [] });
       return { result: toolError(message) };
     };
-    const prepared = t.prepare(args);
-    if ("error" in prepared) return refuse(prepared.error, args);
-    const secrets = t.entry.tool.secrets.length ? await secretsFor(deps, def, t) : {};
-    if ("missing" in secrets) return refuse(missingSecretMessage(secrets.missing as string, def.server.endUserId), prepared.input);
-    const secretValues = t.entry.tool.secrets.length ? Object.values(secrets) : undefined;
+    const admission = await admitCall(deps, { orgId: def.server.orgId, endUserId: def.server.endUserId }, t, args);
+    if (!admission.admitted) return refuse(admission.refusal.message, admission.input);
+    const { input, secrets, secretValues } = admission;
     // console lines reach the client as the tool writes them (redacted in the sandbox), not after it returns
     const log = ctx.log;
     const shaped = await callTool(deps.sandbox, t.entry.tool, {
-      input: prepared.input,
+      input,
       context: { requestId: ctx.requestId, endUserId: def.server.endUserId, server, secrets },
       egress: egressRules(def.orgLimits),
       defaultTimeoutMs: deps.config.toolTimeoutMs,
@@ -170,7 +146,7 @@ export function hostedCatalog(def: ServerDefinition, published: Published, deps:
       onAsk: (method, params, signal) => askClient(ctx, method, params, signal),
     });
     const { outcome, result, rich } = shaped;
-    record({ ...recordedOutcome(outcome, shaped, ctx.signal), input: prepared.input, secrets: secretValues });
+    record({ ...recordedOutcome(outcome, shaped, ctx.signal), input, secrets: secretValues });
     return { result, rich, output: outcome.ok ? outcome.output : undefined, secrets: secretValues };
   };
   const callWithOutput: HostedCatalog["callWithOutput"] = async (ctx, name, args) => {

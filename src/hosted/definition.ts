@@ -61,8 +61,11 @@ function namedTools(res: ResourceRow[], prm: PromptRow[]): string[] {
   return [...ids];
 }
 
-/** A tool as it runs behind a resource or a completion: as if attached with no alias, defaults, partials or bindings. */
-function unattached(tool: ToolRow, serverId: string): AttachedTool {
+/**
+ * A tool as it runs behind a resource or a completion, or in `dwizi.tools.test` (no server: `serverId` empty):
+ * as if attached with no alias, defaults, partials or bindings.
+ */
+export function unattached(tool: ToolRow, serverId: string): AttachedTool {
   const attachment: AttachedTool["attachment"] = {
     id: `backing:${tool.id}`,
     serverId,

@@ -3,8 +3,15 @@
  */
 import { Type, type TObject, type TSchema } from "@sinclair/typebox";
 import type { Operation } from "../management/operation.ts";
+import { httpStatusOf } from "../platform/domainError.ts";
 
 const plain = (s: TSchema) => JSON.parse(JSON.stringify(s)) as Record<string, unknown>;
+
+/** The domain codes answered with this HTTP status, from the one status table, so a new code is documented. */
+const codesAt = (status: number) =>
+  Object.entries(httpStatusOf)
+    .flatMap(([code, s]) => (s === status ? [code] : []))
+    .join(" or ");
 
 const ErrorBody = {
   type: "object",
@@ -45,11 +52,11 @@ export function openApiDocument(ops: Operation[]) {
         [String(op.rest.status ?? 200)]: { description: "Success" },
         ...Object.fromEntries(
           [
-            ["400", "VALIDATION_ERROR"],
+            ["400", codesAt(400)],
             ["401", "Missing or invalid API key"],
-            ["403", "FORBIDDEN_SCOPE or QUOTA_EXCEEDED"],
-            ["404", "NOT_FOUND"],
-            ["409", "DUPLICATE"],
+            ["403", codesAt(403)],
+            ["404", codesAt(404)],
+            ["409", codesAt(409)],
             ["429", "Rate limited"],
           ].map(([s, d]) => [s, { description: d, content: { "application/json": { schema: ErrorBody } } }]),
         ),

@@ -9,6 +9,7 @@ export type DomainCode =
   | "NOT_FOUND"
   | "DUPLICATE"
   | "ALIAS_CONFLICT"
+  | "MISSING_SECRET"
   | "QUOTA_EXCEEDED"
   | "FORBIDDEN_SCOPE"
   | "UNAUTHORIZED"
@@ -23,6 +24,8 @@ export const httpStatusOf: Record<DomainCode, number> = {
   NOT_FOUND: 404,
   DUPLICATE: 409,
   ALIAS_CONFLICT: 409,
+  // the request is fine; the org has yet to set what the tool reads
+  MISSING_SECRET: 409,
   QUOTA_EXCEEDED: 403,
   FORBIDDEN_SCOPE: 403,
   UNAUTHORIZED: 401,

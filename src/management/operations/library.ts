@@ -7,7 +7,10 @@ import * as resource from "../../platform/resource.ts";
 import * as tool from "../../platform/tool.ts";
 import { Type } from "@sinclair/typebox";
 import { egressRules } from "../../platform/limits.ts";
-import { resolveSecrets } from "../../platform/secret.ts";
+import { DomainError, invalid } from "../../platform/domainError.ts";
+import { admitCall, type Refusal } from "../../hosted/callAdmission.ts";
+import { unattached } from "../../hosted/definition.ts";
+import { publishTool } from "../../hosted/publishedTool.ts";
 import { callTool, checkInSandbox } from "../../sandbox/toolCall.ts";
 import { operation, Ref, type OpContext } from "../operation.ts";
 import { assetOperations } from "./asset.ts";
@@ -31,19 +34,38 @@ export const toolOperations = assetOperations({
   remove: (ctx, ref) => tool.deleteTool(ctx.db, ctx.principal, ref),
 });
 
-/** dwizi.tools.test: the first way to execute a tool. */
+/** A refused test call as the operation's error: the hosted call's message, with a code to act on. */
+function refusedTest(refusal: Refusal, endUserId: string | null): DomainError {
+  if (refusal.kind === "arguments") return invalid(refusal.message);
+  return new DomainError("MISSING_SECRET", refusal.message, { secret: refusal.secret, ...(endUserId ? { endUserId } : {}) });
+}
+
+/**
+ * dwizi.tools.test: the first way to execute a tool. It is admitted as a hosted call is (arguments
+ * checked against the tool's schema, secrets resolved, as the end user when one is named), so a
+ * test passes only what a server exposing the tool would run.
+ */
 export const toolTestOperation = operation({
   name: "dwizi.tools.test",
   scope: "tools:write",
-  description: "Run a tool once in the sandbox with the given input: {id|slug, input}. Returns output, MCP content, logs and duration.",
-  args: Type.Composite([Ref, Type.Object({ input: Type.Optional(Type.Record(Type.String(), Type.Unknown())) })]),
+  description:
+    "Run a tool once in the sandbox with the given input: {id|slug, input, endUserId?}. The input is checked against the tool's input schema and its secrets resolved (the end user's value first, then the org's) as a hosted call does. Returns output, MCP content, logs and duration.",
+  args: Type.Composite([
+    Ref,
+    Type.Object({
+      input: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+      endUserId: Type.Optional(Type.String({ minLength: 1, description: "Run as this end user: their secrets first, then the org's" })),
+    }),
+  ]),
   rest: { method: "POST", path: "/tools/:id/test" },
   run: async (ctx, args) => {
     const t = await tool.getTool(ctx.db, ctx.principal.orgId, args);
-    const secrets = await resolveSecrets(ctx.db, ctx.box, ctx.principal.orgId, t.secrets);
+    const endUserId = args.endUserId ?? null;
+    const admission = await admitCall(ctx, { orgId: ctx.principal.orgId, endUserId }, publishTool(unattached(t, "")), args.input ?? {});
+    if (!admission.admitted) throw refusedTest(admission.refusal, endUserId);
     const { outcome, result } = await callTool(ctx.sandbox, t, {
-      input: args.input ?? {},
-      context: { requestId: crypto.randomUUID(), endUserId: null, server: null, secrets },
+      input: admission.input,
+      context: { requestId: crypto.randomUUID(), endUserId, server: null, secrets: admission.secrets },
       egress: egressRules(ctx.principal.orgLimits),
       defaultTimeoutMs: ctx.config.toolTimeoutMs,
       maxTimeoutMs: ctx.config.toolTimeoutMaxMs,

@@ -1,0 +1,66 @@
+/**
+ * What a tool call must pass before the sandbox is touched: its arguments checked
+ * against the published schema (defaults, presets, enforced keys applied) and every
+ * secret the tool declares resolved — the end user's value first, then the org's.
+ * A hosted call and `dwizi.tools.test` both come through here, so a test refuses
+ * exactly what a hosted call refuses, with the same message (issue 15, point 5).
+ */
+import type { Db } from "../database/index.ts";
+import { operationHint } from "../management/hint.ts";
+import { resolveSecrets } from "../platform/secret.ts";
+import type { SecretBox } from "../platform/secretBox.ts";
+import type { PublishedTool } from "./publishedTool.ts";
+
+/** Where a call's secrets are read from. */
+export interface SecretSource {
+  db: Db;
+  box: SecretBox;
+}
+
+/** Whose call it is: the org's, and the end user's when one is known. */
+export interface CallOwner {
+  orgId: string;
+  endUserId: string | null;
+}
+
+/** Why a call was refused; `message` is what the caller is told. */
+export type Refusal = { kind: "arguments"; message: string } | { kind: "secret"; secret: string; message: string };
+
+/** A call let through (input and secrets for the sandbox), or refused (with what the log keeps as its input). */
+export type Admission =
+  | { admitted: true; input: Record<string, unknown>; secrets: Record<string, string>; secretValues?: string[] }
+  | { admitted: false; refusal: Refusal; input: unknown };
+
+/** Secrets the tool declares, by their declared names; the first missing one is named. */
+async function secretsFor(source: SecretSource, owner: CallOwner, t: PublishedTool): Promise<Record<string, string> | { missing: string }> {
+  const declared = t.entry.tool.secrets;
+  if (!declared.length) return {};
+  const bindings = t.entry.attachment.secretBindings ?? {};
+  const stored = declared.map((n) => bindings[n] ?? n);
+  const values = await resolveSecrets(source.db, source.box, owner.orgId, stored, owner.endUserId);
+  const out: Record<string, string> = {};
+  for (let i = 0; i < declared.length; i++) {
+    const v = values[stored[i]];
+    if (v === undefined) return { missing: stored[i] };
+    out[declared[i]] = v;
+  }
+  return out;
+}
+
+function missingSecretMessage(name: string, endUserId: string | null): string {
+  const hint = operationHint("dwizi.secrets.set", endUserId ? { name, value: "…", endUserId } : { name, value: "…" });
+  return `Missing secret "${name}"${endUserId ? ` for end user "${endUserId}"` : ""}: the tool needs it. Set it with the management operation ${hint}, then call again.`;
+}
+
+/** Checks a call's arguments, then resolves its secrets; refuses at the first problem. */
+export async function admitCall(source: SecretSource, owner: CallOwner, t: PublishedTool, args: Record<string, unknown>): Promise<Admission> {
+  const prepared = t.prepare(args);
+  if ("error" in prepared) return { admitted: false, refusal: { kind: "arguments", message: prepared.error }, input: args };
+  if (!t.entry.tool.secrets.length) return { admitted: true, input: prepared.input, secrets: {} };
+  const secrets = await secretsFor(source, owner, t);
+  if ("missing" in secrets) {
+    const secret = secrets.missing as string;
+    return { admitted: false, refusal: { kind: "secret", secret, message: missingSecretMessage(secret, owner.endUserId) }, input: prepared.input };
+  }
+  return { admitted: true, input: prepared.input, secrets, secretValues: Object.values(secrets) };
+}
