@@ -2,10 +2,11 @@
  * Runs one operation for a principal: scope check, argument validation, handler.
  * Both surfaces (MCP tools/call and REST) come through here, so they cannot differ.
  */
-import type { TSchema } from "@sinclair/typebox";
+import type { TObject, TSchema } from "@sinclair/typebox";
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
 import type { ValueError } from "@sinclair/typebox/errors";
 import { DomainError } from "../platform/domainError.ts";
+import { checkArgumentNames } from "./argumentShape.ts";
 import { sqlState } from "../platform/pgError.ts";
 import type { Principal } from "../platform/principal.ts";
 import { grants } from "../platform/scope.ts";
@@ -86,6 +87,7 @@ export function validateArgs(op: Operation, args: unknown): void {
   const bad = unstorablePath(args);
   if (bad) throw new DomainError("VALIDATION_ERROR", `Invalid argument "${bad.path || "arguments"}" for ${op.name}: ${bad.why}`, { path: bad.path });
   if (check.Check(args)) return;
+  if (typeof args === "object" && args !== null && !Array.isArray(args)) checkArgumentNames(op.name, op.args as TObject, args as Record<string, unknown>);
   const first = check.Errors(args).First();
   const e = first ? explain(first) : { path: "", message: "invalid value" };
   const where = argPath(e.path);

@@ -53,9 +53,13 @@ export interface Operation<S extends TSchema = TSchema> {
   run(ctx: OpContext, args: Static<S>): Promise<unknown>;
 }
 
-/** Declares an operation with its argument type inferred from the schema. */
+/**
+ * Declares an operation with its argument type inferred from the schema. Its top level is closed
+ * (issue 15.9: `{window: "30d"}` quietly answered 7 days), so tools/list, OpenAPI and the argument
+ * check all refuse a name the operation does not take; nested objects keep their own policy.
+ */
 export function operation<S extends TSchema>(op: Operation<S>): Operation {
-  return op as unknown as Operation;
+  return { ...op, args: { ...op.args, additionalProperties: false } } as unknown as Operation;
 }
 
 /** `{id}` or `{slug}` of an asset. */
