@@ -13,12 +13,16 @@ import { McpEngine } from "../mcp/engine.ts";
 import { RpcCode } from "../mcp/jsonrpc.ts";
 import { RequestStateSeal } from "../mcp/requestState.ts";
 import type { Services } from "../services.ts";
+import { looksLikeApiKey } from "../platform/token.ts";
 import { bearerToken } from "./credential.ts";
 import { originGuard } from "./originGuard.ts";
 import { requestIdOf } from "./requestId.ts";
 import { legacySseEndpoint } from "./legacySse.ts";
 import { json, rpcErrorResponse, streamableEndpoint, type Admitted, type EndpointOptions } from "./streamable.ts";
 
+const API_KEY_SENT =
+  "Unauthorized: this endpoint wants the server's own token (Authorization: Bearer mcp_…, shown when the server was created or its token rotated), " +
+  "and a dwz_… API key was sent; API keys open the management plane (/mcp/dwizi, /api/v1)";
 const UNAUTHORIZED_HEADERS = { "www-authenticate": 'Bearer realm="dzx", error="invalid_token"' };
 
 /** The handlers of every hosted server's endpoints. */
@@ -59,6 +63,8 @@ export function hostedEndpoints(services: Services) {
 
   /** A token not seen yet, or a server not loaded yet: look them up. */
   async function admitSlowly(token: string, id: string): Promise<Admitted<LiveServer> | Response> {
+    // a management key here is the usual mix-up: say so rather than blame a rotation
+    if (looksLikeApiKey(token)) return rpcErrorResponse(401, { code: RpcCode.Unauthorized, message: API_KEY_SENT }, UNAUTHORIZED_HEADERS);
     const hit = await services.servers.authenticate(token);
     if (!hit || hit.serverId !== id) {
       return rpcErrorResponse(401, { code: RpcCode.Unauthorized, message: "Unauthorized: the token is not valid for this server (rotated, or the server was deleted)" }, UNAUTHORIZED_HEADERS);

@@ -13,7 +13,7 @@ import type { Session } from "../mcp/session.ts";
 import type { Channel } from "./answer.ts";
 import { rpcErrorResponse } from "./jsonResponse.ts";
 import { SSE_HEADERS } from "./sse.ts";
-import { parseBody, runMessages, sessionStream, type EndpointOptions } from "./streamable.ts";
+import { admitCharged, charge, parseCharged, runMessages, sessionStream, type EndpointOptions } from "./streamable.ts";
 
 /** The protocol revision this transport belongs to, until initialize says otherwise. */
 const LEGACY_VERSION = "2024-11-05";
@@ -22,7 +22,7 @@ const LEGACY_VERSION = "2024-11-05";
 export function legacySseEndpoint<A>(opts: EndpointOptions<A>) {
   /** Opens a session whose stream carries an `endpoint` event, then every message of the session. */
   async function stream(request: Request): Promise<Response> {
-    const admitted = await opts.admit(request);
+    const admitted = await admitCharged(opts, request);
     if (admitted instanceof Response) return admitted;
     let session: Session;
     try {
@@ -42,10 +42,14 @@ export function legacySseEndpoint<A>(opts: EndpointOptions<A>) {
   async function message(request: Request): Promise<Response> {
     const admitted = await opts.admit(request);
     if (admitted instanceof Response) return admitted;
+    const headers = { ...admitted.headers };
     const id = new URL(request.url).searchParams.get("sessionId") ?? "";
     const session = opts.sessions.get(id, admitted.owner);
-    if (!session) return rpcErrorResponse(404, { code: RpcCode.SessionNotFound, message: "Session not found: open GET …/sse first and post to the endpoint it names" }, admitted.headers);
-    const parsed = await parseBody(request, opts.limits, admitted.headers);
+    if (!session) {
+      const refused = await charge(opts, admitted, undefined, headers);
+      return refused ?? rpcErrorResponse(404, { code: RpcCode.SessionNotFound, message: "Session not found: open GET …/sse first and post to the endpoint it names" }, headers);
+    }
+    const parsed = await parseCharged(opts, request, admitted, headers);
     if (parsed instanceof Response) return parsed;
     const catalog = await opts.catalogFor(admitted.auth, request);
     const send = (m: unknown) => session.outbox.send(m);
@@ -58,7 +62,7 @@ export function legacySseEndpoint<A>(opts: EndpointOptions<A>) {
         else for (const r of responses) send(r);
       })
       .catch(onError);
-    return new Response("Accepted", { status: 202, headers: admitted.headers });
+    return new Response("Accepted", { status: 202, headers });
   }
 
   return { stream, message };

@@ -6,11 +6,11 @@
  */
 import { Elysia } from "elysia";
 import { managementCatalog } from "../management/catalog.ts";
-import { McpEngine } from "../mcp/engine.ts";
-import { RpcCode } from "../mcp/jsonrpc.ts";
+import { canonicalMethod, McpEngine } from "../mcp/engine.ts";
+import { RpcCode, type Incoming } from "../mcp/jsonrpc.ts";
 import type { Principal } from "../platform/principal.ts";
 import type { Services } from "../services.ts";
-import { passKeyGate } from "./keyGate.ts";
+import { authenticateKey, chargeKey, type GateClosed } from "./keyGate.ts";
 import { originGuard } from "./originGuard.ts";
 import { opContext } from "./opContext.ts";
 import { requestIdOf } from "./requestId.ts";
@@ -20,6 +20,15 @@ import { json, rpcErrorResponse, streamableEndpoint, type EndpointOptions } from
 const INSTRUCTIONS =
   "dzx management: create tools (JS/TS source), resources, prompts and secrets, and compose them into hosted MCP servers. " +
   "Each tool is one operation; arguments follow the seed shapes ({tool:{...}}, {slug}, {slug, patch}).";
+
+/** The JSON-RPC answer of a closed gate (401, 429). */
+function closed(gate: GateClosed): Response {
+  const code = gate.status === 429 ? RpcCode.RateLimited : RpcCode.Unauthorized;
+  return rpcErrorResponse(gate.status, { code, message: gate.message, ...(gate.retryAfterMs ? { data: { retryAfterMs: gate.retryAfterMs } } : {}) }, gate.headers);
+}
+
+/** A `dwizi.*` operation, as the key's rate counts them; everything else is protocol traffic. */
+const isToolCall = (m: Incoming) => m.kind === "request" && canonicalMethod(m.msg.method) === "tools/call";
 
 /** Elysia plugin serving /mcp/dwizi. */
 export function managementMcp(services: Services) {
@@ -34,10 +43,13 @@ export function managementMcp(services: Services) {
     admit: async (request) => {
       const refused = guard(request);
       if (refused) return refused;
-      const gate = await passKeyGate(services, request);
-      if (gate.ok) return { auth: gate.principal, owner: gate.principal.keyId, headers: gate.headers };
-      const code = gate.status === 429 ? RpcCode.RateLimited : RpcCode.Unauthorized;
-      return rpcErrorResponse(gate.status, { code, message: gate.message, ...(gate.retryAfterMs ? { data: { retryAfterMs: gate.retryAfterMs } } : {}) }, gate.headers);
+      const gate = await authenticateKey(services, request);
+      return gate.ok ? { auth: gate.principal, owner: gate.principal.keyId, headers: {} } : closed(gate);
+    },
+    // charged once the body is read: only then is it known whether it carries an operation
+    meter: async (principal, messages) => {
+      const gate = await chargeKey(services, principal, messages?.some(isToolCall) ? "operation" : "protocol");
+      return gate.ok ? gate.headers : closed(gate);
     },
     catalogFor: (principal, request) =>
       managementCatalog(opContext(services, principal, request), (err) => onInternalError(err, request)),

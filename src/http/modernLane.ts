@@ -10,12 +10,13 @@ import { encodeResponse, envelopeError, envelopeOf, headerMismatch, LISTEN_KINDS
 import type { Catalog } from "../mcp/catalog.ts";
 import { SSE_HEADERS } from "./sse.ts";
 import { answer } from "./answer.ts";
-import { json, parseBody, runMessages, sessionStream, type Admitted, type EndpointOptions, type Parsed } from "./streamable.ts";
+import { json, parseCharged, runMessages, sessionStream, type Admitted, type EndpointOptions, type Parsed } from "./streamable.ts";
 
 /** Serves one POST on the 2026-07-28 lane. */
 export async function serveModern<A>(opts: EndpointOptions<A>, request: Request, admitted: Admitted<A>, parsed?: Parsed): Promise<Response> {
   const headers = { ...admitted.headers };
-  const body = parsed ?? (await parseBody(request, opts.limits, headers));
+  // a body the caller parsed was charged there
+  const body = parsed ?? (await parseCharged(opts, request, admitted, headers));
   if (body instanceof Response) return body;
   const { batch, messages } = body;
 
@@ -49,7 +50,7 @@ export async function serveModern<A>(opts: EndpointOptions<A>, request: Request,
   const listen = requests.find((m) => m.kind === "request" && m.msg.method === "subscriptions/listen");
   if (listen?.kind === "request") {
     if (batch) return json(failure(listen.msg.id, { code: RpcCode.InvalidRequest, message: "Invalid Request: subscriptions/listen must not be batched" }), 400, headers);
-    return openListen(opts, admitted, request, listen.msg, envelope!, catalog);
+    return openListen(opts, { ...admitted, headers }, request, listen.msg, envelope!, catalog);
   }
   const serverInfo = opts.engine.serverInfo;
   return answer(request, headers, batch, requests, async (signal, channel) => {

@@ -41,6 +41,12 @@ export interface EndpointOptions<A> {
   /** Resolves the caller, or answers (401, 429…) in its place. */
   /** May answer synchronously: each await on the hot path costs a turn of the event loop. */
   admit(request: Request): Admitted<A> | Response | Promise<Admitted<A> | Response>;
+  /**
+   * Charges the caller for what it sent — the messages of a POST, or undefined for a
+   * stream opened, a session ended or a body that did not parse — returning headers
+   * to add, or answers (429) in its place. Absent: nothing is charged past admit.
+   */
+  meter?(auth: A, messages: readonly Incoming[] | undefined): Record<string, string> | Response | Promise<Record<string, string> | Response>;
   catalogFor(auth: A, request: Request): Catalog | Promise<Catalog>;
   /** Told of a fault no answer could name (logged with the request's id). */
   onInternalError(err: unknown, request: Request): void;
@@ -172,6 +178,38 @@ export function parseBody(request: Request, limits: BodyLimits, headers: Record<
   );
 }
 
+/** Charges the caller (EndpointOptions.meter) into `headers`; the refusal when the meter answers instead. */
+export async function charge<A>(opts: EndpointOptions<A>, admitted: Admitted<A>, messages: readonly Incoming[] | undefined, headers: Record<string, string>): Promise<Response | undefined> {
+  if (!opts.meter) return undefined;
+  const charged = await opts.meter(admitted.auth, messages);
+  if (charged instanceof Response) {
+    for (const k in headers) if (!charged.headers.has(k)) charged.headers.set(k, headers[k]!);
+    return charged;
+  }
+  Object.assign(headers, charged);
+  return undefined;
+}
+
+/** admit, then the caller charged for a request that carries no messages (a stream opened, a session ended). */
+export async function admitCharged<A>(opts: EndpointOptions<A>, request: Request): Promise<Admitted<A> | Response> {
+  const admitted = await opts.admit(request);
+  if (admitted instanceof Response) return admitted;
+  const headers = { ...admitted.headers };
+  return (await charge(opts, admitted, undefined, headers)) ?? { ...admitted, headers };
+}
+
+/** parseBody, then the caller charged for what it sent; `headers` gains the meter's. Without a meter, parseBody alone (the hosted hot path). */
+export function parseCharged<A>(opts: EndpointOptions<A>, request: Request, admitted: Admitted<A>, headers: Record<string, string>): Promise<Parsed | Response> {
+  const parsed = parseBody(request, opts.limits, headers);
+  if (!opts.meter) return parsed;
+  return parsed.then(async (p) => {
+    const refused = await charge(opts, admitted, p instanceof Response ? undefined : p.messages, headers);
+    if (refused) return refused;
+    if (p instanceof Response) for (const k in headers) p.headers.set(k, headers[k]!);
+    return p;
+  });
+}
+
 /** A POST body's JSON-RPC messages; an error Response when it is not JSON, nested too deep or an empty batch. */
 function parseMessages(text: string, maxDepth: number, headers: Record<string, string>): Parsed | Response {
   // refused before it is parsed: no work is spent on a hostile body, and nothing that deep reaches a handler or the call log
@@ -211,7 +249,7 @@ export function streamableEndpoint<A>(opts: EndpointOptions<A>) {
     if (version && !isSupported(version)) {
       return rpcErrorResponse(400, { code: RpcCode.InvalidRequest, message: `Unsupported MCP-Protocol-Version "${version}"` }, headers);
     }
-    const parsed = await parseBody(request, opts.limits, headers);
+    const parsed = await parseCharged(opts, request, admitted, headers);
     if (parsed instanceof Response) return parsed;
     const { batch, messages } = parsed;
     // a client of the 2026-07-28 lane may omit the header; its envelope says which lane it is on
@@ -249,7 +287,7 @@ export function streamableEndpoint<A>(opts: EndpointOptions<A>) {
   }
 
   async function del(request: Request): Promise<Response> {
-    const admitted = await opts.admit(request);
+    const admitted = await admitCharged(opts, request);
     if (admitted instanceof Response) return admitted;
     const id = request.headers.get("mcp-session-id");
     if (!id) return rpcErrorResponse(400, { code: RpcCode.InvalidRequest, message: "Bad Request: Mcp-Session-Id header is required" }, admitted.headers);
@@ -264,7 +302,7 @@ export function streamableEndpoint<A>(opts: EndpointOptions<A>) {
    * replays what the client missed (sessionEvents.ts).
    */
   async function get(request: Request): Promise<Response> {
-    const admitted = await opts.admit(request);
+    const admitted = await admitCharged(opts, request);
     if (admitted instanceof Response) return admitted;
     const id = request.headers.get("mcp-session-id");
     if (!acceptsSse(request)) {

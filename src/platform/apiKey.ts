@@ -5,7 +5,7 @@ import { and, desc, eq, isNull } from "drizzle-orm";
 import { apiKeys, orgs, type RateLimits } from "../../db/schema.ts";
 import type { Db } from "../database/index.ts";
 import type { Principal } from "./principal.ts";
-import { hashToken, newApiKey, newId } from "./token.ts";
+import { hashToken, looksLikeApiKey, newApiKey, newId } from "./token.ts";
 
 /** A key as lists show it: never the secret, only its prefix. */
 export interface ApiKeyView {
@@ -70,7 +70,7 @@ export async function insertKey(db: Db, input: NewKey): Promise<{ key: string; k
 
 /** Resolves a presented key to its principal; null when unknown or revoked. */
 export async function authenticate(db: Db, key: string): Promise<Principal | null> {
-  if (!key.startsWith("dwz_")) return null;
+  if (!looksLikeApiKey(key)) return null;
   const [row] = await db
     .select({ key: apiKeys, orgName: orgs.name, orgLimits: orgs.limits })
     .from(apiKeys)

@@ -49,8 +49,21 @@ export const OrgLimitsSchema = Type.Object(
 /** Rate windows with every field present. */
 export type Rate = Required<RateLimits>;
 
-/** Seed 000 defaults: 60/min, 600/hour, burst 20 per 10 s. */
+/** Seed 000 defaults: 60/min, 600/hour, burst 20 per 10 s (counted on operations). */
 export const DEFAULT_RATE: Rate = { burst: 20, burstWindowSec: 10, perMinute: 60, perHour: 600 };
+
+/**
+ * Protocol messages (initialize, ping, notifications, lists, logging/setLevel…) are
+ * counted apart from operations, at this many times the key's rate (issue 15.8):
+ * a client that reconnects or pings never spends the budget of its real work.
+ */
+export const PROTOCOL_RATE_FACTOR = 10;
+
+/** The cap on a key's protocol messages: its operation rate times PROTOCOL_RATE_FACTOR, over the same windows. */
+export function protocolRate(rate: Rate): Rate {
+  const f = PROTOCOL_RATE_FACTOR;
+  return { burst: rate.burst * f, burstWindowSec: rate.burstWindowSec, perMinute: rate.perMinute * f, perHour: rate.perHour * f };
+}
 
 /** Seed 000 defaults: tools 10, prompts 20, resources 20, servers 3 (partials, dzx's own, 50). */
 export const DEFAULT_CAPS: Required<AssetCaps> = { tools: 10, prompts: 20, resources: 20, servers: 3, partials: 50 };

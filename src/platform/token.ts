@@ -17,6 +17,11 @@ export function randomString(n: number, alphabet = ALPHABET): string {
   return out;
 }
 
+/** Whether a presented credential has the shape of an API key (`dwz_…`) rather than a server token (`mcp_…`). */
+export function looksLikeApiKey(token: string): boolean {
+  return token.startsWith("dwz_");
+}
+
 /** A new API key: `dwz_live_` + 40 base62 characters. */
 export function newApiKey(): string {
   return `dwz_live_${randomString(40)}`;

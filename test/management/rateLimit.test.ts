@@ -1,7 +1,8 @@
 /**
  * Per-key rate limits (seed 000 "Limits"): 60/min, 600/hour, burst 20 per 10 s by
  * default, configurable per key (CLI --rate) and per org (dzx orgs limits), kept
- * exactly by one actor per key. Exceeded → 429 + Retry-After + data.retryAfterMs.
+ * exactly by one actor per key, counted on operations (protocol messages have their
+ * own cap: protocolChatter.test.ts). Exceeded → 429 + Retry-After + data.retryAfterMs.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { rawCall, rest, rpc } from "../support/client.ts";
@@ -91,7 +92,7 @@ describe("default limits (burst 20 per 10 s)", () => {
     expect(remaining).toEqual(Array.from({ length: 20 }, (_, i) => i));
     for (const r of all) expect(r.headers.get("ratelimit-limit")).toBe("20");
     // still refused right after, on either surface
-    expectMcp429(await ping(k.burstMcp.key), 10);
+    expectMcp429(await orgGet(k.burstMcp.key), 10);
     expectRest429(await rest(dzx.url, k.burstMcp.key, "GET", "/org"), 10);
   });
 
@@ -133,32 +134,43 @@ describe("RateLimit-* headers", () => {
     expect(reset).toBeLessThanOrEqual(10);
   };
 
-  test("on MCP results, notifications (202), protocol errors and REST answers, counting down", async () => {
+  test("on MCP results and REST answers, counting down the key's operations", async () => {
     const key = k.headers.key;
-    const a = await ping(key);
+    const a = await orgGet(key);
     expect(a.status).toBe(200);
     expectHeaders(a.headers, "20");
     expect(a.headers.get("ratelimit-remaining")).toBe("19");
 
-    const n = await rpc(dzx.url, key, { jsonrpc: "2.0", method: "notifications/initialized" });
-    expect(n.status).toBe(202);
-    expectHeaders(n.headers, "20");
-    expect(n.headers.get("ratelimit-remaining")).toBe("18");
-
-    const bad = await rpc(dzx.url, key, undefined, { raw: "{not json" });
-    expect(bad.json.error.code).toBe(-32700);
-    expectHeaders(bad.headers, "20");
-    expect(bad.headers.get("ratelimit-remaining")).toBe("17");
-
     const r = await rest(dzx.url, key, "GET", "/tools");
     expect(r.status).toBe(200);
     expectHeaders(r.headers, "20");
-    expect(r.headers.get("ratelimit-remaining")).toBe("16");
+    expect(r.headers.get("ratelimit-remaining")).toBe("18");
 
     const missing = await rest(dzx.url, key, "GET", "/tools/nope");
     expect(missing.status).toBe(404);
     expectHeaders(missing.headers, "20");
-    expect(missing.headers.get("ratelimit-remaining")).toBe("15");
+    expect(missing.headers.get("ratelimit-remaining")).toBe("17");
+  });
+
+  test("on pings, notifications (202) and protocol errors, counting down the protocol window (10× the rate)", async () => {
+    const key = k.headers.key;
+    const a = await ping(key);
+    expect(a.status).toBe(200);
+    expectHeaders(a.headers, "200");
+    expect(a.headers.get("ratelimit-remaining")).toBe("199");
+
+    const n = await rpc(dzx.url, key, { jsonrpc: "2.0", method: "notifications/initialized" });
+    expect(n.status).toBe(202);
+    expectHeaders(n.headers, "200");
+    expect(n.headers.get("ratelimit-remaining")).toBe("198");
+
+    const bad = await rpc(dzx.url, key, undefined, { raw: "{not json" });
+    expect(bad.json.error.code).toBe(-32700);
+    expectHeaders(bad.headers, "200");
+    expect(bad.headers.get("ratelimit-remaining")).toBe("197");
+
+    // the operation window is where the previous test left it
+    expect((await orgGet(key)).headers.get("ratelimit-remaining")).toBe("16");
   });
 
   test("initialize answers carry them too", async () => {
@@ -169,7 +181,7 @@ describe("RateLimit-* headers", () => {
       params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } },
     });
     expect(r.status).toBe(200);
-    expect(r.headers.get("ratelimit-limit")).toBe("100000");
+    expect(r.headers.get("ratelimit-limit")).toBe("1000000");
     expect(r.headers.get("ratelimit-remaining")).toMatch(/^\d+$/);
     expect(r.headers.get("ratelimit-reset")).toMatch(/^\d+$/);
   });
@@ -178,9 +190,9 @@ describe("RateLimit-* headers", () => {
 describe("per-key rate (dzx keys create --rate)", () => {
   test("burst=3: three admitted, the fourth refused", async () => {
     const seen: number[] = [];
-    for (let i = 0; i < 5; i++) seen.push((await ping(k.keyBurst.key)).status);
+    for (let i = 0; i < 5; i++) seen.push((await orgGet(k.keyBurst.key)).status);
     expect(seen).toEqual([200, 200, 200, 429, 429]);
-    const r = await ping(k.keyBurst.key);
+    const r = await orgGet(k.keyBurst.key);
     expect(r.headers.get("ratelimit-limit")).toBe("3");
     expectMcp429(r, 10);
   });
@@ -189,22 +201,22 @@ describe("per-key rate (dzx keys create --rate)", () => {
     const seen: number[] = [];
     for (let i = 0; i < 4; i++) seen.push((await rest(dzx.url, k.keyMinute.key, "GET", "/org")).status);
     expect(seen).toEqual([200, 200, 200, 200]);
-    const r = await ping(k.keyMinute.key);
+    const r = await orgGet(k.keyMinute.key);
     expect(r.headers.get("ratelimit-limit")).toBe("4");
     expectMcp429(r, 60);
     expectRest429(await rest(dzx.url, k.keyMinute.key, "GET", "/org"), 60);
   });
 
   test("perHour=2: the third call in an hour is refused, Retry-After within the hour", async () => {
-    expect((await ping(k.keyHour.key)).status).toBe(200);
-    expect((await ping(k.keyHour.key)).status).toBe(200);
-    const r = await ping(k.keyHour.key);
+    expect((await orgGet(k.keyHour.key)).status).toBe(200);
+    expect((await orgGet(k.keyHour.key)).status).toBe(200);
+    const r = await orgGet(k.keyHour.key);
     expect(r.headers.get("ratelimit-limit")).toBe("2");
     expectMcp429(r, 3600);
   });
 
   test("a configured generous rate admits 30 parallel calls", async () => {
-    const all = await Promise.all(Array.from({ length: 30 }, () => ping(k.unlimited.key)));
+    const all = await Promise.all(Array.from({ length: 30 }, () => orgGet(k.unlimited.key)));
     expect(all.every((r) => r.status === 200)).toBe(true);
   });
 });
