@@ -33,16 +33,14 @@ export function rpc(baseUrl: string, key: string | null, body: unknown, init: { 
   return postTo(`${baseUrl}/mcp/dwizi${init.query ?? ""}`, key, init.raw ?? body, init.headers);
 }
 
-/** A raw POST of a JSON body (or a string sent as is) to any MCP endpoint with a bearer token. */
-export async function postTo(url: string, token: string | null, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
-    body: typeof body === "string" ? body : JSON.stringify(body),
-  });
+/**
+ * Status, headers, body text and parsed body. An answer streamed as SSE (an MCP call that
+ * notified first) yields its JSON-RPC response (the message with an id and a result or error)
+ * as `json`, and every message as `events`.
+ */
+async function readAnswer(res: Response) {
   const text = await res.text();
   let json: any;
-  // an answer streamed as SSE (the call notified first): its JSON-RPC response is the message with an id and a result or error
   const events = res.headers.get("content-type")?.includes("text/event-stream") ? messages(parseSse(text)) : undefined;
   if (events) json = events.find((m) => m.id !== undefined && ("result" in m || "error" in m));
   else {
@@ -51,6 +49,16 @@ export async function postTo(url: string, token: string | null, body: unknown, h
     } catch {}
   }
   return { status: res.status, headers: res.headers, text, json, events };
+}
+
+/** A raw POST of a JSON body (or a string sent as is) to any MCP endpoint with a bearer token. */
+export async function postTo(url: string, token: string | null, body: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  return readAnswer(res);
 }
 
 /** A tools/call over raw JSON-RPC (no session, as seed 000's curl examples do). */
@@ -65,15 +73,5 @@ export async function rest(baseUrl: string, key: string | null, method: string, 
     headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { "content-type": "application/json" } : {}), ...headers },
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
   });
-  const text = await res.text();
-  let json: any;
-  // an answer streamed as SSE (the call notified first): its JSON-RPC response is the message with an id and a result or error
-  const events = res.headers.get("content-type")?.includes("text/event-stream") ? messages(parseSse(text)) : undefined;
-  if (events) json = events.find((m) => m.id !== undefined && ("result" in m || "error" in m));
-  else {
-    try {
-      json = JSON.parse(text);
-    } catch {}
-  }
-  return { status: res.status, headers: res.headers, text, json, events };
+  return readAnswer(res);
 }
