@@ -11,7 +11,7 @@ import { metrics } from "./http/metrics.ts";
 import { managementMcp } from "./http/management.ts";
 import { restApi } from "./http/rest.ts";
 import { requestIdOf } from "./http/requestId.ts";
-import { json } from "./http/streamable.ts";
+import { json } from "./http/jsonResponse.ts";
 import type { Services } from "./services.ts";
 
 /** The whole HTTP surface of one dzx process. */

@@ -9,7 +9,7 @@ import { assignRequestId, requestIds } from "./http/requestId.ts";
 import { refuseWhileDraining } from "./http/drainGate.ts";
 import { addressOf, bindListener } from "./http/listener.ts";
 import { pathOf } from "./http/mcpEndpoint.ts";
-import { json } from "./http/streamable.ts";
+import { json } from "./http/jsonResponse.ts";
 import type { Logger } from "./logger.ts";
 import { insertKey } from "./platform/apiKey.ts";
 import { ensureOrg, hasAnyOrg } from "./platform/org.ts";

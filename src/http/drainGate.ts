@@ -8,7 +8,7 @@
 import { RpcCode } from "../mcp/jsonrpc.ts";
 import { httpStatusOf } from "../platform/domainError.ts";
 import { isMcpEndpoint, pathOf } from "./mcpEndpoint.ts";
-import { json, rpcErrorResponse } from "./streamable.ts";
+import { json, rpcErrorResponse } from "./jsonResponse.ts";
 
 /** Seconds a refused client should wait: a load balancer has moved on by then, or a restarted process is up. */
 const RETRY_AFTER_S = 5;

@@ -6,7 +6,7 @@
 import { Elysia } from "elysia";
 import type { Services } from "../services.ts";
 import { DRAIN_RETRY_AFTER } from "./drainGate.ts";
-import { json } from "./streamable.ts";
+import { json } from "./jsonResponse.ts";
 
 /** How long /ready waits for the database before it answers 503. */
 export const READY_TIMEOUT_MS = 2000;

@@ -18,7 +18,8 @@ import { bearerToken } from "./credential.ts";
 import { originGuard } from "./originGuard.ts";
 import { requestIdOf } from "./requestId.ts";
 import { legacySseEndpoint } from "./legacySse.ts";
-import { json, rpcErrorResponse, streamableEndpoint, type Admitted, type EndpointOptions } from "./streamable.ts";
+import { json, rpcErrorResponse } from "./jsonResponse.ts";
+import { streamableEndpoint, type Admitted, type EndpointOptions } from "./streamable.ts";
 
 const API_KEY_SENT =
   "Unauthorized: this endpoint wants the server's own token (Authorization: Bearer mcp_…, shown when the server was created or its token rotated), " +

@@ -9,7 +9,7 @@
 import type { Server } from "bun";
 import { ConfigError, type Config } from "../config.ts";
 import { unavailable } from "./drainGate.ts";
-import { json } from "./streamable.ts";
+import { json } from "./jsonResponse.ts";
 
 /** What the open services answer with, installed by `Listener.serve`. */
 export interface Handlers {

@@ -15,7 +15,8 @@ import { originGuard } from "./originGuard.ts";
 import { opContext } from "./opContext.ts";
 import { requestIdOf } from "./requestId.ts";
 import { legacySseEndpoint } from "./legacySse.ts";
-import { json, rpcErrorResponse, streamableEndpoint, type EndpointOptions } from "./streamable.ts";
+import { json, rpcErrorResponse } from "./jsonResponse.ts";
+import { streamableEndpoint, type EndpointOptions } from "./streamable.ts";
 
 const INSTRUCTIONS =
   "dzx management: create tools (JS/TS source), resources, prompts and secrets, and compose them into hosted MCP servers. " +

@@ -5,7 +5,7 @@
  * that never ends (a HEAD answer has no body to end it with).
  */
 import { isMcpEndpoint, pathOf } from "./mcpEndpoint.ts";
-import { json } from "./streamable.ts";
+import { json } from "./jsonResponse.ts";
 
 const SERVED = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 const ALLOW = "GET, HEAD, POST, PUT, PATCH, DELETE";

@@ -10,7 +10,8 @@ import { encodeResponse, envelopeError, envelopeOf, headerMismatch, LISTEN_KINDS
 import type { Catalog } from "../mcp/catalog.ts";
 import { SSE_HEADERS } from "./sse.ts";
 import { answer } from "./answer.ts";
-import { json, parseCharged, runMessages, sessionStream, type Admitted, type EndpointOptions, type Parsed } from "./streamable.ts";
+import { json } from "./jsonResponse.ts";
+import { parseCharged, runMessages, sessionStream, type Admitted, type EndpointOptions, type Parsed } from "./streamable.ts";
 
 /** Serves one POST on the 2026-07-28 lane. */
 export async function serveModern<A>(opts: EndpointOptions<A>, request: Request, admitted: Admitted<A>, parsed?: Parsed): Promise<Response> {

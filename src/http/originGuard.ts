@@ -4,7 +4,7 @@
  * Origin must be the same host, loopback, or listed in DZX_ALLOWED_ORIGINS.
  */
 import type { Config } from "../config.ts";
-import { json } from "./streamable.ts";
+import { json } from "./jsonResponse.ts";
 
 const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
 

@@ -15,7 +15,7 @@ import { BodyTooLargeError, readBody, type BodyLimits } from "./body.ts";
 import { textTooDeep, tooDeepMessage } from "../jsonDepth.ts";
 import { passKeyGate } from "./keyGate.ts";
 import { openApiDocument } from "./openapi.ts";
-import { json } from "./streamable.ts";
+import { json } from "./jsonResponse.ts";
 import { Cancellation } from "../mcp/cancellation.ts";
 import { ServerShutdown } from "../mcp/drain.ts";
 import { DRAIN_RETRY_AFTER } from "./drainGate.ts";

@@ -18,7 +18,6 @@ import { json, rpcErrorResponse } from "./jsonResponse.ts";
 import { SessionEvents } from "./sessionEvents.ts";
 import { acceptsSse, liveSse, SSE_HEADERS, type LiveSse } from "./sse.ts";
 
-export { json, rpcErrorResponse };
 
 /** The caller, as the endpoint's authenticator resolved it. */
 export interface Admitted<A> {
