@@ -1,10 +1,12 @@
 #!/usr/bin/env bun
 /**
- * CLI entry: start | keys | orgs | migrate | help.
+ * CLI entry: start | keys | orgs | migrate | health | version | help.
  */
+import { healthCommand } from "./cli/health.ts";
 import { keysCommand } from "./cli/keys.ts";
 import { orgsCommand } from "./cli/orgs.ts";
 import { CliError, Flags } from "./cli/flags.ts";
+import { versionLine } from "./cli/version.ts";
 import { ConfigError, ensureDataDir, loadConfig, type Config } from "./config.ts";
 import { openDatabase } from "./database/index.ts";
 import { DataDirLockedError } from "./database/lock.ts";
@@ -21,6 +23,8 @@ Usage:
   dzx orgs create <name>
   dzx orgs limits --org <name> [--set '{"caps":{"tools":50},"rate":{"perMinute":600}}']
   dzx migrate                    apply database migrations and exit
+  dzx health                     exit 0 if the dzx on DZX_HOST:PORT is ready (GET /ready), else 1
+  dzx version                    print the version (also dzx --version)
   dzx help
 
 With bun: bun run dzx <command>. Configuration comes from the environment (see README).`;
@@ -70,6 +74,15 @@ async function main(argv: string[]): Promise<number> {
     case "migrate":
       await withDatabase(async () => {});
       console.log("Migrations applied.");
+      return 0;
+    case "health": {
+      const { code, line } = await healthCommand();
+      (code === 0 ? process.stdout : process.stderr).write(`${line}\n`);
+      return code;
+    }
+    case "version":
+    case "--version":
+      console.log(versionLine());
       return 0;
     case "help":
     case "--help":

@@ -4,6 +4,7 @@
  * transaction() — forwarded as messages, so drizzle, migrations and every
  * query in the platform stay as they were.
  */
+import { workerEntries } from "../assets.ts";
 import { fromFault, type FromPglite, type ToPglite } from "./pgliteProtocol.ts";
 
 type Request = ToPglite extends infer M ? (M extends { id: number } ? Omit<M, "id"> : never) : never;
@@ -27,7 +28,7 @@ export class PgliteClient implements Queryable {
   private crashed?: Error;
 
   private constructor() {
-    this.worker = new Worker(new URL("./pgliteThread.ts", import.meta.url).href);
+    this.worker = new Worker(workerEntries.pglite);
     this.worker.onmessage = (event: MessageEvent<FromPglite>) => {
       const msg = event.data;
       const p = this.pending.get(msg.id);

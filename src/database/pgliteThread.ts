@@ -13,6 +13,7 @@ import { PGlite, types, type Transaction } from "@electric-sql/pglite";
 import { drizzle } from "drizzle-orm/pglite";
 import { migrate } from "drizzle-orm/pglite/migrator";
 import * as schema from "../../db/schema.ts";
+import { pgliteFiles } from "../assets.ts";
 import { toFault, type FromPglite, type ToPglite } from "./pgliteProtocol.ts";
 
 declare const self: Worker;
@@ -29,6 +30,17 @@ const open = new Map<number, { tx: Transaction; finish(commit: boolean): void; o
 /** The rejection that makes pg.transaction() roll back when the main thread asks for it. */
 class RolledBack extends Error {}
 
+/**
+ * PGlite's WebAssembly and file-system bundle, read from the paths in assets.ts:
+ * left to itself, PGlite looks for them beside its own JavaScript, which the
+ * compiled binary does not have.
+ */
+async function pgliteModules() {
+  const compile = async (path: string) => WebAssembly.compile(await Bun.file(path).arrayBuffer());
+  const [pgliteWasmModule, initdbWasmModule] = await Promise.all([compile(pgliteFiles.wasm), compile(pgliteFiles.initdbWasm)]);
+  return { pgliteWasmModule, initdbWasmModule, fsBundle: Bun.file(pgliteFiles.data) };
+}
+
 function db(): PGlite {
   if (!pg) throw new Error("the embedded database is not open");
   return pg;
@@ -37,7 +49,7 @@ function db(): PGlite {
 async function handle(msg: ToPglite): Promise<unknown> {
   switch (msg.op) {
     case "open": {
-      pg = await PGlite.create({ dataDir: msg.dataDir });
+      pg = await PGlite.create({ dataDir: msg.dataDir, ...(await pgliteModules()) });
       await migrate(drizzle({ client: pg, schema }) as never, { migrationsFolder: msg.migrationsFolder });
       return null;
     }

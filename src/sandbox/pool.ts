@@ -12,6 +12,7 @@
  *
  * A call waiting on nothing but its client parks: its worker counts as free (parking.ts).
  */
+import { workerEntries } from "../assets.ts";
 import { isHostStackOverflow } from "./callError.ts";
 import { runMessage, type CallRequest, type PoolOptions } from "./callRequest.ts";
 import { DEFAULT_LIMITS, type CallLimits } from "./limits.ts";
@@ -157,8 +158,8 @@ export class SandboxPool {
 
   private spawn(): Promise<void> {
     const worker = this.opts.native
-      ? new Worker(new URL("./nativeWorker.ts", import.meta.url).href, { env: this.opts.native.env } as WorkerOptions)
-      : new Worker(new URL("./worker.ts", import.meta.url).href);
+      ? new Worker(workerEntries.nativeSandbox, { env: this.opts.native.env } as WorkerOptions)
+      : new Worker(workerEntries.sandbox);
     const slot = newSlot(worker, this.depth, this.timing);
     this.slots.push(slot);
     return new Promise((resolve) => {

@@ -8,6 +8,7 @@
  * counts are capped here. Nothing of the host is reachable but the bridge below.
  */
 import releaseSync from "@jitl/quickjs-wasmfile-release-sync";
+import { quickjsWasmFile } from "../assets.ts";
 import { newQuickJSWASMModuleFromVariant, newVariant, type QuickJSHandle } from "quickjs-emscripten-core";
 import { describeError, isHostStackOverflow, isModuleFault, stopError, type CallError, type Stop } from "./callError.ts";
 import { CallLog } from "./callLog.ts";
@@ -68,7 +69,7 @@ let compiled: Promise<{ module?: WebAssembly.Module; layout?: WasmLayout }> | un
 async function loadEngine(memoryBytes: number): Promise<Engine> {
   compiled ??= (async () => {
     try {
-      const bytes = new Uint8Array(await Bun.file(Bun.resolveSync("@jitl/quickjs-wasmfile-release-sync/wasm", import.meta.dir)).arrayBuffer());
+      const bytes = new Uint8Array(await Bun.file(quickjsWasmFile).arrayBuffer());
       return { module: await WebAssembly.compile(bytes), layout: wasmLayout(bytes) };
     } catch {
       return {};

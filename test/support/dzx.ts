@@ -20,9 +20,16 @@ export interface TestKey {
   scopes: string[];
 }
 
+/** How to run dzx: from source by default; a compiled binary in a directory of its own (test/cli/binary.test.ts). */
+export interface DzxCommand {
+  argv: string[];
+  cwd?: string;
+}
+const FROM_SOURCE: DzxCommand = { argv: ["bun", MAIN] };
+
 /** Runs `dzx <args>` against a database; resolves with exit code and output. */
-export async function runCli(db: TestDatabase, args: string[], env: Record<string, string> = {}) {
-  const proc = Bun.spawn(["bun", MAIN, ...args], { env: { ...process.env, ...db.env, ...env }, stdout: "pipe", stderr: "pipe" });
+export async function runCli(db: TestDatabase, args: string[], env: Record<string, string> = {}, command = FROM_SOURCE) {
+  const proc = Bun.spawn([...command.argv, ...args], { cwd: command.cwd, env: { ...process.env, ...db.env, ...env }, stdout: "pipe", stderr: "pipe" });
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, stdout, stderr };
 }
@@ -65,9 +72,11 @@ export interface Dzx {
 }
 
 /** Starts `dzx start` on a free port; reuses `db` when given (for restart tests). */
-export async function startDzx(opts: { db?: TestDatabase; env?: Record<string, string> } = {}): Promise<Dzx> {
+export async function startDzx(opts: { db?: TestDatabase; env?: Record<string, string>; command?: DzxCommand } = {}): Promise<Dzx> {
   const db = opts.db ?? (await freshDatabase());
-  const proc = Bun.spawn(["bun", MAIN, "start"], {
+  const command = opts.command ?? FROM_SOURCE;
+  const proc = Bun.spawn([...command.argv, "start"], {
+    cwd: command.cwd,
     env: { ...process.env, ...db.env, PORT: "0", DZX_HOST: "127.0.0.1", DZX_LOG_LEVEL: "debug", ...opts.env },
     stdout: "pipe",
     stderr: "pipe",
