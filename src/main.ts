@@ -2,6 +2,8 @@
 /**
  * CLI entry: start | keys | orgs | migrate | help.
  */
+import { devCommand } from "./cli/dev.ts";
+import { initCommand } from "./cli/init.ts";
 import { keysCommand } from "./cli/keys.ts";
 import { orgsCommand } from "./cli/orgs.ts";
 import { CliError, Flags } from "./cli/flags.ts";
@@ -21,6 +23,8 @@ Usage:
   dzx orgs create <name>
   dzx orgs limits --org <name> [--set '{"caps":{"tools":50},"rate":{"perMinute":600}}']
   dzx migrate                    apply database migrations and exit
+  dzx init <dir>                 write a starter folder (mcp.json, a tool, a resource, a prompt, context.ts)
+  dzx dev <dir>                  serve a folder as an MCP server at /mcp/<name>, reloading on change
   dzx help
 
 With bun: bun run dzx <command>. Configuration comes from the environment (see README).`;
@@ -66,6 +70,12 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case "orgs":
       console.log(await withDatabase((db) => orgsCommand(db, sub, new Flags(rest))));
+      return 0;
+    case "dev":
+      await devCommand(sub);
+      return 0;
+    case "init":
+      console.log(initCommand(sub));
       return 0;
     case "migrate":
       await withDatabase(async () => {});
