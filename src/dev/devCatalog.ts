@@ -7,19 +7,20 @@
  */
 import Ajv2020, { type ValidateFunction } from "ajv/dist/2020.js";
 import { resolve } from "node:path";
-import type { CallContext, CallToolResult, Catalog } from "../mcp/catalog.ts";
+import type { CallContext, CallToolResult, Catalog, CompletionRef } from "../mcp/catalog.ts";
 import { askClient } from "../mcp/clientAsk.ts";
 import { RpcCode, RpcError } from "../mcp/jsonrpc.ts";
 import { LOG_LEVEL_OF, recordedOutcome } from "../hosted/catalog.ts";
 import { argumentProblem } from "../hosted/publishedTool.ts";
-import { renderTemplate } from "../platform/prompt.ts";
+import { matchingValues } from "../platform/completionSource.ts";
+import { renderContent } from "../platform/prompt.ts";
 import { shapeResult } from "../sandbox/output.ts";
 import type { CallRequest } from "../sandbox/pool.ts";
 import type { CallOutcome } from "../sandbox/protocol.ts";
 import type { CallHistory } from "./callHistory.ts";
 import { contextFor, type ContextFactory, type RequestView } from "./contextFile.ts";
 import type { DevFolder } from "./folder.ts";
-import { listingOf, readContents, type DevResource } from "./resourceFile.ts";
+import { listingOf, readContents, templateListingOf, type DevResource } from "./resourceFile.ts";
 import type { DevTool } from "./toolFile.ts";
 
 const ajv = new Ajv2020({ strict: false, allErrors: false, validateFormats: false });
@@ -42,13 +43,19 @@ function toolError(message: string): CallToolResult {
   return { content: [{ type: "text", text: message }], isError: true };
 }
 
-/** The resource a URI names: resource://<name>, or the file's path (relative to the folder, absolute, or file://). */
-function resourceFor(folder: DevFolder, uri: string): DevResource | undefined {
-  const byUri = folder.resources.find((r) => r.uri === uri);
-  if (byUri) return byUri;
+/** The resource a URI names — its URI, the file's path (relative to the folder, absolute, or file://), or an expansion of its template — with the template's variables. */
+function resourceFor(folder: DevFolder, uri: string): { r: DevResource; variables?: Record<string, string> } | undefined {
+  const byUri = folder.resources.find((r) => !r.template && r.uri === uri);
+  if (byUri) return { r: byUri };
   const path = uri.startsWith("file://") ? decodeURIComponent(uri.slice(7)) : uri;
   const abs = resolve(folder.dir, path);
-  return folder.resources.find((r) => r.file === abs);
+  const byPath = folder.resources.find((r) => !r.template && r.file === abs);
+  if (byPath) return { r: byPath };
+  for (const r of folder.resources) {
+    const variables = r.template?.match(uri);
+    if (variables) return { r, variables };
+  }
+  return undefined;
 }
 
 /** The catalog for one request (`view`: the HTTP request, for the context function). */
@@ -103,12 +110,12 @@ export function devCatalog(loaded: LoadedFolder, deps: DevDeps, view?: RequestVi
       if (!t) throw new RpcError(RpcCode.InvalidParams, `Unknown tool: "${name}"; tools/list shows this server's tools`);
       return run(ctx, t, args);
     },
-    listResources: async () => folder.resources.map(listingOf),
-    listResourceTemplates: async () => [],
+    listResources: async () => folder.resources.filter((r) => !r.template).map(listingOf),
+    listResourceTemplates: async () => folder.resources.filter((r) => r.template).map(templateListingOf),
     readResource: async (_ctx, uri) => {
-      const r = resourceFor(folder, uri);
-      if (!r) throw new RpcError(RpcCode.InvalidParams, `Resource not found: "${uri}"; resources/list shows this server's resources (by resource://<name> or by file path)`, { uri });
-      return { contents: [{ ...(await readContents(r)), uri }] };
+      const hit = resourceFor(folder, uri);
+      if (!hit) throw new RpcError(RpcCode.InvalidParams, `Resource not found: "${uri}"; resources/list shows this server's resources (by resource://<name> or by file path)`, { uri });
+      return { contents: [await readContents(hit.r, uri, hit.variables)] };
     },
     listPrompts: async () =>
       folder.prompts.map((p) => ({ name: p.name, ...(p.description ? { description: p.description } : {}), arguments: p.arguments })),
@@ -121,10 +128,20 @@ export function devCatalog(loaded: LoadedFolder, deps: DevDeps, view?: RequestVi
       for (const [k, v] of Object.entries(args)) {
         if (typeof v !== "string") throw new RpcError(RpcCode.InvalidParams, `Invalid params: prompt argument "${k}" must be a string`);
       }
+      const messages = [...p.messages, ...(p.body ? [{ role: "user" as const, content: p.body }] : [])];
       return {
         ...(p.description ? { description: p.description } : {}),
-        messages: [{ role: "user", content: { type: "text", text: renderTemplate(p.body, args) } }],
+        messages: messages.map((msg) => ({ role: msg.role, content: renderContent(msg.content as never, args) })),
       };
     },
+    ...(folder.prompts.some((p) => Object.keys(p.values).length)
+      ? {
+          complete: async (_ctx: CallContext, ref: CompletionRef, argument: string, value: string) => {
+            if (ref.type !== "ref/prompt") return [];
+            const values = folder.prompts.find((p) => p.name === (ref as { name: string }).name)?.values[argument];
+            return values ? matchingValues(values, value) : [];
+          },
+        }
+      : {}),
   };
 }

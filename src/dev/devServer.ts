@@ -155,7 +155,7 @@ export async function startDev(dirArg: string, config: Config, say: (line: strin
       if (lstatSync(socketPath).isSocket()) rmSync(socketPath);
     } catch {}
     try {
-      server = Bun.serve({ ...serveOptions, unix: socketPath });
+      server = Bun.serve({ ...serveOptions, unix: socketPath } as unknown as Parameters<typeof Bun.serve>[0]) as unknown as Server<undefined>;
     } catch (e2) {
       folder.close();
       await pool.close();

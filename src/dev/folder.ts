@@ -106,8 +106,18 @@ export async function loadFolder(dir: string, stamp = String(Date.now())): Promi
       broken.push({ kind: "resource", file: rel(file), message: `another file (${resourceNames.get(name)}) is already resource://${name}` });
       continue;
     }
-    resourceNames.set(name, rel(file));
-    resources.push(devResource(name, file, rel(file), versionOf(file)));
+    try {
+      resources.push(devResource(name, file, rel(file), versionOf(file), manifest.resources[inside]));
+      resourceNames.set(name, rel(file));
+    } catch (e) {
+      broken.push({ kind: "resource", file: rel(file), message: `mcp.json gives it the URI template "${manifest.resources[inside]?.uri}": ${(e as Error).message}` });
+    }
+  }
+
+  for (const file of Object.keys(manifest.resources)) {
+    if (!resources.some((r) => relative(manifest.paths.resources, r.file).split(sep).join("/") === file) && !broken.some((b) => b.file === rel(join(manifest.paths.resources, file)))) {
+      broken.push({ kind: "resource", file: "mcp.json", message: `resources["${file}"] names a file that ${rel(manifest.paths.resources)}/ does not have` });
+    }
   }
 
   const prompts: DevPrompt[] = [];

@@ -98,7 +98,7 @@ test("prompts come from Markdown: frontmatter description and arguments; prompts
 
 test("/health answers, /status counts tools, resources, prompts and broken files", async () => {
   expect(await (await fetch(`${dev.url}/health`)).json()).toEqual({ status: "ok" });
-  const status = await (await fetch(`${dev.url}/status`)).json();
+  const status = await (await fetch(`${dev.url}/status`)).json() as any;
   expect(status).toMatchObject({ name: "basic", version: "1.2.3", endpoint: "/mcp/basic", tools: 2, resources: 2, prompts: 1, broken: 0 });
 });
 
@@ -122,5 +122,5 @@ test("the dashboard shows the server, its tools with schemas, resources, prompts
 test("an unknown path names what the dev server serves", async () => {
   const res = await fetch(`${dev.url}/mcp/other`, { method: "POST", body: "{}" });
   expect(res.status).toBe(404);
-  expect((await res.json()).error.message).toContain("/mcp/basic");
+  expect(((await res.json()) as any).error.message).toContain("/mcp/basic");
 });

@@ -36,7 +36,7 @@ test("dzx init writes mcp.json, a tool, a resource, a prompt, context.ts and a R
       const prompt = await client.getPrompt({ name: "summarize", arguments: { text: "T" } });
       expect((prompt.messages[0].content as { text: string }).text).toContain("T");
       await client.close();
-      const status = await (await fetch(`${dev.url}/status`)).json();
+      const status = await (await fetch(`${dev.url}/status`)).json() as any;
       expect(status).toMatchObject({ tools: 1, resources: 1, prompts: 1, broken: 0 });
       expect(dev.output()).toContain("context from context.ts");
     } finally {

@@ -27,7 +27,7 @@ beforeAll(async () => {
     client.setNotificationHandler(schema as typeof ToolListChangedNotificationSchema, (n) => void seen.push(name === "updated" ? `updated ${(n.params as { uri: string }).uri}` : name));
   }
   // the SDK opens the session's GET stream after initialize: wait until the server holds it
-  await eventually(async () => ((await (await fetch(`${dev.url}/status`)).json()).sessions >= 1 ? true : undefined), "the session");
+  await eventually(async () => ((await (await fetch(`${dev.url}/status`)).json() as any).sessions >= 1 ? true : undefined), "the session");
 });
 afterAll(async () => {
   await client?.close();
@@ -36,7 +36,7 @@ afterAll(async () => {
 });
 
 const toolNames = async () => (await client.listTools()).tools.map((t) => t.name).sort();
-const status = async () => (await fetch(`${dev.url}/status`)).json();
+const status = async () => (await fetch(`${dev.url}/status`)).json() as any;
 
 test("an added tool appears without a restart, and the client is told tools/list_changed", async () => {
   seen.length = 0;

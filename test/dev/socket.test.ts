@@ -24,8 +24,8 @@ test("the port taken, dzx dev falls back to the Unix socket, serves MCP there, s
         headers: { "content-type": "application/json", accept: "application/json" },
         body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "add", arguments: { a: 1, b: 1 } } }),
       } as RequestInit);
-      expect((await res.json()).result.structuredContent).toEqual({ sum: 2 });
-      const status = await (await fetch("http://localhost/status", { unix: socket } as RequestInit)).json();
+      expect(((await res.json()) as any).result.structuredContent).toEqual({ sum: 2 });
+      const status = (await (await fetch("http://localhost/status", { unix: socket } as RequestInit)).json()) as any;
       expect(status.tools).toBe(2);
       // the other program still has its port
       expect(await (await fetch(`http://127.0.0.1:${busy.port}/`)).text()).toBe("someone else");
