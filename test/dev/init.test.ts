@@ -74,3 +74,15 @@ test("dzx dev of a folder without mcp.json says what to do, exit 2, no stack", a
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("examples/hello, which README serves with dzx dev, serves its tool", async () => {
+  const dev = await startDev(join(import.meta.dir, "..", "..", "examples", "hello"));
+  try {
+    expect(dev.endpoint).toEndWith("/mcp/hello");
+    const client = await devClient(dev.endpoint);
+    expect((await client.callTool({ name: "greet", arguments: { name: "you" } })).structuredContent).toMatchObject({ greeting: "Hello, you!" });
+    await client.close();
+  } finally {
+    await dev.stop();
+  }
+});
