@@ -27,4 +27,6 @@ export const workerEntries = {
   sandbox: new URL("./sandbox/worker.ts", import.meta.url).href,
   nativeSandbox: new URL("./sandbox/nativeWorker.ts", import.meta.url).href,
   pglite: new URL("./database/pgliteThread.ts", import.meta.url).href,
+  /** `dzx dev`'s loader of tool files (src/dev/probe.ts). */
+  devProbe: new URL("./dev/toolProbe.ts", import.meta.url).href,
 };

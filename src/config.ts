@@ -46,6 +46,8 @@ const ConfigSchema = Type.Object({
   allowedHosts: Type.Array(Type.String({ minLength: 1 })),
   /** Origin header values accepted on MCP endpoints; empty → same-host and loopback origins only. */
   allowedOrigins: Type.Array(Type.String({ minLength: 1 })),
+  /** `dzx dev`: the Unix socket to serve on when the TCP listen fails; absent → /tmp/dzx-<name>.sock. */
+  socket: Type.Optional(Type.String({ minLength: 1 })),
 });
 
 /** The validated process configuration. */
@@ -82,6 +84,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   elicitMaxWaiting: "DZX_ELICIT_MAX_WAITING",
   allowedHosts: "DZX_ALLOWED_HOSTS",
   allowedOrigins: "DZX_ALLOWED_ORIGINS",
+  socket: "DZX_SOCKET",
 };
 
 function integer(name: string, raw: string | undefined, fallback: number): number {
@@ -139,6 +142,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     elicitMaxWaiting: integer("DZX_ELICIT_MAX_WAITING", env.DZX_ELICIT_MAX_WAITING, 64),
     allowedHosts: list(env.DZX_ALLOWED_HOSTS),
     allowedOrigins: list(env.DZX_ALLOWED_ORIGINS),
+    socket: optional(env.DZX_SOCKET),
   };
   for (const k of Object.keys(config) as (keyof Config)[]) if (config[k] === undefined) delete config[k];
   const first = Value.Errors(ConfigSchema, config).First();

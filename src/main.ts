@@ -1,8 +1,10 @@
 #!/usr/bin/env bun
 /**
- * CLI entry: start | keys | orgs | migrate | health | version | help.
+ * CLI entry: start | dev | init | keys | orgs | migrate | health | version | help.
  */
 import { healthCommand } from "./cli/health.ts";
+import { devCommand } from "./cli/dev.ts";
+import { initCommand } from "./cli/init.ts";
 import { keysCommand } from "./cli/keys.ts";
 import { orgsCommand } from "./cli/orgs.ts";
 import { CliError, Flags } from "./cli/flags.ts";
@@ -25,6 +27,8 @@ Usage:
   dzx migrate                    apply database migrations and exit
   dzx health                     exit 0 if the dzx on DZX_HOST:PORT is ready (GET /ready), else 1
   dzx version                    print the version (also dzx --version)
+  dzx init <dir>                 write a starter folder (mcp.json, a tool, a resource, a prompt, context.ts)
+  dzx dev <dir>                  serve a folder as an MCP server at /mcp/<name>, reloading on change
   dzx help
 
 With bun: bun run dzx <command>. Configuration comes from the environment (see README).`;
@@ -70,6 +74,12 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case "orgs":
       console.log(await withDatabase((db) => orgsCommand(db, sub, new Flags(rest))));
+      return 0;
+    case "dev":
+      await devCommand(sub);
+      return 0;
+    case "init":
+      console.log(initCommand(sub));
       return 0;
     case "migrate":
       await withDatabase(async () => {});

@@ -86,7 +86,8 @@ export function publish(def: ServerDefinition): Published {
   };
 }
 
-const LOG_LEVEL_OF: Record<LogLine["level"], string> = { debug: "debug", info: "info", log: "info", warn: "warning", error: "error" };
+/** Console levels as MCP log levels. */
+export const LOG_LEVEL_OF: Record<LogLine["level"], string> = { debug: "debug", info: "info", log: "info", warn: "warning", error: "error" };
 
 function toolError(message: string): CallToolResult {
   return { content: [{ type: "text", text: message }], isError: true };

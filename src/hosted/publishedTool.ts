@@ -29,7 +29,8 @@ function withoutKeys(schema: Record<string, unknown>, keys: Set<string>): Record
   return out;
 }
 
-function describeError(errors: ValidateFunction["errors"]): string {
+/** What is wrong with arguments Ajv refused, naming the argument ("to" must be string). */
+export function argumentProblem(errors: ValidateFunction["errors"]): string {
   const e = errors?.[0];
   if (!e) return "invalid arguments";
   const where = e.instancePath ? `"${e.instancePath.slice(1).replace(/\//g, ".")}"` : "arguments";
@@ -66,7 +67,7 @@ export function publishTool(entry: AttachedTool): PublishedTool {
       const input: Record<string, unknown> = { ...(a.inputDefaults ?? {}), ...presets };
       for (const [k, v] of Object.entries(args)) if (!hidden.has(k)) input[k] = v; // enforced keys: the client's value never counts
       validate ??= ajv.compile(inputSchema);
-      if (!validate(input)) return { error: `Invalid arguments for ${name}: ${describeError(validate.errors)}` };
+      if (!validate(input)) return { error: `Invalid arguments for ${name}: ${argumentProblem(validate.errors)}` };
       for (const [k, v] of Object.entries(enforced)) if (v !== undefined) input[k] = v;
       return { input };
     },

@@ -20,7 +20,7 @@ function isJson(mimeType: string | null): boolean {
 }
 
 /** Contents of a resource that stores its text or blob. */
-export function storedContents(r: ResourceRow, uri: string, variables: Record<string, string>): ResourceContents {
+export function storedContents(r: Pick<ResourceRow, "mimeType" | "blob" | "text">, uri: string, variables: Record<string, string>): ResourceContents {
   const mimeType = r.mimeType ?? undefined;
   if (r.blob !== null) return { uri, ...(mimeType ? { mimeType } : {}), blob: r.blob };
   const text = r.text ?? "";

@@ -1,9 +1,11 @@
 /**
  * Runs the official MCP conformance suite (@modelcontextprotocol/conformance,
- * server scenarios) against a dzx hosted server whose fixtures are created
- * through /mcp/dwizi only. `bun test/conformance/run.ts` — prints each scenario's
- * verdict and a summary; exits non-zero unless every active scenario passes.
- * The pending scenarios run too; their result is printed, not enforced.
+ * server scenarios) against each face of dzx:
+ * - `platform`: a hosted server whose fixtures are created through /mcp/dwizi only;
+ * - `dev`: `dzx dev test/fixtures/conformance` (the same fixtures as a dev folder).
+ * `bun test/conformance/run.ts [--face platform|dev] [scenario]` (default: every face)
+ * prints each scenario's verdict and a summary per face; exits non-zero unless every
+ * active scenario passes. The pending scenarios run too; their result is printed, not enforced.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,6 +13,7 @@ import { join, resolve } from "node:path";
 import { managementClient } from "../support/client.ts";
 import { freshDatabase } from "../support/database.ts";
 import { cliKey, runCli, startDzx } from "../support/dzx.ts";
+import { startDev } from "../dev/support.ts";
 import { startAuthProxy } from "./authProxy.ts";
 import { createFixtures } from "./fixtures.ts";
 
@@ -49,37 +52,79 @@ function verdict(checks: Check[]): { ok: boolean; failures: string[] } {
   return { ok: checks.length > 0 && failures.length === 0, failures };
 }
 
-const db = await freshDatabase();
-const key = await cliKey(db, "conformance");
-const limits = await runCli(db, ["orgs", "limits", "--org", "conformance", "--set", JSON.stringify({ caps: { tools: 100, resources: 100, prompts: 100 } })]);
-if (limits.code !== 0) throw new Error(`orgs limits failed: ${limits.stderr}`);
-const dzx = await startDzx({ db, env: { DZX_WORKERS: "2" } });
-let status = 1;
-try {
-  const admin = await managementClient(dzx.url, key.key);
-  const fixtures = await createFixtures(admin);
-  await admin.close();
-  for (const r of fixtures.refused) console.log(`fixture refused: ${r}`);
-  const proxy = startAuthProxy(dzx.url, fixtures.token);
-  const endpoint = `${proxy.url}${new URL(fixtures.endpoint).pathname}`;
-  const only = process.argv[2];
-  const summary: string[] = [];
-  let activeFailed = 0;
-  for (const suite of only ? ["active"] : ["active", "pending"]) {
-    const results = await runSuite(endpoint, suite, only);
-    let passed = 0;
-    for (const [scenario, checks] of [...results].sort(([a], [b]) => a.localeCompare(b))) {
-      const v = verdict(checks);
-      if (v.ok) passed++;
-      console.log(`${v.ok ? "PASS" : "FAIL"} [${suite}] ${scenario}${v.ok ? "" : `\n    ${v.failures.join("\n    ")}`}`);
-    }
-    if (suite === "active") activeFailed = results.size - passed;
-    summary.push(`conformance ${suite}: ${passed}/${results.size} scenarios passed`);
-  }
-  proxy.stop();
-  for (const line of summary) console.log(line);
-  status = activeFailed === 0 && fixtures.refused.length === 0 ? 0 : 1;
-} finally {
-  await dzx.dispose();
+/** A face under test: its MCP endpoint, and how to stop it. `refused` lists fixtures it would not take. */
+interface Face {
+  endpoint: string;
+  refused: string[];
+  stop(): Promise<void>;
 }
+
+/** The platform: fixtures made through /mcp/dwizi, a hosted server behind a proxy that adds its token. */
+async function platformFace(): Promise<Face> {
+  const db = await freshDatabase();
+  const key = await cliKey(db, "conformance");
+  const limits = await runCli(db, ["orgs", "limits", "--org", "conformance", "--set", JSON.stringify({ caps: { tools: 100, resources: 100, prompts: 100 } })]);
+  if (limits.code !== 0) throw new Error(`orgs limits failed: ${limits.stderr}`);
+  const dzx = await startDzx({ db, env: { DZX_WORKERS: "2" } });
+  try {
+    const admin = await managementClient(dzx.url, key.key);
+    const fixtures = await createFixtures(admin);
+    await admin.close();
+    const proxy = startAuthProxy(dzx.url, fixtures.token);
+    return {
+      endpoint: `${proxy.url}${new URL(fixtures.endpoint).pathname}`,
+      refused: fixtures.refused,
+      stop: async () => {
+        proxy.stop();
+        await dzx.dispose();
+      },
+    };
+  } catch (e) {
+    await dzx.dispose();
+    throw e;
+  }
+}
+
+/** `dzx dev` of the fixture folder. */
+async function devFace(): Promise<Face> {
+  const dev = await startDev(join(ROOT, "test/fixtures/conformance"), { DZX_WORKERS: "2" });
+  const broken = (await (await fetch(`${dev.url}/status`)).json()) as { brokenFiles: { file: string; message: string }[] };
+  return { endpoint: dev.endpoint, refused: broken.brokenFiles.map((b) => `${b.file}: ${b.message}`), stop: async () => void (await dev.stop()) };
+}
+
+const FACES: Record<string, () => Promise<Face>> = { platform: platformFace, dev: devFace };
+
+const argv = process.argv.slice(2);
+const faceAt = argv.indexOf("--face");
+const faces = faceAt >= 0 ? [argv[faceAt + 1]] : Object.keys(FACES);
+if (faces.some((f) => !FACES[f])) {
+  console.error(`--face must be one of ${Object.keys(FACES).join(", ")}`);
+  process.exit(2);
+}
+const only = argv.filter((_, i) => i !== faceAt && i !== faceAt + 1)[0];
+const summary: string[] = [];
+let status = 0;
+for (const name of faces) {
+  const face = await FACES[name]();
+  try {
+    for (const r of face.refused) console.log(`fixture refused (${name}): ${r}`);
+    let activeFailed = 0;
+    for (const suite of only ? ["active"] : ["active", "pending"]) {
+      const results = await runSuite(face.endpoint, suite, only);
+      let passed = 0;
+      for (const [scenario, checks] of [...results].sort(([a], [b]) => a.localeCompare(b))) {
+        const v = verdict(checks);
+        if (v.ok) passed++;
+        console.log(`${v.ok ? "PASS" : "FAIL"} [${name} ${suite}] ${scenario}${v.ok ? "" : `\n    ${v.failures.join("\n    ")}`}`);
+      }
+      if (suite === "active") activeFailed = results.size - passed;
+      // the platform's lines keep their old form (CI greps "conformance active:")
+      summary.push(`conformance ${name === "platform" ? "" : `${name} `}${suite}: ${passed}/${results.size} scenarios passed`);
+    }
+    if (activeFailed > 0 || face.refused.length > 0) status = 1;
+  } finally {
+    await face.stop();
+  }
+}
+for (const line of summary) console.log(line);
 process.exit(status);
