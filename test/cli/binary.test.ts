@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { managementClient, op } from "../support/client.ts";
 import { freshDatabase, type TestDatabase } from "../support/database.ts";
-import { runCli, startDzx, type DzxCommand, type TestKey } from "../support/dzx.ts";
+import { collectOutput, runCli, startDzx, type DzxCommand, type TestKey } from "../support/dzx.ts";
 import { freePort } from "../support/port.ts";
 import { readmeBlocks } from "../support/readme.ts";
 import { createServer, hostedClient } from "../hosted/support.ts";
@@ -95,6 +95,30 @@ test("the binary prints its version (--version and version) and help", async () 
   const help = await dzx(["help"]);
   expect(help.code).toBe(0);
   for (const command of ["dzx start", "dzx keys create", "dzx orgs list", "dzx migrate", "dzx health", "dzx version"]) expect(help.stdout).toContain(command);
+});
+
+test("the binary runs dzx init and dzx dev: the starter folder's tool is served (the dev loader's worker is embedded too)", async () => {
+  const init = await dzx(["init", join(dir, "hello")]);
+  expect(init.code).toBe(0);
+  const proc = Bun.spawn(binary.argv.concat(["dev", join(dir, "hello")]), { cwd: dir, env: { ...process.env, PORT: "0", DZX_HOST: "127.0.0.1" }, stdout: "pipe", stderr: "pipe" });
+  const output = collectOutput(proc);
+  try {
+    let m: RegExpExecArray | null = null;
+    const deadline = Date.now() + 30_000;
+    while (!(m = /dzx dev listening on (\S+)/.exec(output.text()))) {
+      if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`dzx dev did not start:\n${output.text()}`);
+      await Bun.sleep(20);
+    }
+    const res = await fetch(m[1], {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "greet", arguments: { name: "binary" } } }),
+    });
+    expect(((await res.json()) as any).result.structuredContent).toMatchObject({ greeting: "Hello, binary!" });
+  } finally {
+    proc.kill("SIGTERM");
+    await proc.exited;
+  }
 });
 
 describe("on a new embedded database (PGlite's wasm and data from the binary)", () => {
