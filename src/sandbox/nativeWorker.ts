@@ -113,7 +113,7 @@ self.onmessage = async (event: MessageEvent<ToWorker | string>) => {
       outcome = { ...readOutput(out === undefined ? undefined : encode(out), m.limits), logs: [], durationMs: 0 };
     }
   } catch (err) {
-    const message = nativeErrorMessage(err, m.code);
+    const message = nativeErrorMessage(err, m.code ?? "");
     outcome = { ok: false, error: { message: loaded ? message : `The tool failed to load: ${message}` }, logs: [], durationMs: 0 };
   }
   outcome.logs = current.logs;
