@@ -1,10 +1,12 @@
 /**
- * How a failed call is named: the limit it breached, or the tool's own error as
- * a message safe to show (no host stack).
+ * How a failed call is named: the limit it breached, or the code's own error as
+ * a message safe to show: its position and stack in the author's source, never
+ * the host's (sourcePosition.ts).
  */
 import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten-core";
 import type { CallLimits, LimitName } from "./limits.ts";
 import type { CallOutcome } from "./protocol.ts";
+import { parseStack, positionedMessage, type SourceOrigin } from "./sourcePosition.ts";
 
 /** The error of a failed call. */
 export type CallError = NonNullable<CallOutcome["error"]>;
@@ -43,13 +45,25 @@ export function isModuleFault(err: unknown): boolean {
   return err instanceof WebAssembly.RuntimeError || isHostStackOverflow(err);
 }
 
+/** What the code threw when it is not an object: a thrown string has no stack, and the text says how to get one. */
+export function uncaughtMessage(value: unknown): string {
+  if (typeof value !== "string") return `Uncaught ${String(value)}`.slice(0, 4000);
+  return `Uncaught ${JSON.stringify(value.slice(0, 4000))} (a thrown string has no position: throw new Error(...) to get one)`;
+}
+
+/** Where an error's positions lead (made only when one has them) and what the code is called in messages. */
+export interface ErrorSource {
+  origin?: () => SourceOrigin;
+  subject?: "tool" | "script";
+}
+
 /**
  * Translates a QuickJS exception into a call error. `atCeiling` tells whether the
  * heap reached its hard maximum: QuickJS throws a bare `null` when it cannot even
  * allocate the "out of memory" error, which only the heap's size tells apart from
  * a tool's own `throw null`.
  */
-export function describeError(ctx: QuickJSContext, handle: QuickJSHandle, limits: CallLimits, atCeiling: boolean): CallError {
+export function describeError(ctx: QuickJSContext, handle: QuickJSHandle, limits: CallLimits, atCeiling: boolean, source: ErrorSource = {}): CallError {
   let value: unknown;
   let readable = true;
   try {
@@ -61,11 +75,11 @@ export function describeError(ctx: QuickJSContext, handle: QuickJSHandle, limits
   }
   if (!readable || value === null || value === undefined) {
     if (atCeiling) return stopError("memory", limits);
-    if (!readable) return { message: "The tool failed with a value that cannot be shown" };
-    return { message: `Uncaught ${String(value)}` };
+    if (!readable) return { message: `The ${source.subject ?? "tool"} failed with a value that cannot be shown` };
+    return { message: uncaughtMessage(value) };
   }
-  if (typeof value !== "object") return { message: `Uncaught ${String(value)}`.slice(0, 4000) };
-  const err = value as { name?: unknown; message?: unknown };
+  if (typeof value !== "object") return { message: uncaughtMessage(value) };
+  const err = value as { name?: unknown; message?: unknown; stack?: unknown };
   const name = typeof err.name === "string" ? err.name : "";
   const message = typeof err.message === "string" ? err.message : "";
   if (message === "out of memory") return stopError("memory", limits);
@@ -78,5 +92,9 @@ export function describeError(ctx: QuickJSContext, handle: QuickJSHandle, limits
     } catch {}
     return { message: `Uncaught ${json ?? "object"}`.slice(0, 4000) };
   }
-  return { message: `${name && name !== "Error" ? `${name}: ` : ""}${message}`.slice(0, 4000) || name };
+  const headline = `${name && name !== "Error" ? `${name}: ` : ""}${message}`.slice(0, 4000) || name;
+  const origin = source.origin?.();
+  if (!origin) return { message: headline };
+  const frames = parseStack(err.stack).flatMap((f) => origin.own(f) ?? []);
+  return { message: positionedMessage(headline, frames, name) };
 }

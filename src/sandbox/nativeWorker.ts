@@ -4,9 +4,12 @@
  * API-created tools. The environment is restricted by the pool; deadlines and
  * cancellation are enforced by terminating the worker.
  */
+import { dirname } from "node:path";
 import { askParams } from "./askRequest.ts";
+import { uncaughtMessage } from "./callError.ts";
 import { MCP_LIB } from "./mcpLib.ts";
 import { decodeMessage, type CallOutcome, type FromWorker, type LogLine, type ToWorker } from "./protocol.ts";
+import { nativeFrames, parseStack, positionedMessage, type Frame } from "./sourcePosition.ts";
 import { niceThisThread, thisThreadId } from "./threadPriority.ts";
 import { readOutput } from "./toolOutput.ts";
 
@@ -36,6 +39,35 @@ for (const level of ["log", "info", "warn", "error", "debug"] as const) {
   };
 }
 
+/** What Bun's loader throws for a file it cannot load: a BuildMessage is a syntax error, a ResolveMessage an import not found. */
+interface LoaderMessage {
+  name: "BuildMessage" | "ResolveMessage";
+  message: string;
+  position?: { file?: string; line?: number; column?: number } | null;
+}
+
+const isLoaderMessage = (err: unknown): err is LoaderMessage =>
+  typeof err === "object" && err !== null && ["BuildMessage", "ResolveMessage"].includes((err as LoaderMessage).name) && typeof (err as LoaderMessage).message === "string";
+
+/**
+ * A natively run tool's error, shown as the sandbox shows one: positions and stack
+ * in the tool's own folder only, files named relative to it (no host path).
+ */
+function nativeErrorMessage(err: unknown, toolPath: string): string {
+  const dir = `${dirname(toolPath)}/`;
+  // a message may name a file by its host path and the version query it was imported with
+  const scrub = (text: string) => text.replaceAll(dir, "").replace(/\?v=[^\s'"]*/g, "").slice(0, 4000);
+  if (isLoaderMessage(err)) {
+    const p = err.position;
+    const at: Frame[] = p?.file && p.line ? [{ file: p.file, line: p.line, column: p.column ?? 1 }] : [];
+    return positionedMessage(scrub(`${err.name === "BuildMessage" ? "SyntaxError: " : ""}${err.message}`), nativeFrames(at, toolPath));
+  }
+  if (err instanceof Error) {
+    return positionedMessage(scrub(`${err.name === "Error" ? "" : `${err.name}: `}${err.message}`), nativeFrames(parseStack(err.stack), toolPath), err.name);
+  }
+  return uncaughtMessage(err);
+}
+
 self.onmessage = async (event: MessageEvent<ToWorker | string>) => {
   const m = decodeMessage<ToWorker>(event.data);
   if (m.type === "init") {
@@ -53,9 +85,11 @@ self.onmessage = async (event: MessageEvent<ToWorker | string>) => {
   const started = performance.now();
   current = { logs: [], bytes: 0, cap: m.limits.logBytes, callId: m.callId, live: m.liveLogs === true };
   let outcome: CallOutcome;
+  let loaded = false;
   try {
     // codeKey carries the file's version so an edited file is imported afresh
     const mod = await import(`${m.code}?v=${encodeURIComponent(m.codeKey ?? "")}`);
+    loaded = true;
     if (typeof mod.default !== "function") throw new TypeError("The tool module must export a default function");
     if (m.kind === "check") outcome = { ok: true, logs: [], durationMs: 0 };
     else {
@@ -79,7 +113,8 @@ self.onmessage = async (event: MessageEvent<ToWorker | string>) => {
       outcome = { ...readOutput(out === undefined ? undefined : encode(out), m.limits), logs: [], durationMs: 0 };
     }
   } catch (err) {
-    outcome = { ok: false, error: { message: err instanceof Error ? `${err.name === "Error" ? "" : `${err.name}: `}${err.message}` : `Uncaught ${String(err)}` }, logs: [], durationMs: 0 };
+    const message = nativeErrorMessage(err, m.code ?? "");
+    outcome = { ok: false, error: { message: loaded ? message : `The tool failed to load: ${message}` }, logs: [], durationMs: 0 };
   }
   outcome.logs = current.logs;
   outcome.durationMs = Math.round((performance.now() - started) * 1000) / 1000;

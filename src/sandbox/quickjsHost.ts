@@ -17,6 +17,7 @@ import { HostBridge } from "./hostBridge.ts";
 import type { BridgeAnswer, CallOutcome, LogLine, RunMessage } from "./protocol.ts";
 import { residentContext, type ResidentContext } from "./residentContext.ts";
 import { serializeResult } from "./resultJson.ts";
+import { MODULE_FILE, SCRIPT_FILE, SourceOrigin } from "./sourcePosition.ts";
 import { wasmLayout, type WasmLayout } from "./wasmLayout.ts";
 
 const PAGE = 64 * 1024;
@@ -204,6 +205,8 @@ export class QuickJsHost {
     const { rt, ctx } = resident;
     this.busy = true;
     engine.dirty = true;
+    // a CODE-mode script is "the script" in its errors, and its positions are its own lines (SCRIPT_PREFIX_LINES)
+    const subject = msg.kind === "script" ? "script" : "tool";
     // handles made from here on are never freed: the restore after the call undoes them all
     const host = new HostBridge({ ctx, msg, hooks, deadline: () => deadline, log: (level, text) => log.push(level, text), overflowed });
     try {
@@ -219,13 +222,14 @@ export class QuickJsHost {
         }
         return stop !== undefined;
       });
-      const describe = (handle: QuickJSHandle) => describeError(ctx, handle, limits, this.atCeiling(engine));
+      const origin = () => new SourceOrigin(msg.code, msg.kind);
+      const describe = (handle: QuickJSHandle) => describeError(ctx, handle, limits, this.atCeiling(engine), { origin, subject });
       resident.bridge = host.bridge();
       const source = msg.kind === "script" ? `export default async (input, context) => {\n${msg.code}\n};` : msg.code;
-      const loaded = ctx.evalCode(source, "tool.js", { type: "module" });
+      const loaded = ctx.evalCode(source, msg.kind === "script" ? SCRIPT_FILE : MODULE_FILE, { type: "module" });
       if (loaded.error) {
         const e = describe(loaded.error);
-        return fail(stop ? stopError(stop, limits) : e.limit ? e : { message: `The tool failed to load: ${e.message}` });
+        return fail(stop ? stopError(stop, limits) : e.limit ? e : { message: `The ${subject} failed to load: ${e.message}` });
       }
       const fnHandle = ctx.getProp(loaded.value, "default");
       if (msg.kind === "check") {
@@ -240,12 +244,12 @@ export class QuickJsHost {
       try {
         inputText = JSON.stringify(msg.input ?? {});
       } catch {
-        return fail({ message: "The input is nested too deeply to pass to the tool" });
+        return fail({ message: `The input is nested too deeply to pass to the ${subject}` });
       }
       const parsed = ctx.callFunction(resident.parse, ctx.undefined, ctx.newString(inputText));
       if (parsed.error) {
         const e = describe(parsed.error);
-        return fail(stop ? stopError(stop, limits) : { message: `The input cannot be passed to the tool: ${e.message}` });
+        return fail(stop ? stopError(stop, limits) : { message: `The input cannot be passed to the ${subject}: ${e.message}` });
       }
       crypto.getRandomValues(seeds);
       const called = ctx.callFunction(
@@ -289,7 +293,7 @@ export class QuickJsHost {
         if (host.pending === 0) {
           // memory ran out while queueing a job: the job is lost and the promise can never settle
           if (this.atCeiling(engine)) return fail(stopError("memory", limits));
-          return fail({ message: "The tool returned a promise that never settles (nothing left to wait for)" });
+          return fail({ message: `The ${subject} returned a promise that never settles (nothing left to wait for)` });
         }
         let waitMs = 50;
         if (hooks.park && host.pending === hooks.clientWaits()) {
@@ -321,7 +325,7 @@ export class QuickJsHost {
       if (stop) return fail(stopError(stop, limits));
       const m = (err as Error)?.message ?? "";
       if (/memory|alloc/i.test(m)) return fail(stopError("memory", limits));
-      return fail({ message: m ? `The tool failed: ${m.slice(0, 2000)}` : "The tool failed" });
+      return fail({ message: m ? `The ${subject} failed: ${m.slice(0, 2000)}` : `The ${subject} failed` });
     } finally {
       resident.bridge = undefined;
       host.close();
