@@ -135,7 +135,7 @@ export function codeCatalog(def: ServerDefinition, published: Published, deps: H
         } catch (err) {
           return { content: [{ type: "text", text: (err as Error).message }], isError: true };
         }
-        const shaped = shapeResult(outcome);
+        const shaped = shapeResult(outcome, null, "script");
         deps.onCall({
           orgId: def.server.orgId,
           serverId: def.server.id,

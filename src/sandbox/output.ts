@@ -56,12 +56,12 @@ function resultProblem(out: unknown): string | null {
 }
 
 /** The MCP result for an outcome, given the tool's output schema (if any). */
-export function shapeResult(outcome: CallOutcome, outputSchema?: Record<string, unknown> | null): ShapedResult {
-  if (!outcome.ok) return errorResult(outcome.error?.message ?? "The tool failed");
+export function shapeResult(outcome: CallOutcome, outputSchema?: Record<string, unknown> | null, subject: "tool" | "script" = "tool"): ShapedResult {
+  if (!outcome.ok) return errorResult(outcome.error?.message ?? `The ${subject} failed`);
   const out = outcome.output;
   if (outcome.rich) {
     const problem = resultProblem(out);
-    if (problem) return errorResult(`The tool's result is not valid MCP content: ${problem}`);
+    if (problem) return errorResult(`The ${subject}'s result is not valid MCP content: ${problem}`);
     const result = out as CallToolResult;
     // a result the tool marks as an error answers with its own blocks; the schema speaks of successes
     if (outputSchema && !result.isError) {

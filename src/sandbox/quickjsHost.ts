@@ -281,7 +281,7 @@ export class QuickJsHost {
         }
         const state = ctx.getPromiseState(promise);
         if (state.type === "fulfilled") {
-          const outcome = serializeResult(resident, state.value, limits, describe);
+          const outcome = serializeResult(resident, state.value, limits, describe, subject);
           if (stop) return fail(stopError(stop, limits));
           return finish(outcome);
         }

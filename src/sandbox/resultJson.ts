@@ -16,6 +16,7 @@ export function serializeResult(
   value: QuickJSHandle,
   limits: CallLimits,
   describe: (h: QuickJSHandle) => CallError,
+  subject: "tool" | "script" = "tool",
 ): Pick<CallOutcome, "ok" | "output" | "rich" | "error"> {
   const { ctx } = prep;
   let text: string | undefined;
@@ -23,7 +24,7 @@ export function serializeResult(
     const encoded = ctx.callFunction(prep.encode, ctx.undefined, value);
     if (encoded.error) {
       const e = describe(encoded.error);
-      return { ok: false, error: e.limit ? e : { message: `The tool's result cannot be turned into JSON: ${e.message}` } };
+      return { ok: false, error: e.limit ? e : { message: `The ${subject}'s result cannot be turned into JSON: ${e.message}` } };
     }
     text = ctx.typeof(encoded.value) === "string" ? ctx.getString(encoded.value) : undefined;
   }
