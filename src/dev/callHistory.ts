@@ -2,18 +2,12 @@
  * The dev server's recent calls, newest first, for the dashboard: what went in,
  * what came out, the console lines. Kept in memory only, bounded.
  */
-import type { LogLine } from "../sandbox/protocol.ts";
+import type { CallRecord } from "../hosted/catalog.ts";
 
-/** One finished call. */
-export interface DevCall {
+/** One finished call: what the platform's call log keeps of one, with when and which tool. */
+export interface DevCall extends Pick<CallRecord, "status" | "durationMs" | "input" | "output" | "error" | "logs"> {
   at: string;
   tool: string;
-  status: "ok" | "error" | "cancelled";
-  durationMs: number;
-  input: unknown;
-  output: unknown;
-  error: string | null;
-  logs: LogLine[];
 }
 
 /** A bounded list of recent calls. */

@@ -3,27 +3,19 @@
  * `GET /` with the server, its tools and schemas, resources, prompts, the recent
  * calls with input, output and console lines, and a broken file with its error.
  */
-import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { postTo } from "../support/client.ts";
 import { renderedDom } from "../support/chromium.ts";
-import { BASIC, devFolder, eventually, startDev, type DevProcess } from "./support.ts";
+import { BASIC, eventually, servedFolder } from "./support.ts";
 
 setDefaultTimeout(60_000);
 
-const folder = devFolder({ ...BASIC, "tools/broken.ts": "export default async () => {\n  return 1 +;\n};\n" });
-let dev: DevProcess;
-beforeAll(async () => {
-  dev = await startDev(folder.dir);
-});
-afterAll(async () => {
-  await dev?.stop();
-  folder.dispose();
-});
+const served = servedFolder({ ...BASIC, "tools/broken.ts": "export default async () => {\n  return 1 +;\n};\n" });
 
 test("Chromium renders the dashboard: tools with schemas, resources, prompts, a call with its input, output and logs, and the broken file", async () => {
-  await postTo(dev.endpoint, null, { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "add", arguments: { a: 19, b: 23 } } }, { accept: "application/json" });
-  await eventually(async () => (((await (await fetch(`${dev.url}/status`)).json()) as any).calls === 1 ? true : undefined), "the call recorded");
-  const dom = await renderedDom(`${dev.url}/`);
+  await postTo(served.dev.endpoint, null, { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "add", arguments: { a: 19, b: 23 } } }, { accept: "application/json" });
+  await eventually(async () => (((await (await fetch(`${served.dev.url}/status`)).json()) as any).calls === 1 ? true : undefined), "the call recorded");
+  const dom = await renderedDom(`${served.dev.url}/`);
   expect(dom).toContain("<title>basic — dzx dev</title>");
   expect(dom).toMatch(/<article class="tool" id="tool-add"><h3>add<\/h3><p>Adds two numbers<\/p>/);
   expect(dom).toContain('<article class="tool" id="tool-user-profile">');

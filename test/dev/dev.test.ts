@@ -3,11 +3,11 @@
  * resources and prompts discovered from disk, seed 004's context injection,
  * /health, /status and the dashboard — and `dzx init` then `dzx dev` of what it wrote.
  */
-import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { postTo } from "../support/client.ts";
-import { BASIC, devClient, devFolder, startDev, type DevProcess } from "./support.ts";
+import { BASIC, devClient, servedFolder } from "./support.ts";
 
 setDefaultTimeout(60_000);
 
@@ -22,18 +22,10 @@ export default function createContext(req: IncomingMessage) {
 }
 `;
 
-const folder = devFolder({ ...BASIC, "src/context.ts": SEED_CONTEXT });
-let dev: DevProcess;
-beforeAll(async () => {
-  dev = await startDev(folder.dir);
-});
-afterAll(async () => {
-  await dev?.stop();
-  folder.dispose();
-});
+const served = servedFolder({ ...BASIC, "src/context.ts": SEED_CONTEXT });
 
 test("lists the folder's tools with their exported description and schema, the file name as the tool's name", async () => {
-  const client = await devClient(dev.endpoint);
+  const client = await devClient(served.dev.endpoint);
   try {
     expect(client.getServerVersion()).toMatchObject({ name: "basic", version: "1.2.3" });
     const { tools } = await client.listTools();
@@ -53,16 +45,16 @@ test("lists the folder's tools with their exported description and schema, the f
 });
 
 test("context.ts (seed 004's example as written) receives the request's headers; its result is the tool's second argument", async () => {
-  const r = await postTo(dev.endpoint, null, { jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "user-profile", arguments: {} } }, { accept: "application/json", "x-request-id": "req-123", "x-user-id": "u-42" });
+  const r = await postTo(served.dev.endpoint, null, { jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "user-profile", arguments: {} } }, { accept: "application/json", "x-request-id": "req-123", "x-user-id": "u-42" });
   expect(r.status).toBe(200);
   expect(r.json.result.structuredContent).toEqual({ userId: "u-42", requestId: "req-123" });
   // seed 004 calls without initialize, with dotted method names too
-  const listed = await postTo(dev.endpoint, null, { jsonrpc: "2.0", id: 8, method: "tools.list" }, { accept: "application/json" });
+  const listed = await postTo(served.dev.endpoint, null, { jsonrpc: "2.0", id: 8, method: "tools.list" }, { accept: "application/json" });
   expect(listed.json.result.tools).toHaveLength(2);
 });
 
 test("resources are listed as resource://<name>, readable by that URI or by the file path; MIME type from the extension; binary files as blobs", async () => {
-  const client = await devClient(dev.endpoint);
+  const client = await devClient(served.dev.endpoint);
   try {
     const { resources } = await client.listResources();
     expect(resources).toEqual(
@@ -76,7 +68,7 @@ test("resources are listed as resource://<name>, readable by that URI or by the 
     const byPath = await client.readResource({ uri: "resources/getting-started.md" });
     expect(byPath.contents[0]).toMatchObject({ text: "# Getting started\nHello.\n" });
     const blob = await client.readResource({ uri: "resource://logo" });
-    expect(blob.contents[0]).toMatchObject({ mimeType: "image/png", blob: readFileSync(join(folder.dir, "resources/logo.png")).toString("base64") });
+    expect(blob.contents[0]).toMatchObject({ mimeType: "image/png", blob: readFileSync(join(served.folder.dir, "resources/logo.png")).toString("base64") });
     await expect(client.readResource({ uri: "resource://nope" })).rejects.toThrow(/Resource not found/);
   } finally {
     await client.close();
@@ -84,7 +76,7 @@ test("resources are listed as resource://<name>, readable by that URI or by the 
 });
 
 test("prompts come from Markdown: frontmatter description and arguments; prompts/get strips the frontmatter and fills {{arg}}", async () => {
-  const client = await devClient(dev.endpoint);
+  const client = await devClient(served.dev.endpoint);
   try {
     const { prompts } = await client.listPrompts();
     expect(prompts).toEqual([{ name: "summarize", description: "Summarize a text", arguments: [{ name: "text", required: true }, { name: "style" }] }]);
@@ -97,14 +89,14 @@ test("prompts come from Markdown: frontmatter description and arguments; prompts
 });
 
 test("/health answers, /status counts tools, resources, prompts and broken files", async () => {
-  expect(await (await fetch(`${dev.url}/health`)).json()).toEqual({ status: "ok" });
-  const status = await (await fetch(`${dev.url}/status`)).json() as any;
+  expect(await (await fetch(`${served.dev.url}/health`)).json()).toEqual({ status: "ok" });
+  const status = await (await fetch(`${served.dev.url}/status`)).json() as any;
   expect(status).toMatchObject({ name: "basic", version: "1.2.3", endpoint: "/mcp/basic", tools: 2, resources: 2, prompts: 1, broken: 0 });
 });
 
 test("the dashboard shows the server, its tools with schemas, resources, prompts and the recent calls with input, output and logs", async () => {
-  await postTo(dev.endpoint, null, { jsonrpc: "2.0", id: 9, method: "tools/call", params: { name: "add", arguments: { a: 20, b: 22 } } }, { accept: "application/json" });
-  const res = await fetch(`${dev.url}/`);
+  await postTo(served.dev.endpoint, null, { jsonrpc: "2.0", id: 9, method: "tools/call", params: { name: "add", arguments: { a: 20, b: 22 } } }, { accept: "application/json" });
+  const res = await fetch(`${served.dev.url}/`);
   expect(res.headers.get("content-type")).toContain("text/html");
   const html = await res.text();
   expect(html).toContain("<h1>basic <small>1.2.3</small></h1>");
@@ -120,7 +112,7 @@ test("the dashboard shows the server, its tools with schemas, resources, prompts
 });
 
 test("an unknown path names what the dev server serves", async () => {
-  const res = await fetch(`${dev.url}/mcp/other`, { method: "POST", body: "{}" });
+  const res = await fetch(`${served.dev.url}/mcp/other`, { method: "POST", body: "{}" });
   expect(res.status).toBe(404);
   expect(((await res.json()) as any).error.message).toContain("/mcp/basic");
 });

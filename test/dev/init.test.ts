@@ -6,6 +6,7 @@ import { expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { starterFiles } from "../../src/cli/init.ts";
 import { devClient, startDev } from "./support.ts";
 
 setDefaultTimeout(60_000);
@@ -75,8 +76,10 @@ test("dzx dev of a folder without mcp.json says what to do, exit 2, no stack", a
   }
 });
 
-test("examples/hello, which README serves with dzx dev, serves its tool", async () => {
-  const dev = await startDev(join(import.meta.dir, "..", "..", "examples", "hello"));
+test("examples/hello, which README serves with dzx dev, is what dzx init writes, and serves its tool", async () => {
+  const example = join(import.meta.dir, "..", "..", "examples", "hello");
+  for (const [rel, text] of Object.entries(starterFiles("hello"))) expect(readFileSync(join(example, rel), "utf8")).toBe(text);
+  const dev = await startDev(example);
   try {
     expect(dev.endpoint).toEndWith("/mcp/hello");
     const client = await devClient(dev.endpoint);

@@ -1,6 +1,7 @@
 /**
  * Starts a real `dzx dev <dir>` process and writes dev folders for the tests.
  */
+import { afterAll, beforeAll } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -94,3 +95,17 @@ export default async (args: { userId?: string }, context: any) => ({ userId: con
   "resources/logo.png": "\x89PNG\r\n\x1a\n0000",
   "prompts/summarize.md": "---\ndescription: Summarize a text\narguments:\n  - name: text\n    required: true\n  - name: style\n---\nSummarize {{text}} in a {{style}} way.\n",
 };
+
+/** A dev folder of `files` served by `dzx dev` for the tests of one file: started before them, stopped and removed after. */
+export function servedFolder(files: Record<string, string>) {
+  const folder = devFolder(files);
+  const served = { folder, dev: undefined as unknown as DevProcess };
+  beforeAll(async () => {
+    served.dev = await startDev(folder.dir);
+  });
+  afterAll(async () => {
+    await served.dev?.stop();
+    folder.dispose();
+  });
+  return served;
+}

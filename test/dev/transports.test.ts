@@ -3,27 +3,19 @@
  * HTTP+SSE transport with the v1 SDK's SSE client, and the 2026-07-28 lane with
  * the v2 SDK client (no session; server/discover), besides Streamable HTTP.
  */
-import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { Client as V2Client, StreamableHTTPClientTransport as V2Transport } from "@modelcontextprotocol/client";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
-import { BASIC, devFolder, startDev, type DevProcess } from "./support.ts";
+import { BASIC, servedFolder } from "./support.ts";
 
 setDefaultTimeout(60_000);
 
-const folder = devFolder(BASIC);
-let dev: DevProcess;
-beforeAll(async () => {
-  dev = await startDev(folder.dir);
-});
-afterAll(async () => {
-  await dev?.stop();
-  folder.dispose();
-});
+const served = servedFolder(BASIC);
 
 test("the legacy HTTP+SSE transport (GET /mcp/<name>/sse, POST …/messages) serves the folder", async () => {
   const client = new Client({ name: "dzx-dev-sse", version: "1.0.0" });
-  await client.connect(new SSEClientTransport(new URL(`${dev.endpoint}/sse`)));
+  await client.connect(new SSEClientTransport(new URL(`${served.dev.endpoint}/sse`)));
   try {
     expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(["add", "user-profile"]);
     expect((await client.callTool({ name: "add", arguments: { a: 3, b: 4 } })).structuredContent).toEqual({ sum: 7 });
@@ -35,7 +27,7 @@ test("the legacy HTTP+SSE transport (GET /mcp/<name>/sse, POST …/messages) ser
 
 test("the v2 SDK client lands on the 2026-07-28 lane and calls, reads and gets without a session", async () => {
   const client = new V2Client({ name: "dzx-dev-v2", version: "1.0.0" }, { versionNegotiation: { mode: "auto" } } as never);
-  await client.connect(new V2Transport(new URL(dev.endpoint)));
+  await client.connect(new V2Transport(new URL(served.dev.endpoint)));
   try {
     expect(client.getNegotiatedProtocolVersion()).toBe("2026-07-28");
     expect(client.getServerVersion()).toMatchObject({ name: "basic", version: "1.2.3" });
