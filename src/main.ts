@@ -2,6 +2,7 @@
 /**
  * CLI entry: start | keys | orgs | migrate | help.
  */
+import { deployCommand } from "./cli/deploy.ts";
 import { devCommand } from "./cli/dev.ts";
 import { initCommand } from "./cli/init.ts";
 import { keysCommand } from "./cli/keys.ts";
@@ -25,6 +26,7 @@ Usage:
   dzx migrate                    apply database migrations and exit
   dzx init <dir>                 write a starter folder (mcp.json, a tool, a resource, a prompt, context.ts)
   dzx dev <dir>                  serve a folder as an MCP server at /mcp/<name>, reloading on change
+  dzx deploy <dir> --server <slug> [--url U] [--key K]   push a folder's tools, resources and prompts to a platform (DZX_URL, DZX_API_KEY)
   dzx help
 
 With bun: bun run dzx <command>. Configuration comes from the environment (see README).`;
@@ -73,6 +75,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case "dev":
       await devCommand(sub);
+      return 0;
+    case "deploy":
+      await deployCommand([sub, ...rest].filter((a): a is string => a !== undefined));
       return 0;
     case "init":
       console.log(initCommand(sub));
