@@ -22,8 +22,8 @@ export interface SandboxGap {
 export type Bundle = { ok: true; source: string } | { ok: false; gaps: SandboxGap[] };
 
 const BUILTINS = new Set([...builtinModules, "bun"]);
-/** Globals of Bun and Node that the sandbox does not have. */
-const HOST_GLOBALS = ["process", "Bun", "require"] as const;
+/** Globals of Bun and Node that the sandbox does not have (`require` is Bun's `__require` shim in a bundle). */
+const HOST_GLOBALS = ["process", "Bun"] as const;
 const sentinel = (name: string) => `__dzx_sandbox_lacks_${name}`;
 
 /** Whether an import specifier names a Node or Bun builtin module. */
@@ -47,32 +47,45 @@ function lineOfUse(path: string, name: string): number | undefined {
   } catch {
     return undefined;
   }
-  const use = new RegExp(`(?<![\\w$.]|typeof\\s+)(?:globalThis\\.)?${name}(?![\\w$])`);
+  // a require the bundle could not include is most likely one of a computed name
+  const use = name === "require" ? /(?<![\w$.])require\s*(\(\s*[^'"`\s]|\.)/ : new RegExp(`(?<![\\w$.]|typeof\\s+)(?:globalThis\\.)?${name}(?![\\w$])`);
   const i = text.split("\n").findIndex((l) => use.test(l) && !/^\s*(\/\/|\*)/.test(l));
   return i < 0 ? undefined : i + 1;
 }
 
+/** The bundle's text per source file: Bun opens each module's part with a `// <path>` line. */
+function sections(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const marks = [...text.matchAll(/^\/\/ (.+)$/gm)];
+  marks.forEach((m, i) => {
+    const part = text.slice(m.index, marks[i + 1]?.index ?? text.length);
+    out.set(m[1], (out.get(m[1]) ?? "") + part);
+  });
+  return out;
+}
+
 /**
- * Uses of a host global in the bundled text: each free reference was replaced by its sentinel
- * (Bun's `define` leaves locals of the same name alone); `typeof x` alone is a safe probe. The
- * file is the one whose `// path` section comment precedes the use.
+ * Uses of a host global in the bundled text, by file. Each free reference was replaced by its
+ * sentinel (Bun's `define` leaves locals of the same name alone); a file that tests `typeof x`
+ * guards its uses (packages that also run in browsers do), and `typeof x` alone is a safe probe.
+ * `require` of what the bundle could not include goes through Bun's `__require` shim.
  */
 function globalUses(dir: string, text: string): SandboxGap[] {
   const gaps: SandboxGap[] = [];
-  for (const name of HOST_GLOBALS) {
-    const re = new RegExp(`(typeof\\s+)?${sentinel(name)}\\b`, "g");
-    for (const m of text.matchAll(re)) {
-      if (m[1]) continue;
-      const before = text.slice(0, m.index);
-      const section = [...before.matchAll(/^\/\/ (.+)$/gm)].at(-1)?.[1];
-      const path = section ? join(dir, section) : undefined;
-      const file = path ? shown(dir, path) : "(bundle)";
-      if (gaps.some((g) => g.file === file && g.needs.endsWith(` ${name}`))) continue;
-      const line = path ? lineOfUse(path, name) : undefined;
-      gaps.push({ file, ...(line ? { line } : {}), needs: `uses the global ${name}` });
+  for (const [section, part] of sections(text)) {
+    const path = join(dir, section);
+    const file = shown(dir, path);
+    const needs: string[] = [];
+    for (const name of HOST_GLOBALS) {
+      const uses = [...part.matchAll(new RegExp(`(typeof\\s+)?${sentinel(name)}\\b`, "g"))];
+      if (uses.some((m) => !m[1]) && !uses.some((m) => m[1])) needs.push(name);
+    }
+    if (/\b__require\b/.test(part)) needs.push("require");
+    for (const name of needs) {
+      const line = lineOfUse(path, name);
+      gaps.push({ file, ...(line ? { line } : {}), needs: name === "require" ? "uses require() on a module the bundle cannot include" : `uses the global ${name}` });
     }
   }
-  if (/\b__require\(/.test(text)) gaps.push({ file: "(bundle)", needs: "uses require() on a module the bundler could not include" });
   return gaps;
 }
 
@@ -81,6 +94,10 @@ export async function bundleTool(dir: string, entry: string): Promise<Bundle> {
   const gaps: SandboxGap[] = [];
   const define: Record<string, string> = { "process.env.NODE_ENV": '"production"' };
   for (const name of HOST_GLOBALS) define[name] = define[`globalThis.${name}`] = sentinel(name);
+  // the bundle names each module's section by its path from the working directory: from the folder, so
+  // the source (and a second deploy's comparison) does not depend on where dzx deploy was run
+  const cwd = process.cwd();
+  process.chdir(dir);
   const result = await Bun.build({
     entrypoints: [entry],
     root: dir,
@@ -101,11 +118,11 @@ export async function bundleTool(dir: string, entry: string): Promise<Bundle> {
         },
       },
     ],
-  });
+  }).finally(() => process.chdir(cwd));
   if (!result.success) {
     const first = result.logs.find((l) => l.level === "error") ?? result.logs[0];
     const pos = (first as { position?: { file?: string; line?: number } } | undefined)?.position;
-    return { ok: false, gaps: [{ file: pos?.file ? shown(dir, pos.file) : shown(dir, entry), ...(pos?.line ? { line: pos.line } : {}), needs: `does not bundle: ${first?.message ?? "Bun.build failed"}` }] };
+    return { ok: false, gaps: [...gaps, { file: pos?.file ? shown(dir, pos.file) : shown(dir, entry), ...(pos?.line ? { line: pos.line } : {}), needs: `does not bundle: ${first?.message ?? "Bun.build failed"}` }] };
   }
   const text = await result.outputs[0].text();
   gaps.push(...globalUses(dir, text));

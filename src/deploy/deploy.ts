@@ -36,7 +36,7 @@ async function readState(client: PlatformClient, slug: string, assets: FolderAss
   const server = await client.request<ServerDetail>("GET", `/mcp/servers/${encodeURIComponent(slug)}`, `reading server "${slug}"`, undefined, { allow404: true });
   const org = { tool: [], resource: [], prompt: [] } as PlatformState["org"];
   for (const kind of KINDS) {
-    const involved = assets.some((a) => a.kind === kind) || (server?.[plural(kind) as "tools"] ?? []).length > 0;
+    const involved = assets.some((a) => a.kind === kind) || (server ? attachedIds(server)[kind].length > 0 : false);
     if (involved) org[kind] = await client.list<AssetView>(PATHS[kind], plural(kind), `reading the org's ${plural(kind)}`);
   }
   return { ...(server ? { server } : {}), org };
@@ -115,8 +115,7 @@ export async function deploy(o: DeployOptions): Promise<void> {
   const patch = { ...(state.server ? plan.serverFields : {}), ...(setsChanged ? idLists(ids) : {}) };
   if (Object.keys(patch).length) {
     await client.request("PATCH", `/mcp/servers/${serverId}`, `updating server "${o.server}"`, patch);
-    const what = [...Object.keys(plan.serverFields).filter(() => state.server), ...(setsChanged ? ["attached assets"] : [])];
-    if (state.server) o.say(`updated server "${o.server}": ${what.join(", ")}`);
+    if (state.server) o.say(`updated server "${o.server}": ${[...Object.keys(plan.serverFields), ...(setsChanged ? ["attached assets"] : [])].join(", ")}`);
   }
 
   for (const c of plan.changes.filter((x): x is Extract<Change, { op: "delete" }> => x.op === "delete")) {

@@ -52,7 +52,7 @@ export function sameValue(a: unknown, b: unknown): boolean {
   return canonical(a ?? null) === canonical(b ?? null);
 }
 
-/** The fields of `body` the view does not already have. A resource's content counts as one field. */
+/** The fields of `body` whose value on the platform differs. */
 function differences(body: Record<string, unknown>, view: AssetView): Record<string, unknown> {
   const patch: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(body)) if (!sameValue(v, view[k])) patch[k] = v;

@@ -69,7 +69,8 @@ export class PlatformClient {
 /** A failed answer in one line: status, the platform's code and message, and what to do about a bad key. */
 function describe(status: number, json: any, text: string): string {
   const code = typeof json?.error?.code === "string" ? json.error.code : undefined;
-  const message = typeof json?.error?.message === "string" ? json.error.message : text.replace(/\s+/g, " ").trim().slice(0, 300) || "no details";
+  // one line, whatever the platform's message holds (a compiler's message may span several)
+  const message = (typeof json?.error?.message === "string" ? json.error.message : text.slice(0, 300)).replace(/\s+/g, " ").trim() || "no details";
   const hint = status === 401 ? " (check --key or DZX_API_KEY: a dwz_ API key of the org)" : "";
   return `${status}${code ? ` ${code}` : ""}: ${message}${hint}`;
 }
