@@ -1,8 +1,9 @@
 #!/usr/bin/env bun
 /**
- * CLI entry: start | dev | init | keys | orgs | migrate | health | version | help.
+ * CLI entry: start | dev | init | deploy | keys | orgs | migrate | health | version | help.
  */
 import { healthCommand } from "./cli/health.ts";
+import { deployCommand } from "./cli/deploy.ts";
 import { devCommand } from "./cli/dev.ts";
 import { initCommand } from "./cli/init.ts";
 import { keysCommand } from "./cli/keys.ts";
@@ -29,6 +30,7 @@ Usage:
   dzx version                    print the version (also dzx --version)
   dzx init <dir>                 write a starter folder (mcp.json, a tool, a resource, a prompt, context.ts)
   dzx dev <dir>                  serve a folder as an MCP server at /mcp/<name>, reloading on change
+  dzx deploy <dir> --server <slug> [--url U] [--key K]   push a folder's tools, resources and prompts to a platform (DZX_URL, DZX_API_KEY)
   dzx help
 
 With bun: bun run dzx <command>. Configuration comes from the environment (see README).`;
@@ -77,6 +79,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case "dev":
       await devCommand(sub);
+      return 0;
+    case "deploy":
+      await deployCommand([sub, ...rest].filter((a): a is string => a !== undefined));
       return 0;
     case "init":
       console.log(initCommand(sub));
