@@ -4,6 +4,7 @@
  * folder cannot be deployed, all found before anything is written.
  */
 import { readFileSync } from "node:fs";
+import { relative, sep } from "node:path";
 import type { DevFolder } from "../dev/folder.ts";
 import { where } from "../dev/sourcePosition.ts";
 import { placeholders } from "../platform/prompt.ts";
@@ -74,9 +75,11 @@ export async function folderAssets(folder: DevFolder): Promise<FolderAssets> {
   }
 
   for (const r of folder.resources) {
-    const slug = slugify(r.name);
+    // the slug comes from the file (stable when mcp.json renames or re-URIs it), the display name from mcp.json
+    const fileName = relative(folder.manifest.paths.resources, r.file).split(sep).join("/").replace(/\.[^./]+$/, "");
+    const slug = slugify(fileName);
     if (!SLUG.test(slug)) {
-      refusals.push(`${r.rel}: resource://${r.name} needs a slug on the platform and "${r.name}" gives none (${GRAMMAR}); rename the file`);
+      refusals.push(`${r.rel}: ${r.uri} needs a slug on the platform and "${fileName}" gives none (${GRAMMAR}); rename the file`);
       continue;
     }
     const twin = assets.find((a) => a.kind === "resource" && a.slug === slug);
@@ -86,7 +89,14 @@ export async function folderAssets(folder: DevFolder): Promise<FolderAssets> {
     }
     const bytes = readFileSync(r.file);
     const content = r.binary ? { blob: bytes.toString("base64") } : { text: bytes.toString("utf8") };
-    assets.push({ kind: "resource", file: r.rel, slug, uri: r.uri, body: { uri: r.uri, name: r.name, slug, mimeType: r.mimeType, ...content } });
+    if (r.title) warnings.push(`${r.rel}: its title is not kept on the platform (a platform resource has a name and a description)`);
+    assets.push({
+      kind: "resource",
+      file: r.rel,
+      slug,
+      uri: r.uri,
+      body: { uri: r.uri, name: r.name, slug, ...(r.description ? { description: r.description } : {}), mimeType: r.mimeType, ...content },
+    });
   }
 
   for (const p of folder.prompts) {
@@ -104,7 +114,14 @@ export async function folderAssets(folder: DevFolder): Promise<FolderAssets> {
       kind: "prompt",
       file: p.rel,
       slug: p.name,
-      body: { name: p.name, slug: p.name, description: p.description ?? "", arguments: p.arguments, messages: [{ role: "user", content: p.body }] },
+      body: {
+        name: p.name,
+        slug: p.name,
+        description: p.description ?? "",
+        // completion values travel with their argument, as the platform keeps them
+        arguments: p.arguments.map((a) => (p.values[a.name] ? { ...a, values: p.values[a.name] } : a)),
+        messages: [...p.messages, ...(p.body ? [{ role: "user", content: p.body }] : [])],
+      },
     });
   }
   return { assets, refusals, warnings };

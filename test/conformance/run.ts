@@ -2,8 +2,10 @@
  * Runs the official MCP conformance suite (@modelcontextprotocol/conformance,
  * server scenarios) against each face of dzx:
  * - `platform`: a hosted server whose fixtures are created through /mcp/dwizi only;
- * - `dev`: `dzx dev test/fixtures/conformance` (the same fixtures as a dev folder).
- * `bun test/conformance/run.ts [--face platform|dev] [scenario]` (default: every face)
+ * - `dev`: `dzx dev test/fixtures/conformance` (the same fixtures as a dev folder);
+ * - `deployed`: a hosted server made from that folder by `dzx deploy` (twice: the
+ *   second must change nothing).
+ * `bun test/conformance/run.ts [--face platform|dev|deployed] [scenario]` (default: every face)
  * prints each scenario's verdict and a summary per face; exits non-zero unless every
  * active scenario passes. The pending scenarios run too; their result is printed, not enforced.
  */
@@ -59,13 +61,21 @@ interface Face {
   stop(): Promise<void>;
 }
 
-/** The platform: fixtures made through /mcp/dwizi, a hosted server behind a proxy that adds its token. */
-async function platformFace(): Promise<Face> {
+const FOLDER = join(ROOT, "test/fixtures/conformance");
+
+/** A fresh platform with a key of org "conformance" whose caps hold every fixture. */
+async function platform() {
   const db = await freshDatabase();
   const key = await cliKey(db, "conformance");
   const limits = await runCli(db, ["orgs", "limits", "--org", "conformance", "--set", JSON.stringify({ caps: { tools: 100, resources: 100, prompts: 100 } })]);
   if (limits.code !== 0) throw new Error(`orgs limits failed: ${limits.stderr}`);
   const dzx = await startDzx({ db, env: { DZX_WORKERS: "2" } });
+  return { dzx, key };
+}
+
+/** The platform: fixtures made through /mcp/dwizi, a hosted server behind a proxy that adds its token. */
+async function platformFace(): Promise<Face> {
+  const { dzx, key } = await platform();
   try {
     const admin = await managementClient(dzx.url, key.key);
     const fixtures = await createFixtures(admin);
@@ -87,12 +97,42 @@ async function platformFace(): Promise<Face> {
 
 /** `dzx dev` of the fixture folder. */
 async function devFace(): Promise<Face> {
-  const dev = await startDev(join(ROOT, "test/fixtures/conformance"), { DZX_WORKERS: "2" });
+  const dev = await startDev(FOLDER, { DZX_WORKERS: "2" });
   const broken = (await (await fetch(`${dev.url}/status`)).json()) as { brokenFiles: { file: string; message: string }[] };
   return { endpoint: dev.endpoint, refused: broken.brokenFiles.map((b) => `${b.file}: ${b.message}`), stop: async () => void (await dev.stop()) };
 }
 
-const FACES: Record<string, () => Promise<Face>> = { platform: platformFace, dev: devFace };
+/** `dzx deploy` of the fixture folder to a fresh platform; a second deploy must change nothing. */
+async function deployedFace(): Promise<Face> {
+  const { dzx, key } = await platform();
+  try {
+    const deploy = () => runCli(dzx.db, ["deploy", FOLDER, "--server", "conformance", "--url", dzx.url, "--key", key.key], { DZX_API_KEY: "" });
+    const first = await deploy();
+    if (first.code !== 0) throw new Error(`dzx deploy failed (${first.code}):\n${first.stdout}${first.stderr}`);
+    const out = first.stdout + first.stderr;
+    const token = /\bmcp_[A-Za-z0-9_-]+/.exec(out)?.[0];
+    const endpoint = /https?:\/\/\S+\/mcp\/srv_[a-z0-9]+/.exec(out)?.[0];
+    if (!token || !endpoint) throw new Error(`dzx deploy printed no token or endpoint:\n${out}`);
+    const second = await deploy();
+    const again = second.stdout + second.stderr;
+    const refused = second.code === 0 && again.includes("No changes") ? [] : [`a second dzx deploy changed something (exit ${second.code}):\n${again}`];
+    console.log(`dzx deploy, second run: ${again.split("\n").find((l) => l.includes("No changes")) ?? "(changed something)"}`);
+    const proxy = startAuthProxy(dzx.url, token);
+    return {
+      endpoint: `${proxy.url}${new URL(endpoint).pathname}`,
+      refused,
+      stop: async () => {
+        proxy.stop();
+        await dzx.dispose();
+      },
+    };
+  } catch (e) {
+    await dzx.dispose();
+    throw e;
+  }
+}
+
+const FACES: Record<string, () => Promise<Face>> = { platform: platformFace, dev: devFace, deployed: deployedFace };
 
 const argv = process.argv.slice(2);
 const faceAt = argv.indexOf("--face");
