@@ -67,6 +67,7 @@ beforeAll(async () => {
     midway: ["midway-org"],
     context: ["context-org"],
     readOnly: ["read-org", "tools:read,resources:read,prompts:read,mcp:read"],
+    hello: ["hello-org"],
   }));
 });
 
@@ -249,6 +250,17 @@ describe("dzx deploy", () => {
     expect(r.stdout).toMatch(/^warning: context\.ts is not deployed: the platform has no context injection/m);
     expect((await get(keys.context.key, "/tools")).tools.map((t: { slug: string }) => t.slug)).toEqual(["greet"]);
     expect((await get(keys.context.key, "/mcp/servers/context")).prompts.map((p: { slug: string }) => p.slug)).toEqual(["summarize"]);
+  });
+
+  test("README's example: examples/hello deployed as server hello answers its greet tool on the platform", async () => {
+    const r = await deploy(join(ROOT, "examples", "hello"), "hello", keys.hello.key);
+    expect(r.code).toBe(0);
+    const token = /\bmcp_[A-Za-z0-9_-]+/.exec(r.stdout)![0];
+    const endpoint = /https?:\/\/\S+\/mcp\/srv_[a-z0-9]+/.exec(r.stdout)![0];
+    const client = await hostedClient(endpoint, token);
+    clients.push(client);
+    expect((await client.callTool({ name: "greet", arguments: { name: "platform" } })).structuredContent).toMatchObject({ greeting: "Hello, platform!" });
+    expect((await client.readResource({ uri: "resource://getting-started" })).contents[0]).toMatchObject({ mimeType: "text/markdown" });
   });
 
   test("a bad key: one clear line naming what failed, exit 2, no stack", async () => {
