@@ -2,9 +2,9 @@
 /**
  * CLI entry: start | keys | orgs | migrate | help.
  */
-import { keysCommand } from "./cli/keys.ts";
-import { orgsCommand } from "./cli/orgs.ts";
-import { CliError, Flags } from "./cli/flags.ts";
+import { askRunningServer } from "./admin/adminClient.ts";
+import { CliError } from "./cli/flags.ts";
+import { runOperatorCommand, type OperatorCommand } from "./cli/operator.ts";
 import { ConfigError, ensureDataDir, loadConfig, type Config } from "./config.ts";
 import { openDatabase } from "./database/index.ts";
 import { DataDirLockedError } from "./database/lock.ts";
@@ -23,10 +23,10 @@ Usage:
   dzx migrate                    apply database migrations and exit
   dzx help
 
-With bun: bun run dzx <command>. Configuration comes from the environment (see README).`;
+From a checkout: npm run dzx -- <command>, or bun run dzx <command>. Configuration comes from the environment (see README).`;
 
-async function withDatabase<T>(fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
-  const database = await openDatabase(checkedConfig());
+async function withDatabase<T>(fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>, config = checkedConfig()): Promise<T> {
+  const database = await openDatabase(config);
   try {
     return await fn(database);
   } finally {
@@ -39,6 +39,16 @@ function checkedConfig(): Config {
   ensureDataDir(config);
   return config;
 }
+
+/** `keys`/`orgs`: through the running server's admin socket while it holds the embedded database, else on the database itself. */
+async function operatorCommand(command: OperatorCommand, sub: string | undefined, args: string[]): Promise<string> {
+  const config = checkedConfig();
+  const answered = config.databaseUrl ? undefined : await askRunningServer(config.dataDir, { command, sub, args });
+  return answered ?? withDatabase((db) => runOperatorCommand(db, command, sub, args), config);
+}
+
+/** Ctrl-C under `npm start` arrives twice at once (the terminal signals the process group, npm forwards it); a repeat this soon is that one. */
+const SAME_SIGNAL_MS = 500;
 
 async function main(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
@@ -57,15 +67,24 @@ async function main(argv: string[]): Promise<number> {
         }
         process.exit(0);
       };
-      process.once("SIGTERM", () => void shutdown("SIGTERM"));
-      process.once("SIGINT", () => void shutdown("SIGINT"));
+      for (const signal of ["SIGTERM", "SIGINT"] as const) {
+        let first = 0;
+        const onSignal = () => {
+          if (!first) {
+            first = performance.now();
+            void shutdown(signal);
+          } else if (performance.now() - first >= SAME_SIGNAL_MS) {
+            process.off(signal, onSignal);
+            process.kill(process.pid, signal); // no handler left: the default action ends the process at once
+          }
+        };
+        process.on(signal, onSignal);
+      }
       return -1; // keep running
     }
     case "keys":
-      console.log(await withDatabase((db) => keysCommand(db, sub, new Flags(rest))));
-      return 0;
     case "orgs":
-      console.log(await withDatabase((db) => orgsCommand(db, sub, new Flags(rest))));
+      console.log(await operatorCommand(command, sub, rest));
       return 0;
     case "migrate":
       await withDatabase(async () => {});
