@@ -2,10 +2,12 @@
  * Starts a real dzx process on a free port against a fresh database, and runs
  * its CLI. Tests talk to it over HTTP like any client would.
  */
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { managementClient } from "./client.ts";
-import { freshDatabase, type TestDatabase } from "./database.ts";
+import { freshDatabase, usingPostgres, type TestDatabase } from "./database.ts";
 
 const MAIN = join(import.meta.dir, "..", "..", "src", "main.ts");
 
@@ -149,4 +151,45 @@ export async function startWithClients<K extends string>(keys: Record<K, KeySpec
   }
   const clients = Object.fromEntries(labels.map((l, i) => [l, connected[i]])) as Record<K, Client>;
   return { dzx, keys: made, clients, dispose };
+}
+
+/** The key a first start of an empty database printed in its banner (`KEY=dwz_live_…`), once it has. */
+export function bannerKey(output: string): string | undefined {
+  return /^ {2}KEY=(dwz_live_[A-Za-z0-9]+)$/m.exec(output)?.[1];
+}
+
+/** Polls a running dzx's output until its first-start banner shows the key (it follows the "dzx listening" line). */
+export async function waitForBannerKey(output: () => string, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const key = bannerKey(output());
+    if (key) return key;
+    if (Date.now() > deadline) throw new Error(`no first-start key in the output:\n${output()}`);
+    await Bun.sleep(20);
+  }
+}
+
+/**
+ * A fresh embedded (PGlite) database even on a PostgreSQL run (its env blanks DATABASE_URL), for
+ * what only the embedded database does: the data directory's lock and the admin socket.
+ */
+export async function embeddedDatabase(): Promise<TestDatabase> {
+  if (!usingPostgres) return freshDatabase();
+  const dataDir = mkdtempSync(join(tmpdir(), "dzx-test-"));
+  return { env: { DZX_DATA_DIR: dataDir, DATABASE_URL: "" }, dataDir, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
+}
+
+/**
+ * A PATH with Node, npm and a shell but no Bun, as on a machine with only Node.js installed
+ * (here the global bun sits in /usr/bin beside node, so PATH is a folder of links to just those).
+ */
+export function nodeOnlyPath(): string {
+  const dir = mkdtempSync(join(tmpdir(), "dzx-node-only-"));
+  for (const tool of ["node", "npm", "sh"]) {
+    const target = Bun.which(tool);
+    if (!target) throw new Error(`${tool} is not on PATH`);
+    symlinkSync(target, join(dir, tool));
+  }
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
