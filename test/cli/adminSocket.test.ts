@@ -7,28 +7,14 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, lstatSync } from "node:fs";
 import { join } from "node:path";
-import { rpc } from "../support/client.ts";
 import { freshDatabase, type TestDatabase } from "../support/database.ts";
-import { embeddedDatabase, runCli, startDzx, waitForBannerKey, type Dzx } from "../support/dzx.ts";
+import { cliJson, embeddedDatabase, runCli, startDzx, waitForBannerKey, whoAmI, type Dzx } from "../support/dzx.ts";
 
 // per file: bun applies the preload's default to the first file only
 setDefaultTimeout(60_000);
 
 const T = 120_000;
 const STACK = /^\s+at\s/m;
-
-/** Runs the CLI and parses its JSON stdout, failing loudly otherwise. */
-async function cliJson(db: TestDatabase, args: string[]): Promise<any> {
-  const r = await runCli(db, [...args, "--json"]);
-  if (r.code !== 0) throw new Error(`dzx ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
-
-/** The HTTP status and org name dwizi.org.get answers a key with. */
-async function whoAmI(url: string, key: string) {
-  const r = await rpc(url, key, { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "dwizi.org.get", arguments: {} } });
-  return { status: r.status, org: r.json?.result?.structuredContent?.org?.name as string | undefined };
-}
 
 /** How many commands the server says it ran for the CLI. */
 const socketCommands = (dzx: Dzx) => dzx.output().split('"msg":"operator command"').length - 1;

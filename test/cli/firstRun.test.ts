@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { managementClient, op } from "../support/client.ts";
 import { freshDatabase, type TestDatabase } from "../support/database.ts";
-import { bannerKey, runCli, startDzx, waitForBannerKey, type Dzx } from "../support/dzx.ts";
+import { bannerKey, cliJson, runCli, startDzx, waitForBannerKey, type Dzx } from "../support/dzx.ts";
 
 // per file: bun applies the preload's default to the first file only
 setDefaultTimeout(60_000);
@@ -26,11 +26,7 @@ const count = (output: string, text: string) => output.split(text).length - 1;
 const logLines = (output: string) => output.split("\n").filter((l) => l.startsWith("{"));
 
 /** `dzx keys list --org default --json`. */
-async function defaultKeys(db: TestDatabase) {
-  const r = await runCli(db, ["keys", "list", "--org", "default", "--json"]);
-  if (r.code !== 0) throw new Error(`keys list failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as { keyId: string; prefix: string; scopes: string[] }[];
-}
+const defaultKeys = (db: TestDatabase): Promise<{ keyId: string; prefix: string; scopes: string[] }[]> => cliJson(db, ["keys", "list", "--org", "default"]);
 
 describe("first start of an empty database", () => {
   let db: TestDatabase;
@@ -104,7 +100,7 @@ test("a database that already has an org gets no key and no banner", async () =>
     expect(dzx.output()).toContain("shutting down");
     expect(bannerKey(dzx.output())).toBeUndefined();
     expect(dzx.output()).not.toContain("dwz_live_");
-    const orgs = JSON.parse((await runCli(db, ["orgs", "list", "--json"])).stdout);
+    const orgs = await cliJson(db, ["orgs", "list"]);
     expect(orgs.map((o: { name: string }) => o.name)).toEqual(["acme"]);
   } finally {
     await db.drop();

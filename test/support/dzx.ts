@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { managementClient } from "./client.ts";
+import { managementClient, rpc } from "./client.ts";
 import { freshDatabase, usingPostgres, type TestDatabase } from "./database.ts";
 
 const MAIN = join(import.meta.dir, "..", "..", "src", "main.ts");
@@ -34,6 +34,19 @@ export async function cliKey(db: TestDatabase, org: string, scopes = "all", rate
   const r = await runCli(db, ["keys", "create", "--org", org, "--scopes", scopes, "--json", ...(rate ? ["--rate", rate] : [])]);
   if (r.code !== 0) throw new Error(`keys create failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
+}
+
+/** Runs `dzx <args> --json` and parses its stdout, failing loudly otherwise. */
+export async function cliJson(db: TestDatabase, args: string[]): Promise<any> {
+  const r = await runCli(db, [...args, "--json"]);
+  if (r.code !== 0) throw new Error(`dzx ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** Calls dwizi.org.get over raw JSON-RPC with a key; returns the HTTP status and org name. */
+export async function whoAmI(url: string, key: string) {
+  const r = await rpc(url, key, { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "dwizi.org.get", arguments: {} } });
+  return { status: r.status, org: r.json?.result?.structuredContent?.org?.name as string | undefined };
 }
 
 /** A process's stdout and stderr as they arrive: `text()` so far, `done` once both streams end. */
