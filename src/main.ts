@@ -9,6 +9,7 @@ import { ConfigError, ensureDataDir, loadConfig, type Config } from "./config.ts
 import { openDatabase } from "./database/index.ts";
 import { DataDirLockedError } from "./database/lock.ts";
 import { startServer } from "./server.ts";
+import { onStopSignals } from "./stopSignals.ts";
 
 const HELP = `dzx — self-hosted MCP platform
 
@@ -47,16 +48,13 @@ async function operatorCommand(command: OperatorCommand, sub: string | undefined
   return answered ?? withDatabase((db) => runOperatorCommand(db, command, sub, args), config);
 }
 
-/** Ctrl-C under `npm start` arrives twice at once (the terminal signals the process group, npm forwards it); a repeat this soon is that one. */
-const SAME_SIGNAL_MS = 500;
-
 async function main(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
   switch (command) {
     case "start":
     case undefined: {
       const running = await startServer(checkedConfig());
-      // the first signal drains (SPEC "Operations"); the same signal again, with no handler left, ends the process at once
+      // the first signal drains (SPEC "Operations"); the same signal again ends the process at once (stopSignals.ts)
       const shutdown = async (signal: string) => {
         running.services.logger.info("shutting down", { signal, drainMs: running.services.config.drainMs });
         try {
@@ -67,19 +65,7 @@ async function main(argv: string[]): Promise<number> {
         }
         process.exit(0);
       };
-      for (const signal of ["SIGTERM", "SIGINT"] as const) {
-        let first = 0;
-        const onSignal = () => {
-          if (!first) {
-            first = performance.now();
-            void shutdown(signal);
-          } else if (performance.now() - first >= SAME_SIGNAL_MS) {
-            process.off(signal, onSignal);
-            process.kill(process.pid, signal); // no handler left: the default action ends the process at once
-          }
-        };
-        process.on(signal, onSignal);
-      }
+      onStopSignals((signal) => void shutdown(signal));
       return -1; // keep running
     }
     case "keys":

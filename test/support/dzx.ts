@@ -29,7 +29,7 @@ export async function runCli(db: TestDatabase, args: string[], env: Record<strin
   return { code, stdout, stderr };
 }
 
-/** Creates a key with `dzx keys create --json` (the server must not hold an embedded database). */
+/** Creates a key with `dzx keys create --json` (through the admin socket of a server holding an embedded database). */
 export async function cliKey(db: TestDatabase, org: string, scopes = "all", rate: string | null = UNLIMITED): Promise<TestKey> {
   const r = await runCli(db, ["keys", "create", "--org", org, "--scopes", scopes, "--json", ...(rate ? ["--rate", rate] : [])]);
   if (r.code !== 0) throw new Error(`keys create failed: ${r.stderr}`);
