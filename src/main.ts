@@ -2,18 +2,19 @@
 /**
  * CLI entry: start | dev | init | deploy | keys | orgs | migrate | health | version | help.
  */
-import { healthCommand } from "./cli/health.ts";
+import { askRunningServer } from "./admin/adminClient.ts";
 import { deployCommand } from "./cli/deploy.ts";
 import { devCommand } from "./cli/dev.ts";
+import { CliError } from "./cli/flags.ts";
+import { healthCommand } from "./cli/health.ts";
 import { initCommand } from "./cli/init.ts";
-import { keysCommand } from "./cli/keys.ts";
-import { orgsCommand } from "./cli/orgs.ts";
-import { CliError, Flags } from "./cli/flags.ts";
+import { runOperatorCommand, type OperatorCommand } from "./cli/operator.ts";
 import { versionLine } from "./cli/version.ts";
 import { ConfigError, ensureDataDir, loadConfig, type Config } from "./config.ts";
 import { openDatabase } from "./database/index.ts";
 import { DataDirLockedError } from "./database/lock.ts";
 import { startServer } from "./server.ts";
+import { onStopSignals } from "./stopSignals.ts";
 
 const HELP = `dzx — self-hosted MCP platform
 
@@ -33,10 +34,10 @@ Usage:
   dzx deploy <dir> --server <slug> [--url U] [--key K]   push a folder's tools, resources and prompts to a platform (DZX_URL, DZX_API_KEY)
   dzx help
 
-With bun: bun run dzx <command>. Configuration comes from the environment (see README).`;
+From a checkout: npm run dzx -- <command>, or bun run dzx <command>. Configuration comes from the environment (see README).`;
 
-async function withDatabase<T>(fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
-  const database = await openDatabase(checkedConfig());
+async function withDatabase<T>(fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>, config = checkedConfig()): Promise<T> {
+  const database = await openDatabase(config);
   try {
     return await fn(database);
   } finally {
@@ -50,13 +51,20 @@ function checkedConfig(): Config {
   return config;
 }
 
+/** `keys`/`orgs`: through the running server's admin socket while it holds the embedded database, else on the database itself. */
+async function operatorCommand(command: OperatorCommand, sub: string | undefined, args: string[]): Promise<string> {
+  const config = checkedConfig();
+  const answered = config.databaseUrl ? undefined : await askRunningServer(config.dataDir, { command, sub, args });
+  return answered ?? withDatabase((db) => runOperatorCommand(db, command, sub, args), config);
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
   switch (command) {
     case "start":
     case undefined: {
       const running = await startServer(checkedConfig());
-      // the first signal drains (SPEC "Operations"); the same signal again, with no handler left, ends the process at once
+      // the first signal drains (SPEC "Operations"); the same signal again ends the process at once (stopSignals.ts)
       const shutdown = async (signal: string) => {
         running.services.logger.info("shutting down", { signal, drainMs: running.services.config.drainMs });
         try {
@@ -67,15 +75,12 @@ async function main(argv: string[]): Promise<number> {
         }
         process.exit(0);
       };
-      process.once("SIGTERM", () => void shutdown("SIGTERM"));
-      process.once("SIGINT", () => void shutdown("SIGINT"));
+      onStopSignals((signal) => void shutdown(signal));
       return -1; // keep running
     }
     case "keys":
-      console.log(await withDatabase((db) => keysCommand(db, sub, new Flags(rest))));
-      return 0;
     case "orgs":
-      console.log(await withDatabase((db) => orgsCommand(db, sub, new Flags(rest))));
+      console.log(await operatorCommand(command, sub, rest));
       return 0;
     case "dev":
       await devCommand(sub);

@@ -1,7 +1,8 @@
 /**
  * `dzx start`: binds the port (refusing one in use, http/listener.ts), opens the
- * services, installs the bootstrap key if configured, serves, and drains on
- * SIGTERM/SIGINT (shutdown.ts; refusals in http/drainGate.ts).
+ * services, installs the first key on an empty database (firstKey.ts), opens the
+ * admin socket on the embedded database (admin/adminSocket.ts), serves, and drains
+ * on SIGTERM/SIGINT (shutdown.ts; refusals in http/drainGate.ts).
  */
 import { buildApp } from "./app.ts";
 import type { Config } from "./config.ts";
@@ -11,9 +12,8 @@ import { addressOf, bindListener } from "./http/listener.ts";
 import { pathOf } from "./http/mcpEndpoint.ts";
 import { json } from "./http/jsonResponse.ts";
 import type { Logger } from "./logger.ts";
-import { insertKey } from "./platform/apiKey.ts";
-import { ensureOrg, hasAnyOrg } from "./platform/org.ts";
-import { ALL_SCOPES } from "./platform/scope.ts";
+import { openAdminSocket, type AdminSocket } from "./admin/adminSocket.ts";
+import { firstKeyBanner, installFirstKey } from "./firstKey.ts";
 import { openServices, type Services } from "./services.ts";
 import { shutDown } from "./shutdown.ts";
 
@@ -23,21 +23,6 @@ export interface Running {
   port: number;
   services: Services;
   stop(): Promise<void>;
-}
-
-async function bootstrap(services: Services): Promise<string> {
-  const { database, config } = services;
-  if (await hasAnyOrg(database.db)) return "";
-  if (config.adminKey) {
-    const org = await ensureOrg(database.db, "default");
-    await insertKey(database.db, { orgId: org.id, scopes: [...ALL_SCOPES], name: "DZX_ADMIN_KEY", key: config.adminKey });
-    return "Installed DZX_ADMIN_KEY as an all-scopes key of org \"default\".";
-  }
-  return [
-    "This database has no orgs or API keys yet. Create the first key with:",
-    "  bun run dzx keys create --org default --scopes all",
-    "(or set DZX_ADMIN_KEY=dwz_live_... before the first start).",
-  ].join("\n");
 }
 
 /** Starts serving; resolves once listening. A port in use stops it before anything else starts (http/listener.ts). */
@@ -51,8 +36,11 @@ export async function startServer(config: Config, logger?: Logger): Promise<Runn
     server.stop(true);
     throw e;
   }
+  let admin: AdminSocket | undefined;
   try {
-    const note = await bootstrap(services);
+    const firstKey = await installFirstKey(services.database, config);
+    // the embedded database is this process's alone: the operator CLI reaches it through this process
+    if (services.database.driver === "pglite") admin = openAdminSocket(config.dataDir, services.database, services.logger);
     const app = buildApp(services);
     const debug = config.logLevel === "debug";
     const nextRequestId = requestIds();
@@ -100,16 +88,18 @@ export async function startServer(config: Config, logger?: Logger): Promise<Runn
     });
     const url = `http://${addressOf(config.host, server.port!)}`;
     services.logger.info("dzx listening", { url, database: services.database.driver, managementMcp: config.managementMcp });
-    if (note) process.stderr.write(`\n${note}\n\n`);
+    if (firstKey) process.stderr.write(`\n${firstKeyBanner(firstKey, url)}\n\n`);
     let stopping: Promise<void> | undefined;
     return {
       url,
       port: server.port!,
       services,
-      stop: () => (stopping ??= shutDown(server, services)),
+      // the admin socket first: commands it is running finish while the database is still open
+      stop: () => (stopping ??= (admin?.stop() ?? Promise.resolve()).then(() => shutDown(server, services))),
     };
   } catch (e) {
     server.stop(true);
+    await admin?.stop();
     await services.close();
     throw e;
   }

@@ -54,7 +54,7 @@ function folder(name: string, extra: Record<string, string> = {}, drop: string[]
 }
 
 let dzx: Dzx;
-let keys: Record<"run" | "again" | "edit" | "refuse" | "conflict" | "midway" | "context" | "readOnly", TestKey>;
+let keys: Record<"run" | "again" | "edit" | "refuse" | "conflict" | "midway" | "context" | "readOnly" | "hello", TestKey>;
 const clients: Client[] = [];
 
 beforeAll(async () => {

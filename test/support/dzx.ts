@@ -2,10 +2,12 @@
  * Starts a real dzx process on a free port against a fresh database, and runs
  * its CLI. Tests talk to it over HTTP like any client would.
  */
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { managementClient } from "./client.ts";
-import { freshDatabase, type TestDatabase } from "./database.ts";
+import { managementClient, rpc } from "./client.ts";
+import { freshDatabase, usingPostgres, type TestDatabase } from "./database.ts";
 
 const MAIN = join(import.meta.dir, "..", "..", "src", "main.ts");
 
@@ -34,11 +36,24 @@ export async function runCli(db: TestDatabase, args: string[], env: Record<strin
   return { code, stdout, stderr };
 }
 
-/** Creates a key with `dzx keys create --json` (the server must not hold an embedded database). */
+/** Creates a key with `dzx keys create --json` (through the admin socket of a server holding an embedded database). */
 export async function cliKey(db: TestDatabase, org: string, scopes = "all", rate: string | null = UNLIMITED): Promise<TestKey> {
   const r = await runCli(db, ["keys", "create", "--org", org, "--scopes", scopes, "--json", ...(rate ? ["--rate", rate] : [])]);
   if (r.code !== 0) throw new Error(`keys create failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
+}
+
+/** Runs `dzx <args> --json` and parses its stdout, failing loudly otherwise. */
+export async function cliJson(db: TestDatabase, args: string[]): Promise<any> {
+  const r = await runCli(db, [...args, "--json"]);
+  if (r.code !== 0) throw new Error(`dzx ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** Calls dwizi.org.get over raw JSON-RPC with a key; returns the HTTP status and org name. */
+export async function whoAmI(url: string, key: string) {
+  const r = await rpc(url, key, { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "dwizi.org.get", arguments: {} } });
+  return { status: r.status, org: r.json?.result?.structuredContent?.org?.name as string | undefined };
 }
 
 /** A process's stdout and stderr as they arrive: `text()` so far, `done` once both streams end. */
@@ -158,4 +173,45 @@ export async function startWithClients<K extends string>(keys: Record<K, KeySpec
   }
   const clients = Object.fromEntries(labels.map((l, i) => [l, connected[i]])) as Record<K, Client>;
   return { dzx, keys: made, clients, dispose };
+}
+
+/** The key a first start of an empty database printed in its banner (`KEY=dwz_live_…`), once it has. */
+export function bannerKey(output: string): string | undefined {
+  return /^ {2}KEY=(dwz_live_[A-Za-z0-9]+)$/m.exec(output)?.[1];
+}
+
+/** Polls a running dzx's output until its first-start banner shows the key (it follows the "dzx listening" line). */
+export async function waitForBannerKey(output: () => string, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const key = bannerKey(output());
+    if (key) return key;
+    if (Date.now() > deadline) throw new Error(`no first-start key in the output:\n${output()}`);
+    await Bun.sleep(20);
+  }
+}
+
+/**
+ * A fresh embedded (PGlite) database even on a PostgreSQL run (its env blanks DATABASE_URL), for
+ * what only the embedded database does: the data directory's lock and the admin socket.
+ */
+export async function embeddedDatabase(): Promise<TestDatabase> {
+  if (!usingPostgres) return freshDatabase();
+  const dataDir = mkdtempSync(join(tmpdir(), "dzx-test-"));
+  return { env: { DZX_DATA_DIR: dataDir, DATABASE_URL: "" }, dataDir, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
+}
+
+/**
+ * A PATH with Node, npm and a shell but no Bun, as on a machine with only Node.js installed
+ * (here the global bun sits in /usr/bin beside node, so PATH is a folder of links to just those).
+ */
+export function nodeOnlyPath(): string {
+  const dir = mkdtempSync(join(tmpdir(), "dzx-node-only-"));
+  for (const tool of ["node", "npm", "sh"]) {
+    const target = Bun.which(tool);
+    if (!target) throw new Error(`${tool} is not on PATH`);
+    symlinkSync(target, join(dir, tool));
+  }
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
