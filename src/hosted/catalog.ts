@@ -1,6 +1,6 @@
 /**
- * The catalog of a hosted server in TOOLS mode: one MCP tool per attachment, the
- * server's resources and prompts. Arguments are checked against the published
+ * The catalog of a hosted server in TOOLS mode: one MCP tool per attachment (and
+ * its companion `list_<property>s` tools), the server's resources and prompts. Arguments are checked against the published
  * schema before the sandbox is touched; tool failures are isError results.
  */
 import type { CancelSignal } from "../mcp/cancellation.ts";
@@ -20,7 +20,7 @@ import { callTool } from "../sandbox/toolCall.ts";
 import { admitCall } from "./callAdmission.ts";
 import { completeArgument, serverCompletes, type RunBacking } from "./completion.ts";
 import type { ServerDefinition } from "./definition.ts";
-import { publishTool, type PublishedTool } from "./publishedTool.ts";
+import { publishCompanion, publishTool, type PublishedTool } from "./publishedTool.ts";
 import { readResource } from "./resourceRead.ts";
 import { ResourceIndex } from "./resourceIndex.ts";
 
@@ -67,7 +67,8 @@ export interface Published {
 
 /** Publishes a definition's tools, resources and prompts. */
 export function publish(def: ServerDefinition): Published {
-  const tools = def.tools.map(publishTool);
+  // companions after the attachments: a real tool already won any name they share (definition.ts)
+  const tools = [...def.tools.map(publishTool), ...def.companions.map(publishCompanion)];
   const index = new ResourceIndex(def.resources);
   return {
     tools,
