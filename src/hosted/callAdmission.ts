@@ -57,10 +57,10 @@ async function secretsFor(source: SecretSource, owner: CallOwner, t: PublishedTo
 function missingSecretMessage(source: SecretSource, missing: string[], endUserId: string | null): string {
   const name = missing[0];
   const hint = operationHint("dwizi.secrets.set", endUserId ? { name, value: "…", endUserId } : { name, value: "…" });
-  const what = `Missing secret "${name}"${endUserId ? ` for end user "${endUserId}"` : ""}: the tool needs it.`;
+  const base = `Missing secret "${name}"${endUserId ? ` for end user "${endUserId}"` : ""}: the tool needs it. Set it with the management operation ${hint}, then call again.`;
   const link = endUserId ? source.setupLink?.(missing) : undefined;
-  if (!link) return `${what} Set it with the management operation ${hint}, then call again.`;
-  return `${what} The end user can enter it at ${link.url} (the link is valid for ${link.lifetime}), or set it with the management operation ${hint}; then call again.`;
+  // the hint first, as `dwizi.tools.test` words it (no server there, so no link)
+  return link ? `${base} Or the end user enters it at ${link.url} (the link is valid for ${link.lifetime}).` : base;
 }
 
 /** Checks a call's arguments, then resolves its secrets; refuses at the first problem. */
