@@ -10,6 +10,7 @@ import { methodRefusal } from "./http/methodGuard.ts";
 import { metrics } from "./http/metrics.ts";
 import { managementMcp } from "./http/management.ts";
 import { restApi } from "./http/rest.ts";
+import { setupPage } from "./http/setupPage.ts";
 import { requestIdOf } from "./http/requestId.ts";
 import { json } from "./http/jsonResponse.ts";
 import type { Services } from "./services.ts";
@@ -46,7 +47,8 @@ export function buildApp(services: Services): App {
     .use(metrics(services))
     .use(managementMcp(services))
     .use(hostedMcp(hosted))
-    .use(restApi(services));
+    .use(restApi(services))
+    .use(setupPage(services));
   return {
     handle: (request) => {
       const refused = methodRefusal(request);

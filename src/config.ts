@@ -35,6 +35,8 @@ const ConfigSchema = Type.Object({
   sandboxQueue: Type.Integer({ minimum: 1 }),
   sandboxQueuePerOrg: Type.Integer({ minimum: 1 }),
   sessionTtlMs: Type.Integer({ minimum: 1000 }),
+  /** How long an end-user setup link (the missing-secret error's URL) stays valid. */
+  setupLinkTtlMs: Type.Integer({ minimum: 1 }),
   maxSessionsPerServer: Type.Integer({ minimum: 1 }),
   /** How long a shutdown waits for calls in flight before it stops them. */
   drainMs: Type.Integer({ minimum: 0 }),
@@ -78,6 +80,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   sandboxQueue: "DZX_SANDBOX_QUEUE",
   sandboxQueuePerOrg: "DZX_SANDBOX_QUEUE_PER_ORG",
   sessionTtlMs: "DZX_SESSION_TTL_MS",
+  setupLinkTtlMs: "DZX_SETUP_LINK_TTL_MS",
   maxSessionsPerServer: "DZX_MAX_SESSIONS_PER_SERVER",
   drainMs: "DZX_DRAIN_MS",
   elicitTimeoutMs: "DZX_ELICIT_TIMEOUT_MS",
@@ -136,6 +139,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sandboxQueue: integer("DZX_SANDBOX_QUEUE", env.DZX_SANDBOX_QUEUE, 1024),
     sandboxQueuePerOrg: integer("DZX_SANDBOX_QUEUE_PER_ORG", env.DZX_SANDBOX_QUEUE_PER_ORG, 128),
     sessionTtlMs: integer("DZX_SESSION_TTL_MS", env.DZX_SESSION_TTL_MS, 30 * 60_000),
+    setupLinkTtlMs: integer("DZX_SETUP_LINK_TTL_MS", env.DZX_SETUP_LINK_TTL_MS, 24 * 60 * 60_000),
     maxSessionsPerServer: integer("DZX_MAX_SESSIONS_PER_SERVER", env.DZX_MAX_SESSIONS_PER_SERVER, 1000),
     drainMs: integer("DZX_DRAIN_MS", env.DZX_DRAIN_MS, 10_000),
     elicitTimeoutMs: integer("DZX_ELICIT_TIMEOUT_MS", env.DZX_ELICIT_TIMEOUT_MS, 600_000),

@@ -74,7 +74,7 @@ export async function openServices(config: Config, logger: Logger = createLogger
     const runtime = ManagedRuntime.make(
       Layer.mergeAll(
         Layer.provide(KeyActorsLive, rateStore),
-        serverActorsLayer({ db: database.db, sessions: hostedSessions, onError: onError("hosted server reload failed"), idleMs: config.sessionTtlMs }),
+        serverActorsLayer({ db: database.db, sessions: hostedSessions, onError: onError("hosted server reload failed"), onWarning: (serverId, message) => logger.warn("hosted server definition", { serverId, message }), idleMs: config.sessionTtlMs }),
         callRetentionLayer(database.db, onError("call log pruning failed")),
       ),
     );

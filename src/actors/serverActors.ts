@@ -104,6 +104,8 @@ export interface ServerActorDeps {
   db: Db;
   sessions: SessionStore;
   onError(err: unknown): void;
+  /** What a definition's load served around (a companion tool skipped), each time it loads. */
+  onWarning?(serverId: string, message: string): void;
 }
 
 /** Builds the registry; `run` forks an effect on the process runtime. */
@@ -115,6 +117,7 @@ export function makeServerActors(deps: ServerActorDeps, run: <A>(effect: Effect.
   const load = (serverId: string) =>
     Effect.tryPromise(async () => {
       const def = await loadDefinition(deps.db, serverId);
+      for (const w of def?.warnings ?? []) deps.onWarning?.(serverId, w);
       return def ? { def, published: publish(def) } : undefined;
     });
 

@@ -15,6 +15,11 @@ import type { PublishedTool } from "./publishedTool.ts";
 export interface SecretSource {
   db: Db;
   box: SecretBox;
+  /**
+   * The end-user setup page's URL for these missing secret names, and how long it lasts
+   * (issue 17.7); absent where there is no server or no end user to set them for.
+   */
+  setupLink?(names: string[]): { url: string; lifetime: string };
 }
 
 /** Whose call it is: the org's, and the end user's when one is known. */
@@ -31,25 +36,31 @@ export type Admission =
   | { admitted: true; input: Record<string, unknown>; secrets: Record<string, string>; secretValues?: string[] }
   | { admitted: false; refusal: Refusal; input: unknown };
 
-/** Secrets the tool declares, by their declared names; the first missing one is named. */
-async function secretsFor(source: SecretSource, owner: CallOwner, t: PublishedTool): Promise<Record<string, string> | { missing: string }> {
+/** Secrets the tool declares, by their declared names; or every missing one, by its stored name. */
+async function secretsFor(source: SecretSource, owner: CallOwner, t: PublishedTool): Promise<Record<string, string> | { missing: string[] }> {
   const declared = t.entry.tool.secrets;
   if (!declared.length) return {};
   const bindings = t.entry.attachment.secretBindings ?? {};
   const stored = declared.map((n) => bindings[n] ?? n);
   const values = await resolveSecrets(source.db, source.box, owner.orgId, stored, owner.endUserId);
   const out: Record<string, string> = {};
+  const missing = new Set<string>();
   for (let i = 0; i < declared.length; i++) {
     const v = values[stored[i]];
-    if (v === undefined) return { missing: stored[i] };
-    out[declared[i]] = v;
+    if (v === undefined) missing.add(stored[i]);
+    else out[declared[i]] = v;
   }
-  return out;
+  return missing.size ? { missing: [...missing] } : out;
 }
 
-function missingSecretMessage(name: string, endUserId: string | null): string {
+/** Names the first missing secret; on an end user's server, also the setup page where that end user enters all of them. */
+function missingSecretMessage(source: SecretSource, missing: string[], endUserId: string | null): string {
+  const name = missing[0];
   const hint = operationHint("dwizi.secrets.set", endUserId ? { name, value: "…", endUserId } : { name, value: "…" });
-  return `Missing secret "${name}"${endUserId ? ` for end user "${endUserId}"` : ""}: the tool needs it. Set it with the management operation ${hint}, then call again.`;
+  const base = `Missing secret "${name}"${endUserId ? ` for end user "${endUserId}"` : ""}: the tool needs it. Set it with the management operation ${hint}, then call again.`;
+  const link = endUserId ? source.setupLink?.(missing) : undefined;
+  // the hint first, as `dwizi.tools.test` words it (no server there, so no link)
+  return link ? `${base} Or the end user enters it at ${link.url} (the link is valid for ${link.lifetime}).` : base;
 }
 
 /** Checks a call's arguments, then resolves its secrets; refuses at the first problem. */
@@ -59,8 +70,8 @@ export async function admitCall(source: SecretSource, owner: CallOwner, t: Publi
   if (!t.entry.tool.secrets.length) return { admitted: true, input: prepared.input, secrets: {} };
   const secrets = await secretsFor(source, owner, t);
   if ("missing" in secrets) {
-    const secret = secrets.missing as string;
-    return { admitted: false, refusal: { kind: "secret", secret, message: missingSecretMessage(secret, owner.endUserId) }, input: prepared.input };
+    const missing = secrets.missing as string[];
+    return { admitted: false, refusal: { kind: "secret", secret: missing[0], message: missingSecretMessage(source, missing, owner.endUserId) }, input: prepared.input };
   }
   return { admitted: true, input: prepared.input, secrets, secretValues: Object.values(secrets) };
 }

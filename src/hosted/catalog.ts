@@ -1,6 +1,6 @@
 /**
- * The catalog of a hosted server in TOOLS mode: one MCP tool per attachment, the
- * server's resources and prompts. Arguments are checked against the published
+ * The catalog of a hosted server in TOOLS mode: one MCP tool per attachment (and
+ * its companion `list_<property>s` tools), the server's resources and prompts. Arguments are checked against the published
  * schema before the sandbox is touched; tool failures are isError results.
  */
 import type { CancelSignal } from "../mcp/cancellation.ts";
@@ -13,14 +13,15 @@ import type { Db } from "../database/index.ts";
 import { egressRules } from "../platform/limits.ts";
 import { renderContent } from "../platform/prompt.ts";
 import type { SecretBox } from "../platform/secretBox.ts";
+import { lifetimeText, type SetupLinks } from "../platform/setupLink.ts";
 import type { SandboxPool } from "../sandbox/pool.ts";
 import { loggedOutput, type ShapedResult } from "../sandbox/output.ts";
 import type { CallOutcome, LogLine } from "../sandbox/protocol.ts";
 import { callTool } from "../sandbox/toolCall.ts";
-import { admitCall } from "./callAdmission.ts";
+import { admitCall, type SecretSource } from "./callAdmission.ts";
 import { completeArgument, serverCompletes, type RunBacking } from "./completion.ts";
 import type { ServerDefinition } from "./definition.ts";
-import { publishTool, type PublishedTool } from "./publishedTool.ts";
+import { publishCompanion, publishTool, type PublishedTool } from "./publishedTool.ts";
 import { readResource } from "./resourceRead.ts";
 import { ResourceIndex } from "./resourceIndex.ts";
 
@@ -49,6 +50,8 @@ export interface HostedDeps {
   sandbox: SandboxPool;
   config: Pick<Config, "toolTimeoutMs" | "toolTimeoutMaxMs">;
   onCall(record: CallRecord): void;
+  /** Signs the end-user setup links of missing-secret errors (issue 17.7); absent: the errors carry none. */
+  setupLinks?: SetupLinks;
 }
 
 /** A definition published: what the lists show, computed once per definition. */
@@ -67,7 +70,8 @@ export interface Published {
 
 /** Publishes a definition's tools, resources and prompts. */
 export function publish(def: ServerDefinition): Published {
-  const tools = def.tools.map(publishTool);
+  // companions after the attachments: a real tool already won any name they share (definition.ts)
+  const tools = [...def.tools.map(publishTool), ...def.companions.map(publishCompanion)];
   const index = new ResourceIndex(def.resources);
   return {
     tools,
@@ -119,9 +123,19 @@ export interface HostedCatalog extends Catalog {
   callWithOutput(ctx: CallContext, name: string, args: Record<string, unknown>): Promise<{ result: CallToolResult; rich?: boolean; output?: unknown; secrets?: string[] }>;
 }
 
-/** The catalog of one hosted server, over its current definition. */
-export function hostedCatalog(def: ServerDefinition, published: Published, deps: HostedDeps): HostedCatalog {
+/** Where a server's calls read secrets; on an end user's server, with the setup page's links under `baseUrl`. */
+function secretSource(def: ServerDefinition, deps: HostedDeps, baseUrl: string | undefined): SecretSource {
+  const { endUserId, orgId, id: serverId } = def.server;
+  const links = deps.setupLinks;
+  if (!endUserId || !links || !baseUrl) return deps;
+  const lifetime = lifetimeText(links.ttlMs);
+  return { ...deps, setupLink: (names) => ({ url: `${baseUrl}/setup/${links.sign({ orgId, endUserId, serverId, names })}`, lifetime }) };
+}
+
+/** The catalog of one hosted server, over its current definition; `baseUrl` is where its links point (setup pages). */
+export function hostedCatalog(def: ServerDefinition, published: Published, deps: HostedDeps, baseUrl?: string): HostedCatalog {
   const server = { id: def.server.id, slug: def.server.slug, name: def.server.name };
+  const secretsFrom = secretSource(def, deps, baseUrl);
   /** A published tool's call (an attachment, or a tool behind a resource or completion, logged as `name`). */
   const run = async (ctx: CallContext, t: PublishedTool, args: Record<string, unknown>, name: string) => {
     const record = (r: Pick<CallRecord, "status" | "durationMs" | "input" | "output" | "error" | "logs" | "secrets">) =>
@@ -130,7 +144,7 @@ export function hostedCatalog(def: ServerDefinition, published: Published, deps:
       record({ status: "error", durationMs: 0, input, output: undefined, error: message, logs: [] });
       return { result: toolError(message) };
     };
-    const admission = await admitCall(deps, { orgId: def.server.orgId, endUserId: def.server.endUserId }, t, args);
+    const admission = await admitCall(secretsFrom, { orgId: def.server.orgId, endUserId: def.server.endUserId }, t, args);
     if (!admission.admitted) return refuse(admission.refusal.message, admission.input);
     const { input, secrets, secretValues } = admission;
     // console lines reach the client as the tool writes them (redacted in the sandbox), not after it returns

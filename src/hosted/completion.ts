@@ -2,6 +2,9 @@
  * completion/complete on a hosted server (issue 14, point 5): the values a prompt
  * argument or a resource template's variable declares, prefix-filtered, or what its
  * completion tool returns when asked `{argument, value, context}`.
+ * A tool argument's `x-dzx-options` (issue 17.5) is not used here: MCP completion refs
+ * are `ref/prompt` and `ref/resource` only, so its values reach an agent through the
+ * companion `list_<property>s` tool instead (src/hosted/companion.ts).
  */
 import type { CallToolResult, CompletionContext, CompletionRef } from "../mcp/catalog.ts";
 import { RpcCode, RpcError } from "../mcp/jsonrpc.ts";

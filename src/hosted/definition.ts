@@ -18,6 +18,7 @@ import {
 } from "../../db/schema.ts";
 import type { Db } from "../database/index.ts";
 import { hashToken } from "../platform/token.ts";
+import { companionsOf, optionToolSlugs, type Companion } from "./companion.ts";
 
 /** A server row. */
 export type ServerRow = typeof servers.$inferSelect;
@@ -48,6 +49,10 @@ export interface ServerDefinition {
   prompts: PromptRow[];
   /** Live tools that back resources or completions (attached or not), by id, published without attachment settings. */
   backing: Map<string, AttachedTool>;
+  /** Companion tools (`list_<property>s`) of the attached tools' `x-dzx-options` properties. */
+  companions: Companion[];
+  /** What loading it found wrong but served around (a companion not published, and why). */
+  warnings: string[];
 }
 
 /** The tools a resource or prompt names: a tool-backed resource's, and its variables' or arguments' completion tools. */
@@ -140,13 +145,24 @@ export async function loadDefinition(db: Db, serverId: string): Promise<ServerDe
         .where(and(eq(tools.orgId, row.server.orgId), inArray(tools.id, named), isNull(tools.deletedAt)))
     : [];
   const backing = new Map(backingRows.map((t) => [t.id, unattached(t, serverId)]));
+  const liveTools = attached.map((a) => ({ ...a, partials: a.attachment.partialIds.flatMap((id) => byId.get(id) ?? []) }));
+  const optionSlugs = optionToolSlugs(liveTools);
+  const optionRows = optionSlugs.length
+    ? await db
+        .select()
+        .from(tools)
+        .where(and(eq(tools.orgId, row.server.orgId), inArray(tools.slug, optionSlugs), isNull(tools.deletedAt)))
+    : [];
+  const { companions, warnings } = companionsOf(liveTools, new Map(optionRows.map((t) => [t.slug, t])));
   return {
     server: row.server,
     orgLimits: row.orgLimits,
-    tools: attached.map((a) => ({ ...a, partials: a.attachment.partialIds.flatMap((id) => byId.get(id) ?? []) })),
+    tools: liveTools,
     // a resource whose tool was deleted goes with it, as an attachment does
     resources: res.map((r) => r.r).filter((r) => r.toolId === null || backing.has(r.toolId)),
     prompts: prm.map((p) => p.p),
     backing,
+    companions,
+    warnings,
   };
 }

@@ -7,6 +7,7 @@
 import Ajv2020, { type ValidateFunction } from "ajv/dist/2020.js";
 import type { McpTool } from "../mcp/catalog.ts";
 import { exposedName } from "../platform/slug.ts";
+import type { Companion } from "./companion.ts";
 import type { AttachedTool } from "./definition.ts";
 
 const ajv = new Ajv2020({ strict: false, allErrors: false, validateFormats: false, useDefaults: false });
@@ -38,9 +39,46 @@ export function argumentProblem(errors: ValidateFunction["errors"]): string {
   return `${where} ${e.message ?? "is invalid"}${extra}`;
 }
 
+/** How a tool is shown: an attachment's own settings, or a companion's. */
+interface Shown {
+  name: string;
+  title: string;
+  description: string;
+  /** The schema before enforced keys are removed. */
+  inputSchema: Record<string, unknown>;
+  outputSchema?: Record<string, unknown> | null;
+}
+
 /** Publishes one attachment. */
 export function publishTool(entry: AttachedTool): PublishedTool {
   const { attachment: a, tool: t } = entry;
+  return published(entry, {
+    name: exposedName(a.alias, t.slug),
+    title: a.displayName ?? t.name,
+    description: a.description ?? t.description,
+    inputSchema: t.inputSchema,
+    outputSchema: t.outputSchema,
+  });
+}
+
+/**
+ * Publishes a companion: no required input (the options tool's own arguments pass
+ * through, all optional), described by the property it lists.
+ */
+export function publishCompanion(c: Companion): PublishedTool {
+  const t = c.entry.tool;
+  const { required: _r, ...inputSchema } = t.inputSchema;
+  return published(c.entry, {
+    name: c.name,
+    title: `Options for ${c.property}`,
+    description: `Lists the values the "${c.property}" argument of ${c.of} accepts.${t.description ? ` ${t.description}` : ""}`,
+    inputSchema: { type: "object", ...inputSchema },
+    outputSchema: t.outputSchema,
+  });
+}
+
+function published(entry: AttachedTool, shown: Shown): PublishedTool {
+  const a = entry.attachment;
   const enforced: Record<string, unknown> = {};
   const presets: Record<string, unknown> = {};
   for (const p of entry.partials) {
@@ -49,14 +87,14 @@ export function publishTool(entry: AttachedTool): PublishedTool {
     for (const k of p.enforced) if (!(k in p.values)) enforced[k] = undefined;
   }
   const hidden = new Set(Object.keys(enforced));
-  const inputSchema = withoutKeys(t.inputSchema, hidden);
-  const name = exposedName(a.alias, t.slug);
+  const inputSchema = withoutKeys(shown.inputSchema, hidden);
+  const name = shown.name;
   const listing: McpTool = {
     name,
-    title: a.displayName ?? t.name,
-    description: a.description ?? t.description,
+    title: shown.title,
+    description: shown.description,
     inputSchema,
-    ...(t.outputSchema ? { outputSchema: t.outputSchema } : {}),
+    ...(shown.outputSchema ? { outputSchema: shown.outputSchema } : {}),
   };
   let validate: ValidateFunction | undefined;
   return {

@@ -14,6 +14,8 @@ import { RpcCode } from "../mcp/jsonrpc.ts";
 import { RequestStateSeal } from "../mcp/requestState.ts";
 import type { Services } from "../services.ts";
 import { looksLikeApiKey } from "../platform/token.ts";
+import { setupLinksOf } from "../platform/setupLink.ts";
+import { requestBaseUrl } from "./baseUrl.ts";
 import { bearerToken } from "./credential.ts";
 import { originGuard } from "./originGuard.ts";
 import { requestIdOf } from "./requestId.ts";
@@ -45,6 +47,7 @@ export function hostedEndpoints(services: Services) {
       services.metrics.call(r.status, r.durationMs);
       services.callLog.record(r);
     },
+    setupLinks: setupLinksOf(services.box, services.config.setupLinkTtlMs),
   };
 
   /** The server the path names, opened by the request's bearer token; or the refusal. */
@@ -75,14 +78,19 @@ export function hostedEndpoints(services: Services) {
     return { auth: live, owner: hit.owner, group: hit.serverId, headers: {} };
   }
 
-  // one catalog per loaded definition: a reload brings a new LiveServer, and the old entry goes with it
-  const catalogs = new WeakMap<LiveServer, Catalog>();
-  const catalogFor = (live: LiveServer) => {
-    let c = catalogs.get(live);
+  // one catalog per loaded definition (and base URL its links point to: one, with DZX_PUBLIC_URL set):
+  // a reload brings a new LiveServer, and the old entries go with it
+  const catalogs = new WeakMap<LiveServer, Map<string, Catalog>>();
+  const catalogFor = (live: LiveServer, request: Request) => {
+    // only an end user's server has links to make: the others skip parsing the URL on the hot path
+    const baseUrl = live.def.server.endUserId ? requestBaseUrl(services.config, request) : "";
+    let byBase = catalogs.get(live);
+    if (!byBase) catalogs.set(live, (byBase = new Map()));
+    let c = byBase.get(baseUrl);
     if (!c) {
-      const tools = hostedCatalog(live.def, live.published, deps);
+      const tools = hostedCatalog(live.def, live.published, deps, baseUrl);
       c = live.def.server.mode === "CODE" ? codeCatalog(live.def, live.published, deps, tools) : tools;
-      catalogs.set(live, c);
+      byBase.set(baseUrl, c);
     }
     return c;
   };

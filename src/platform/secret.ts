@@ -6,6 +6,7 @@ import { and, asc, eq, inArray } from "drizzle-orm";
 import { secrets } from "../../db/schema.ts";
 import type { Db } from "../database/index.ts";
 import { write } from "./assetTable.ts";
+import { recordAudit } from "./audit.ts";
 import { notFound } from "./domainError.ts";
 import type { Principal } from "./principal.ts";
 import { mask, type SecretBox } from "./secretBox.ts";
@@ -26,6 +27,24 @@ export async function setSecret(db: Db, box: SecretBox, p: Principal, name: stri
       .returning();
     const out = { name, ...(user ? { endUserId: user } : {}), masked: mask(value), updatedAt: row.updatedAt.toISOString() };
     return { result: { secret: out }, targetId: row.id, detail: { name, endUserId: user || null } };
+  });
+}
+
+/**
+ * Sets one end user's secrets from the setup page (issue 17.7): no API key acted, so the
+ * audit entry has no actor and says the setup link of `serverId` did. Values are sealed like any secret.
+ */
+export async function setEndUserSecrets(db: Db, box: SecretBox, orgId: string, endUserId: string, serverId: string, values: Record<string, string>): Promise<void> {
+  const sealed = Object.entries(values).map(([name, value]) => ({ name, ciphertext: box.seal(value) }));
+  await db.transaction(async (tx) => {
+    for (const { name, ciphertext } of sealed) {
+      const [row] = await tx
+        .insert(secrets)
+        .values({ id: newId(), orgId, name, endUserId, ciphertext })
+        .onConflictDoUpdate({ target: [secrets.orgId, secrets.name, secrets.endUserId], set: { ciphertext, updatedAt: new Date() } })
+        .returning({ id: secrets.id });
+      await recordAudit(tx as unknown as Db, { orgId, actorKeyId: null, operation: "secrets.set", targetType: "secret", targetId: row.id, detail: { name, endUserId, via: "setup link", serverId } });
+    }
   });
 }
 

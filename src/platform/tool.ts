@@ -9,6 +9,7 @@ import type { Db } from "../database/index.ts";
 import { ensureSlugFree, ensureUnderCap, findLive, softDelete, write, type AssetRef } from "./assetTable.ts";
 import { invalid } from "./domainError.ts";
 import { checkObjectSchema } from "./jsonSchema.ts";
+import { checkOptionSources } from "./optionSource.ts";
 import type { Principal } from "./principal.ts";
 import { resolveSlug, SlugField } from "./slug.ts";
 import { newId } from "./token.ts";
@@ -76,6 +77,18 @@ export function getTool(db: Db, orgId: string, ref: AssetRef): Promise<ToolRow> 
   return findLive(db, tools, orgId, ref);
 }
 
+/** Every `x-dzx-options` of the schema names a live tool of the org (issue 17.5). */
+function checkOptions(db: Db, orgId: string, inputSchema: Record<string, unknown>): Promise<void> {
+  return checkOptionSources(inputSchema, async (slug) => {
+    const [row] = await db
+      .select({ id: tools.id })
+      .from(tools)
+      .where(and(eq(tools.orgId, orgId), eq(tools.slug, slug), isNull(tools.deletedAt)))
+      .limit(1);
+    return row !== undefined;
+  });
+}
+
 /** A further check of the source (the sandbox loading it); returns why it cannot run, or null. */
 export type SourceVerifier = (source: string, language: "js" | "ts") => Promise<string | null>;
 
@@ -94,6 +107,7 @@ export async function createTool(db: Db, p: Principal, input: ToolInput, verify?
   return write(db, p, "tools.create", "tool", async (tx) => {
     await ensureUnderCap(tx, tools, p);
     await ensureSlugFree(tx, tools, p.orgId, slug);
+    await checkOptions(tx, p.orgId, inputSchema);
     const [row] = await tx
       .insert(tools)
       .values({
@@ -135,6 +149,7 @@ export async function updateTool(db: Db, p: Principal, ref: AssetRef, patch: Too
     check(next);
     if (patch.source !== undefined || patch.language !== undefined) await verified(verify, next.source, next.language);
     if (next.slug !== cur.slug) await ensureSlugFree(tx, tools, p.orgId, next.slug, cur.id);
+    if (patch.inputSchema !== undefined) await checkOptions(tx, p.orgId, next.inputSchema);
     const [row] = await tx
       .update(tools)
       .set({ ...next, version: cur.version + 1, updatedAt: new Date() })
