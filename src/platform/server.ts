@@ -85,7 +85,8 @@ export async function listServers(db: Db, p: Principal): Promise<ServerRow[]> {
 export async function getServer(db: Db, p: Principal, ref: AssetRef): Promise<ServerRow> {
   const norm = { id: ref.id?.replace(/^srv_/, ""), slug: ref.slug };
   const row = await findLive(db, servers, p.orgId, norm.id === undefined ? { slug: norm.slug } : norm);
-  if (p.workspaceId && row.workspaceId !== p.workspaceId) throw notFound("server", (ref.id ?? ref.slug)!);
+  // the very message findLive gives a server that never was
+  if (p.workspaceId && row.workspaceId !== p.workspaceId) throw notFound("server", (norm.id ?? norm.slug)!);
   return row;
 }
 
@@ -135,9 +136,9 @@ export async function createServer(db: Db, p: Principal, input: ServerInput, bas
   refuseInlineAssets(input as Record<string, unknown>);
   const slug = resolveSlug(input.slug, input.name, "server");
   return write(db, p, "mcp.create", "server", async (tx) => {
+    const workspaceId = await serverWorkspaceId(tx, p, input.workspaceId);
     await ensureUnderCap(tx, servers, p);
     await ensureSlugFree(tx, servers, p.orgId, slug);
-    const workspaceId = await serverWorkspaceId(tx, p, input.workspaceId);
     const token = newServerToken();
     const id = newServerId();
     const [row] = await tx
