@@ -60,9 +60,14 @@ export const workspaces = pgTable(
     orgId: text("org_id").notNull().references(() => orgs.id),
     name: text("name").notNull(),
     slug: text("slug").notNull(),
+    description: text("description").notNull().default(""),
+    createdBy: text("created_by"),
     createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    deletedAt: deletedAt(),
   },
-  (t) => [uniqueIndex("workspaces_org_slug").on(t.orgId, t.slug)],
+  // a deleted workspace frees its slug, like every other asset
+  (t) => [uniqueIndex("workspaces_org_slug_live").on(t.orgId, t.slug).where(sql`${t.deletedAt} is null`)],
 );
 
 export const apiKeys = pgTable(

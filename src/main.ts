@@ -20,7 +20,7 @@ const HELP = `dzx — self-hosted MCP platform
 
 Usage:
   dzx start                      serve the platform (PORT, DZX_HOST, DATABASE_URL, …)
-  dzx keys create --org <name> --scopes <a,b|all> [--name N] [--rate burst=N,perMinute=N,perHour=N] [--json]
+  dzx keys create --org <name> --scopes <a,b|all> [--name N] [--rate burst=N,perMinute=N,perHour=N] [--workspace <slug|id>] [--json]
   dzx keys list --org <name> [--json]
   dzx keys revoke <keyId> --org <name>
   dzx orgs list [--json]

@@ -3,11 +3,13 @@
  * key can be made before the server ever starts.
  */
 import type { RateLimits } from "../../db/schema.ts";
-import type { Database } from "../database/index.ts";
+import type { Database, Db } from "../database/index.ts";
 import { insertKey, listKeys, revokeKey } from "../platform/apiKey.ts";
 import { recordAudit } from "../platform/audit.ts";
+import { DomainError } from "../platform/domainError.ts";
 import { ensureOrg, listOrgs } from "../platform/org.ts";
 import { parseScopes } from "../platform/scope.ts";
+import { findWorkspace } from "../platform/workspace.ts";
 import { CliError, type Flags } from "./flags.ts";
 
 /** Parses `--rate` as JSON or `burst=100,perMinute=1000`. */
@@ -29,6 +31,18 @@ export function parseRate(raw: string | undefined): RateLimits | undefined {
   return out;
 }
 
+/** The live workspace `ref` (id or slug) of the org, or a CliError saying how to make it. */
+async function workspaceOf(db: Db, orgId: string, orgName: string, ref: string) {
+  try {
+    return await findWorkspace(db, orgId, { id: ref });
+  } catch (err) {
+    if (err instanceof DomainError && err.code === "NOT_FOUND") {
+      throw new CliError(`No workspace "${ref}" in org "${orgName}": create it with dwizi.workspaces.create, using an org-wide key`);
+    }
+    throw err;
+  }
+}
+
 async function orgIdByName(database: Database, name: string): Promise<string> {
   const org = (await listOrgs(database.db)).find((o) => o.name === name);
   if (!org) throw new CliError(`No org named "${name}"`);
@@ -44,15 +58,18 @@ export async function keysCommand(database: Database, sub: string | undefined, f
       if (unknown.length) throw new CliError(`Unknown scope(s): ${unknown.join(", ")}`);
       if (!scopes.length) throw new CliError(`--scopes needs at least one scope, or "all"`);
       const rate = parseRate(flags.string("rate"));
-      const { orgId, key } = await database.db.transaction(async (tx) => {
+      const workspaceRef = flags.string("workspace");
+      const { orgId, key, workspace } = await database.db.transaction(async (tx) => {
         const org = await ensureOrg(tx as never, orgName);
-        const k = await insertKey(tx as never, { orgId: org.id, scopes, name: flags.string("name") ?? null, rate });
-        await recordAudit(tx as never, { orgId: org.id, actorKeyId: null, operation: "keys.create", targetType: "key", targetId: k.keyId, detail: { via: "cli", scopes } });
-        return { orgId: org.id, key: k };
+        const ws = workspaceRef ? await workspaceOf(tx as never, org.id, orgName, workspaceRef) : null;
+        const k = await insertKey(tx as never, { orgId: org.id, scopes, name: flags.string("name") ?? null, rate, workspaceId: ws?.id ?? null });
+        await recordAudit(tx as never, { orgId: org.id, actorKeyId: null, operation: "keys.create", targetType: "key", targetId: k.keyId, detail: { via: "cli", scopes, workspaceId: ws?.id ?? null } });
+        return { orgId: org.id, key: k, workspace: ws };
       });
-      const out = { key: key.key, keyId: key.keyId, orgId, scopes: key.scopes };
+      const out = { key: key.key, keyId: key.keyId, orgId, scopes: key.scopes, ...(workspace ? { workspaceId: workspace.id } : {}) };
       if (flags.bool("json")) return JSON.stringify(out);
-      return [`Created API key for org "${orgName}" (shown once, store it now):`, "", `  ${out.key}`, "", `keyId:  ${out.keyId}`, `orgId:  ${orgId}`, `scopes: ${scopes.join(" ")}`].join("\n");
+      const limited = workspace ? [`workspace: ${workspace.slug} (${workspace.id}); the key sees only this workspace's servers`] : [];
+      return [`Created API key for org "${orgName}" (shown once, store it now):`, "", `  ${out.key}`, "", `keyId:  ${out.keyId}`, `orgId:  ${orgId}`, `scopes: ${scopes.join(" ")}`, ...limited].join("\n");
     }
     case "list": {
       const orgId = await orgIdByName(database, flags.string("org") ?? "default");
@@ -68,6 +85,6 @@ export async function keysCommand(database: Database, sub: string | undefined, f
       return flags.bool("json") ? JSON.stringify({ revoked: true, keyId }) : `Revoked ${keyId}`;
     }
     default:
-      throw new CliError("Usage: dzx keys create --org <name> --scopes <list|all> [--name N] [--rate burst=N,perMinute=N,perHour=N] [--json]\n       dzx keys list --org <name> [--json]\n       dzx keys revoke <keyId> --org <name>");
+      throw new CliError("Usage: dzx keys create --org <name> --scopes <list|all> [--name N] [--rate burst=N,perMinute=N,perHour=N] [--workspace <slug|id>] [--json]\n       dzx keys list --org <name> [--json]\n       dzx keys revoke <keyId> --org <name>");
   }
 }

@@ -6,6 +6,7 @@ import { accountOperations, orgOperations } from "./operations/account.ts";
 import { callOperations } from "./operations/calls.ts";
 import { partialOperations, promptOperations, resourceOperations, toolOperations, toolTestOperation } from "./operations/library.ts";
 import { serverOperations } from "./operations/servers.ts";
+import { workspaceOperations } from "./operations/workspaces.ts";
 
 /** All operations, in the order tools/list shows them. */
 export const operations: Operation[] = [
@@ -15,6 +16,7 @@ export const operations: Operation[] = [
   ...resourceOperations,
   ...promptOperations,
   ...serverOperations,
+  ...workspaceOperations,
   ...partialOperations,
   ...accountOperations,
   ...callOperations,

@@ -88,9 +88,13 @@ export async function authenticate(db: Db, key: string): Promise<Principal | nul
   };
 }
 
-/** Keys of an org, newest first. */
-export async function listKeys(db: Db, orgId: string): Promise<ApiKeyView[]> {
-  const rows = await db.select().from(apiKeys).where(eq(apiKeys.orgId, orgId)).orderBy(desc(apiKeys.createdAt));
+/** Keys of an org (of one workspace, when given), newest first. */
+export async function listKeys(db: Db, orgId: string, workspaceId?: string | null): Promise<ApiKeyView[]> {
+  const rows = await db
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.orgId, orgId), workspaceId ? eq(apiKeys.workspaceId, workspaceId) : undefined))
+    .orderBy(desc(apiKeys.createdAt));
   return rows.map(view);
 }
 

@@ -4,7 +4,7 @@
  * never matched, so they read as not found (no existence oracle).
  */
 import { and, count, eq, isNull, or, sql } from "drizzle-orm";
-import { orgs, partials, prompts, resources, servers, tools, type AssetCaps } from "../../db/schema.ts";
+import { orgs, partials, prompts, resources, servers, tools, workspaces, type AssetCaps } from "../../db/schema.ts";
 import type { Db } from "../database/index.ts";
 import { recordAudit } from "./audit.ts";
 import { DomainError, invalid, notFound } from "./domainError.ts";
@@ -13,15 +13,16 @@ import { isUniqueViolation } from "./pgError.ts";
 import type { Principal } from "./principal.ts";
 
 /** The tables of org-owned, slugged, soft-deletable assets. */
-export type AssetTable = typeof tools | typeof resources | typeof prompts | typeof servers | typeof partials;
+export type AssetTable = typeof tools | typeof resources | typeof prompts | typeof servers | typeof partials | typeof workspaces;
 
-/** How each table is named to users and which cap applies. */
-export const assetKinds = new Map<AssetTable, { kind: string; cap: keyof AssetCaps }>([
+/** How each table is named to users and which cap applies (workspaces have none: they only group servers, which do). */
+export const assetKinds = new Map<AssetTable, { kind: string; cap?: keyof AssetCaps }>([
   [tools, { kind: "tool", cap: "tools" }],
   [resources, { kind: "resource", cap: "resources" }],
   [prompts, { kind: "prompt", cap: "prompts" }],
   [servers, { kind: "server", cap: "servers" }],
   [partials, { kind: "partial", cap: "partials" }],
+  [workspaces, { kind: "workspace" }],
 ]);
 
 /** `{id}` or `{slug}` (either may hold the other, for forgiving clients). */
@@ -83,6 +84,7 @@ export async function ensureSlugFree(db: Db, table: AssetTable, orgId: string, s
 /** Fails with QUOTA_EXCEEDED when the org is at its cap for this table. */
 export async function ensureUnderCap(db: Db, table: AssetTable, principal: Principal): Promise<void> {
   const { kind, cap } = assetKinds.get(table)!;
+  if (!cap) return;
   const limit = capFor(principal.orgLimits, cap);
   if ((await countLive(db, table, principal.orgId)) >= limit) {
     throw new DomainError("QUOTA_EXCEEDED", `This org has reached its limit of ${limit} ${cap}; delete a ${kind} or ask the operator to raise the cap`, {

@@ -4,8 +4,8 @@
  * queued and written in batches, off the hot path of tools/call; a batch that fails
  * is retried row by row, and a row that still fails is kept in a reduced form.
  */
-import { and, desc, eq, lt, sql } from "drizzle-orm";
-import { calls, orgs } from "../../db/schema.ts";
+import { and, desc, eq, inArray, lt, sql, type SQL } from "drizzle-orm";
+import { calls, orgs, servers } from "../../db/schema.ts";
 import type { Database, Db } from "../database/index.ts";
 import type { CallRecord } from "../hosted/catalog.ts";
 import { DEFAULT_JSON_DEPTH } from "../jsonDepth.ts";
@@ -124,18 +124,28 @@ export class CallLog {
   }
 }
 
-/** Recent calls of the org, newest first, optionally of one server. */
-export async function listCalls(db: Db, orgId: string, opts: { serverId?: string; limit: number; before?: Date }) {
+/** Which of the org's calls a reader asks about: one server's, one workspace's (a workspace key's), or all. */
+export interface CallScope {
+  serverId?: string;
+  workspaceId?: string | null;
+}
+
+/** The condition selecting the calls of `orgId` within `scope`. */
+export function inCallScope(orgId: string, scope: CallScope): SQL | undefined {
+  return and(
+    eq(calls.orgId, orgId),
+    scope.serverId ? eq(calls.serverId, scope.serverId) : undefined,
+    // deleted servers included: their calls still belong to the workspace
+    scope.workspaceId ? inArray(calls.serverId, sql`(select ${servers.id} from ${servers} where ${servers.workspaceId} = ${scope.workspaceId})`) : undefined,
+  );
+}
+
+/** Recent calls of the org, newest first, within `scope`. */
+export async function listCalls(db: Db, orgId: string, opts: CallScope & { limit: number; before?: Date }) {
   const rows = await db
     .select()
     .from(calls)
-    .where(
-      and(
-        eq(calls.orgId, orgId),
-        opts.serverId ? eq(calls.serverId, opts.serverId) : undefined,
-        opts.before ? lt(calls.at, opts.before) : undefined,
-      ),
-    )
+    .where(and(inCallScope(orgId, opts), opts.before ? lt(calls.at, opts.before) : undefined))
     .orderBy(desc(calls.at), desc(calls.id))
     .limit(opts.limit);
   return rows.map((r) => ({

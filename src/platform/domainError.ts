@@ -9,6 +9,7 @@ export type DomainCode =
   | "NOT_FOUND"
   | "DUPLICATE"
   | "ALIAS_CONFLICT"
+  | "CONFLICT"
   | "MISSING_SECRET"
   | "QUOTA_EXCEEDED"
   | "FORBIDDEN_SCOPE"
@@ -24,6 +25,8 @@ export const httpStatusOf: Record<DomainCode, number> = {
   NOT_FOUND: 404,
   DUPLICATE: 409,
   ALIAS_CONFLICT: 409,
+  // the request is fine but the target's state forbids it (a workspace that still has servers)
+  CONFLICT: 409,
   // the request is fine; the org has yet to set what the tool reads
   MISSING_SECRET: 409,
   QUOTA_EXCEEDED: 403,

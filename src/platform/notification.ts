@@ -8,6 +8,7 @@
 import { and, count, desc, eq, gte, max, min, sql } from "drizzle-orm";
 import { calls, servers } from "../../db/schema.ts";
 import type { Db } from "../database/index.ts";
+import { inCallScope, type CallScope } from "./callLog.ts";
 
 /** One notification, most recent first in a list. */
 export interface Notification {
@@ -28,8 +29,8 @@ export interface Notification {
 
 const MISSING_SECRET = /^Missing secret "([^"]+)"/;
 
-/** The org's notifications for failures at or after `since`, most recent first. */
-export async function listNotifications(db: Db, orgId: string, opts: { since: Date; limit: number }): Promise<Notification[]> {
+/** The org's notifications for failures at or after `since` within `scope`, most recent first. */
+export async function listNotifications(db: Db, orgId: string, opts: CallScope & { since: Date; limit: number }): Promise<Notification[]> {
   const lastAt = max(calls.at);
   const rows = await db
     .select({
@@ -45,7 +46,7 @@ export async function listNotifications(db: Db, orgId: string, opts: { since: Da
     .from(calls)
     // the server may have been deleted since: its calls still tell what went wrong
     .leftJoin(servers, and(eq(servers.id, calls.serverId), eq(servers.orgId, orgId)))
-    .where(and(eq(calls.orgId, orgId), eq(calls.status, "error"), gte(calls.at, opts.since)))
+    .where(and(inCallScope(orgId, opts), eq(calls.status, "error"), gte(calls.at, opts.since)))
     .groupBy(calls.serverId, servers.slug, servers.name, calls.toolName)
     .orderBy(desc(lastAt), calls.toolName)
     .limit(opts.limit);

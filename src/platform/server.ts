@@ -4,7 +4,7 @@
  */
 import { Type, type Static } from "@sinclair/typebox";
 import { and, asc, eq, isNull } from "drizzle-orm";
-import { prompts, resources, serverPrompts, serverResources, servers, workspaces } from "../../db/schema.ts";
+import { prompts, resources, serverPrompts, serverResources, servers } from "../../db/schema.ts";
 import type { Db } from "../database/index.ts";
 import { syncToolIds, listAttachments } from "./attachment.ts";
 import { ensureSlugFree, ensureUnderCap, findLive, softDelete, write, type AssetRef } from "./assetTable.ts";
@@ -12,6 +12,7 @@ import { DomainError, invalid, notFound } from "./domainError.ts";
 import type { Principal } from "./principal.ts";
 import { resolveSlug, SlugField } from "./slug.ts";
 import { hashToken, newServerId, newServerToken } from "./token.ts";
+import { serverWorkspaceId } from "./workspace.ts";
 
 const Ids = Type.Array(Type.String({ minLength: 1 }), { maxItems: 200 });
 
@@ -22,7 +23,7 @@ export const ServerInput = Type.Object({
   description: Type.Optional(Type.String({ maxLength: 4000 })),
   mode: Type.Optional(Type.Union([Type.Literal("TOOLS"), Type.Literal("CODE")])),
   endUserId: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 256 }), Type.Null()])),
-  workspaceId: Type.Optional(Type.String({ description: "Defaults to the org's default workspace" })),
+  workspaceId: Type.Optional(Type.String({ minLength: 1, description: "The workspace's id or slug; defaults to the calling key's workspace, else the org's default one" })),
   toolIds: Type.Optional(Ids),
   resourceIds: Type.Optional(Ids),
   promptIds: Type.Optional(Ids),
@@ -84,21 +85,9 @@ export async function listServers(db: Db, p: Principal): Promise<ServerRow[]> {
 export async function getServer(db: Db, p: Principal, ref: AssetRef): Promise<ServerRow> {
   const norm = { id: ref.id?.replace(/^srv_/, ""), slug: ref.slug };
   const row = await findLive(db, servers, p.orgId, norm.id === undefined ? { slug: norm.slug } : norm);
-  if (p.workspaceId && row.workspaceId !== p.workspaceId) throw notFound("server", (ref.id ?? ref.slug)!);
+  // the very message findLive gives a server that never was
+  if (p.workspaceId && row.workspaceId !== p.workspaceId) throw notFound("server", (norm.id ?? norm.slug)!);
   return row;
-}
-
-async function resolveWorkspace(db: Db, p: Principal, workspaceId: string | undefined): Promise<string> {
-  if (p.workspaceId) {
-    if (workspaceId && workspaceId !== p.workspaceId) throw notFound("workspace", workspaceId);
-    return p.workspaceId;
-  }
-  const [ws] = await db
-    .select()
-    .from(workspaces)
-    .where(and(eq(workspaces.orgId, p.orgId), workspaceId ? eq(workspaces.id, workspaceId) : eq(workspaces.slug, "default")));
-  if (!ws) throw notFound("workspace", workspaceId ?? "default");
-  return ws.id;
 }
 
 async function syncLinks(db: Db, orgId: string, serverId: string, input: { toolIds?: string[]; resourceIds?: string[]; promptIds?: string[] }) {
@@ -147,9 +136,9 @@ export async function createServer(db: Db, p: Principal, input: ServerInput, bas
   refuseInlineAssets(input as Record<string, unknown>);
   const slug = resolveSlug(input.slug, input.name, "server");
   return write(db, p, "mcp.create", "server", async (tx) => {
+    const workspaceId = await serverWorkspaceId(tx, p, input.workspaceId);
     await ensureUnderCap(tx, servers, p);
     await ensureSlugFree(tx, servers, p.orgId, slug);
-    const workspaceId = await resolveWorkspace(tx, p, input.workspaceId);
     const token = newServerToken();
     const id = newServerId();
     const [row] = await tx

@@ -2,15 +2,16 @@
  * Usage figures computed from the call log: totals per window, per server and
  * per tool, and day buckets for charts (seed 003 "usage timeseries").
  */
-import { and, count, eq, gte, sql } from "drizzle-orm";
+import { and, count, gte, sql } from "drizzle-orm";
 import { calls } from "../../db/schema.ts";
 import type { Db } from "../database/index.ts";
+import { inCallScope, type CallScope } from "./callLog.ts";
 
 const DAY_MS = 86_400_000;
 
-/** Totals of the org's calls since `since`, optionally for one server. */
-export async function usageTotals(db: Db, orgId: string, since: Date, serverId?: string) {
-  const where = and(eq(calls.orgId, orgId), gte(calls.at, since), serverId ? eq(calls.serverId, serverId) : undefined);
+/** Totals of the org's calls since `since`, within `scope`. */
+export async function usageTotals(db: Db, orgId: string, since: Date, scope: CallScope = {}) {
+  const where = and(inCallScope(orgId, scope), gte(calls.at, since));
   const errors = sql<number>`count(*) filter (where ${calls.status} <> 'ok')`;
   const avg = sql<number>`coalesce(avg(${calls.durationMs}), 0)`;
   const bytes = sql<number>`coalesce(sum(${calls.bytes}), 0)`;
@@ -33,14 +34,14 @@ export async function usageTotals(db: Db, orgId: string, since: Date, serverId?:
 }
 
 /** One bucket per UTC day for the last `days` days (oldest first), zero-filled. */
-export async function usageTimeseries(db: Db, orgId: string, days: number, now = new Date(), serverId?: string) {
+export async function usageTimeseries(db: Db, orgId: string, days: number, now = new Date(), scope: CallScope = {}) {
   const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
   const since = new Date(today - (days - 1) * DAY_MS);
   const day = sql<string>`to_char(date_trunc('day', ${calls.at} at time zone 'UTC'), 'YYYY-MM-DD')`;
   const rows = await db
     .select({ day, calls: count(), errors: sql<number>`count(*) filter (where ${calls.status} <> 'ok')` })
     .from(calls)
-    .where(and(eq(calls.orgId, orgId), gte(calls.at, since), serverId ? eq(calls.serverId, serverId) : undefined))
+    .where(and(inCallScope(orgId, scope), gte(calls.at, since)))
     .groupBy(day);
   const byDay = new Map(rows.map((r) => [r.day, r]));
   return Array.from({ length: days }, (_, i) => {

@@ -5,11 +5,11 @@
  */
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import type { Operation } from "../../src/management/operation.ts";
 import { operations } from "../../src/management/table.ts";
 import { ALL_SCOPES } from "../../src/platform/scope.ts";
 import { managementClient, op, opError, rest } from "../support/client.ts";
 import { startWithKeys, type Dzx, type TestKey } from "../support/dzx.ts";
+import { restRequest } from "../support/restMirror.ts";
 
 // per file: bun applies the preload's default to the first file only
 setDefaultTimeout(60_000);
@@ -63,6 +63,11 @@ function argsFor(name: string): Record<string, unknown> {
     "dwizi.mcp.tools.add": { server: "base-server", toolSlug: "base-tool", alias: "extra" },
     "dwizi.mcp.tools.update": { server: "base-server", attachmentId: ids.attachment, patch: { sortOrder: 5 } },
     "dwizi.mcp.tools.remove": { server: ids.server, attachmentId: ids.attachment },
+    "dwizi.workspaces.list": {},
+    "dwizi.workspaces.get": { slug: "default" },
+    "dwizi.workspaces.create": { workspace: { name: "Scoped Workspace" } },
+    "dwizi.workspaces.update": { slug: "base-workspace", patch: { description: "changed" } },
+    "dwizi.workspaces.delete": { id: ids.workspace },
     "dwizi.keys.list": {},
     "dwizi.keys.create": { name: "made", scopes: ["keys:write"] },
     "dwizi.keys.revoke": { keyId: ids.victim },
@@ -86,27 +91,10 @@ function argsFor(name: string): Record<string, unknown> {
   return args;
 }
 
-/** The REST request mirroring an MCP call, built from the operation's declared route. */
-function restRequest(o: Operation, args: Record<string, unknown>): { method: string; path: string; body?: unknown } {
-  const used = new Set<string>();
-  const path = o.rest.path.replace(/:(\w+)/g, (_, param: string) => {
-    const arg = o.rest.rename?.[param] ?? param;
-    used.add(arg);
-    if (arg === "id" && args.id === undefined) used.add("slug");
-    return encodeURIComponent(String(arg === "id" ? (args.id ?? args.slug) : args[arg]));
-  });
-  const rest = Object.fromEntries(Object.entries(args).filter(([k]) => !used.has(k)));
-  if (o.rest.method === "GET" || o.rest.method === "DELETE") {
-    const qs = new URLSearchParams(Object.entries(rest).map(([k, v]): [string, string] => [k, String(v)])).toString();
-    return { method: o.rest.method, path: qs ? `${path}?${qs}` : path };
-  }
-  return { method: o.rest.method, path, body: o.rest.body ? args[o.rest.body] : rest };
-}
-
 /** Everything orgA's admin can observe; any write changes some part of it (at least the audit log). */
 async function snapshot() {
   const out: Record<string, any> = { org: await op(admin, "dwizi.org.get") };
-  for (const n of ["tools", "resources", "prompts", "mcp", "partials", "secrets", "keys"]) out[n] = await op(admin, `dwizi.${n}.list`);
+  for (const n of ["tools", "resources", "prompts", "mcp", "workspaces", "partials", "secrets", "keys"]) out[n] = await op(admin, `dwizi.${n}.list`);
   for (const k of out.keys.keys) delete k.lastUsedAt; // touched by any authenticated request, by design
   for (const s of out.mcp.servers) out[s.id] = await op(admin, "dwizi.mcp.get", { id: s.id });
   out.audit = await op(admin, "dwizi.audit.list", { limit: 500 });
@@ -134,6 +122,7 @@ beforeAll(async () => {
   await op(admin, "dwizi.secrets.set", { name: "BASE_SECRET", value: "base-value-1234" });
   ids.partial = (await op(admin, "dwizi.partials.create", { partial: { name: "Base Partial", slug: "base-partial", values: { region: "eu" } } })).partial.id;
   ids.victim = (await op(admin, "dwizi.keys.create", { name: "victim", scopes: ["keys:write"], rate: RATE })).keyId;
+  ids.workspace = (await op(admin, "dwizi.workspaces.create", { workspace: { name: "Base Workspace" } })).workspace.id;
   for (const scope of new Set(operations.map((o) => o.scope))) lacking.set(scope, await keyWith(without(scope)));
 }, 60_000);
 afterAll(async () => {

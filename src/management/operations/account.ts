@@ -11,6 +11,7 @@ import { capFor, effectiveRate } from "../../platform/limits.ts";
 import { getOrg } from "../../platform/org.ts";
 import { grants, isScope } from "../../platform/scope.ts";
 import { deleteSecret, listSecrets, SECRET_NAME_PATTERN, setSecret } from "../../platform/secret.ts";
+import { keyWorkspaceId } from "../../platform/workspace.ts";
 import type { Db } from "../../database/index.ts";
 import type { Principal } from "../../platform/principal.ts";
 import { NoArgs, operation } from "../operation.ts";
@@ -68,19 +69,22 @@ export const accountOperations = [
   operation({
     name: "dwizi.keys.list",
     scope: "keys:write",
-    description: "List the org's API keys (prefixes only; secrets are never shown again).",
+    description: "List the org's API keys (a workspace key: its workspace's keys); prefixes only, secrets are never shown again.",
     args: NoArgs,
     rest: { method: "GET", path: "/keys" },
-    run: async (ctx) => ({ keys: await apiKey.listKeys(ctx.db, ctx.principal.orgId) }),
+    run: async (ctx) => ({ keys: await apiKey.listKeys(ctx.db, ctx.principal.orgId, ctx.principal.workspaceId) }),
   }),
   operation({
     name: "dwizi.keys.create",
     scope: "keys:write",
-    description: "Create an API key with a subset of your own scopes: {name?, scopes, rate?}. The key is shown once.",
+    description: "Create an API key with a subset of your own scopes: {name?, scopes, rate?, workspaceId?}. The key is shown once.",
     args: Type.Object({
       name: Type.Optional(Type.String({ maxLength: 200 })),
       scopes: Type.Array(Type.String(), { minItems: 1, maxItems: 32 }),
       rate: Type.Optional(RateArgs),
+      workspaceId: Type.Optional(
+        Type.String({ minLength: 1, description: "Limit the key to this workspace (id or slug); a workspace key's keys are always limited to its own" }),
+      ),
     }),
     rest: { method: "POST", path: "/keys", status: 201 },
     run: async (ctx, args) => {
@@ -98,8 +102,9 @@ export const accountOperations = [
       }
       const scopes = [...new Set(args.scopes)];
       return write(ctx.db, p, "keys.create", "key", async (tx) => {
-        const k = await apiKey.insertKey(tx, { orgId: p.orgId, scopes, name: args.name, rate: args.rate, workspaceId: p.workspaceId, createdBy: p.keyId });
-        return { result: k, targetId: k.keyId, detail: { scopes, name: args.name ?? null } };
+        const workspaceId = await keyWorkspaceId(tx, p, args.workspaceId);
+        const k = await apiKey.insertKey(tx, { orgId: p.orgId, scopes, name: args.name, rate: args.rate, workspaceId, createdBy: p.keyId });
+        return { result: workspaceId ? { ...k, workspaceId } : k, targetId: k.keyId, detail: { scopes, name: args.name ?? null, workspaceId } };
       });
     },
   }),
@@ -157,7 +162,7 @@ export const accountOperations = [
   operation({
     name: "dwizi.audit.list",
     scope: "audit:read",
-    description: "List audit log entries, most recent first: {limit?, before? (ISO time)}.",
+    description: "List audit log entries, most recent first (a workspace key: its workspace's): {limit?, before? (ISO time)}.",
     args: Type.Object({
       limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
       before: Type.Optional(Type.String({ description: "ISO date-time; entries strictly before it" })),
@@ -165,7 +170,8 @@ export const accountOperations = [
     rest: { method: "GET", path: "/audit" },
     run: async (ctx, args) => {
       if (args.before && Number.isNaN(Date.parse(args.before))) throw invalid(`"before" must be an ISO date-time`);
-      return { entries: await listAudit(ctx.db, ctx.principal.orgId, { limit: args.limit ?? 100, before: args.before }) };
+      const { orgId, workspaceId } = ctx.principal;
+      return { entries: await listAudit(ctx.db, orgId, { limit: args.limit ?? 100, before: args.before, workspaceId }) };
     },
   }),
 ];

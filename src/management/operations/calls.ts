@@ -3,7 +3,7 @@
  * of the org's hosted servers, and the usage figures and notifications read off it.
  */
 import { Type } from "@sinclair/typebox";
-import { listCalls } from "../../platform/callLog.ts";
+import { listCalls, type CallScope } from "../../platform/callLog.ts";
 import { listNotifications } from "../../platform/notification.ts";
 import { invalid } from "../../platform/domainError.ts";
 import { getServer } from "../../platform/server.ts";
@@ -19,11 +19,13 @@ const UsageArgs = Type.Object({ range: Type.Optional(Range), server: ServerFilte
 async function usageWindow(ctx: OpContext, args: { range?: "7d" | "30d" | "90d"; server?: string }) {
   await ctx.flushCalls?.();
   const range = args.range ?? "7d";
-  return { range, days: Number(range.slice(0, -1)), serverId: await serverIdOf(ctx, args.server) };
+  return { range, days: Number(range.slice(0, -1)), scope: await callScopeOf(ctx, args.server) };
 }
 
-async function serverIdOf(ctx: OpContext, ref: string | undefined): Promise<string | undefined> {
-  return ref ? (await getServer(ctx.db, ctx.principal, { id: ref })).id : undefined;
+/** The calls a reader asks about: one server's (one it can see), within its key's workspace when limited to one. */
+async function callScopeOf(ctx: OpContext, ref: string | undefined): Promise<CallScope> {
+  const serverId = ref ? (await getServer(ctx.db, ctx.principal, { id: ref })).id : undefined;
+  return { serverId, workspaceId: ctx.principal.workspaceId };
 }
 
 /** dwizi.calls.list, dwizi.usage.get, dwizi.usage.timeseries, dwizi.notifications.list */
@@ -40,9 +42,9 @@ export const callOperations = [
     rest: { method: "GET", path: "/calls" },
     run: async (ctx, args) => {
       if (args.before && Number.isNaN(Date.parse(args.before))) throw invalid(`"before" must be an ISO date-time`);
-      const serverId = await serverIdOf(ctx, args.server);
+      const scope = await callScopeOf(ctx, args.server);
       await ctx.flushCalls?.();
-      return { calls: await listCalls(ctx.db, ctx.principal.orgId, { serverId, limit: args.limit ?? 100, before: args.before ? new Date(args.before) : undefined }) };
+      return { calls: await listCalls(ctx.db, ctx.principal.orgId, { ...scope, limit: args.limit ?? 100, before: args.before ? new Date(args.before) : undefined }) };
     },
   }),
   operation({
@@ -58,7 +60,8 @@ export const callOperations = [
     run: async (ctx, args) => {
       await ctx.flushCalls?.();
       const since = new Date(Date.now() - (args.hours ?? 24) * 3_600_000);
-      return { notifications: await listNotifications(ctx.db, ctx.principal.orgId, { since, limit: args.limit ?? 50 }) };
+      const scope = await callScopeOf(ctx, undefined);
+      return { notifications: await listNotifications(ctx.db, ctx.principal.orgId, { ...scope, since, limit: args.limit ?? 50 }) };
     },
   }),
   operation({
@@ -68,8 +71,8 @@ export const callOperations = [
     args: UsageArgs,
     rest: { method: "GET", path: "/usage" },
     run: async (ctx, args) => {
-      const { range, days, serverId } = await usageWindow(ctx, args);
-      return { range, usage: await usageTotals(ctx.db, ctx.principal.orgId, new Date(Date.now() - days * 86_400_000), serverId) };
+      const { range, days, scope } = await usageWindow(ctx, args);
+      return { range, usage: await usageTotals(ctx.db, ctx.principal.orgId, new Date(Date.now() - days * 86_400_000), scope) };
     },
   }),
   operation({
@@ -79,8 +82,8 @@ export const callOperations = [
     args: UsageArgs,
     rest: { method: "GET", path: "/usage/timeseries" },
     run: async (ctx, args) => {
-      const { range, days, serverId } = await usageWindow(ctx, args);
-      return { range, buckets: await usageTimeseries(ctx.db, ctx.principal.orgId, days, new Date(), serverId) };
+      const { range, days, scope } = await usageWindow(ctx, args);
+      return { range, buckets: await usageTimeseries(ctx.db, ctx.principal.orgId, days, new Date(), scope) };
     },
   }),
 ];
