@@ -32,6 +32,7 @@ beforeAll(async () => {
   const prompt = (await op(admin, "dwizi.prompts.create", { prompt: { name: "P", messages: [{ role: "user", content: "hi" }] } })).prompt;
   const partial = (await op(admin, "dwizi.partials.create", { partial: { name: "Preset", values: { x: 1 } } })).partial;
   const server = (await op(admin, "dwizi.mcp.create", { server: { name: "Srv", slug: "srv", toolIds: [tool.id] } })).server;
+  const workspace = (await op(admin, "dwizi.workspaces.create", { workspace: { name: "Team" } })).workspace;
   const attachmentId = (await op(admin, "dwizi.mcp.tools.list", { server: server.id })).tools[0].id;
   const { keyId } = await op(admin, "dwizi.keys.create", { scopes: ["tools:read"] });
   await op(admin, "dwizi.secrets.set", { name: "API_KEY", value: "s3cret-value" });
@@ -65,6 +66,7 @@ beforeAll(async () => {
     ["prompts", "prompt", prompt.id, { name: "P2", messages: [{ role: "user", content: "yo" }] }],
     ["partials", "partial", partial.id, { name: "Preset 2", values: { y: 2 } }],
     ["mcp", "server", server.id, { name: "Srv 2" }],
+    ["workspaces", "workspace", workspace.id, { name: "Team 2" }],
   ] as const;
   for (const [plural, singular, id, input] of assets) {
     valid[`dwizi.${plural}.list`] = {};
