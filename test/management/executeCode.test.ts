@@ -124,6 +124,8 @@ describe("dwizi.mcp.execute_code", () => {
   test("runs the script and answers {content, isError}", async () => {
     const r = await op(admin, "dwizi.mcp.execute_code", { server: plain.id, code: "return await tools.math__add({ a: 40, b: 2 })" });
     expect(r).toEqual({ content: [{ type: "text", text: "42" }], isError: false });
+    const audit = (await op(admin, "dwizi.audit.list", { limit: 100 })).entries;
+    expect(audit.find((e: any) => e.operation === "mcp.execute_code" && e.targetId === plain.id)).toMatchObject({ targetType: "server", detail: { isError: false } });
   });
 
   test("missing code, an unknown server and another org's server fail with their codes", async () => {

@@ -4,6 +4,7 @@
 import { Type } from "@sinclair/typebox";
 import { write } from "../../platform/assetTable.ts";
 import * as attachment from "../../platform/attachment.ts";
+import { recordAudit } from "../../platform/audit.ts";
 import { declarationsOf, executeCode, loadServerApi } from "../../codemode/serverApi.ts";
 import { NEVER_CANCELLED } from "../../mcp/cancellation.ts";
 import { invalid } from "../../platform/domainError.ts";
@@ -111,8 +112,11 @@ export const serverOperations = [
     run: async (ctx, args) => {
       if (!args.code.trim()) throw invalid(`"code" is empty: pass the body of an async function`);
       if (!ctx.hosted) throw new Error("execute-code needs the hosted-call dependencies in its context");
-      const api = await loadServerApi(ctx.db, (await serverOf(ctx, args)).id);
+      const s = await serverOf(ctx, args);
+      const api = await loadServerApi(ctx.db, s.id);
       const r = await executeCode(api, ctx.hosted, { requestId: crypto.randomUUID(), signal: ctx.signal ?? NEVER_CANCELLED }, args.code);
+      // the script's tools may have acted on the world: who ran code on which server is audited (the code itself is in the call log)
+      await recordAudit(ctx.db, { orgId: ctx.principal.orgId, actorKeyId: ctx.principal.keyId, operation: "mcp.execute_code", targetType: "server", targetId: s.id, detail: { isError: r.isError === true } });
       // seed 001's answer, verbatim
       return { content: r.content, isError: r.isError === true };
     },
