@@ -44,6 +44,8 @@ export interface OrgLimits {
   retentionDays?: number;
   /** Sandbox fetch policy: hosts allowed (all public when empty), denied, and private ones let through. */
   egress?: { allowHosts?: string[]; denyHosts?: string[]; allowPrivateHosts?: string[] };
+  /** The sandbox budget: runs (hosted tool calls, scripts) the org may start per minute. */
+  sandbox?: { runsPerMinute?: number };
 }
 
 export const orgs = pgTable("orgs", {

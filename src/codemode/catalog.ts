@@ -8,14 +8,11 @@
  */
 import type { CallContext, CallToolResult, Catalog, McpTool } from "../mcp/catalog.ts";
 import { RpcCode, RpcError } from "../mcp/jsonrpc.ts";
-import { egressRules } from "../platform/limits.ts";
-import { shapeResult } from "../sandbox/output.ts";
-import { recordedOutcome, type HostedCatalog, type HostedDeps, type Published } from "../hosted/catalog.ts";
-import { askClient } from "../mcp/clientAsk.ts";
+import { DomainError } from "../platform/domainError.ts";
+import type { HostedCatalog, HostedDeps, Published } from "../hosted/catalog.ts";
 import type { ServerDefinition } from "../hosted/definition.ts";
-import type { CallOutcome } from "../sandbox/protocol.ts";
-import { ExecuteGate } from "./executeGate.ts";
 import { declarations } from "./declarations.ts";
+import { scriptRunner } from "./script.ts";
 
 const SEARCH: McpTool = {
   name: "search",
@@ -45,25 +42,6 @@ function textResult(value: Record<string, unknown>, text: string): CallToolResul
   return { content: [{ type: "text", text }], structuredContent: value };
 }
 
-/** The script's context for a tool it calls, telling `waiting` while that tool waits on the client (so the script may park meanwhile). */
-function askingWatched(ctx: CallContext, waiting: (on: boolean) => void): CallContext {
-  const ask = ctx.ask;
-  if (!ask) return ctx;
-  let asking = 0;
-  return Object.create(ctx, {
-    ask: {
-      value: async (method: string, params: Record<string, unknown>, signal?: AbortSignal) => {
-        if (asking++ === 0) waiting(true);
-        try {
-          return await ask(method, params, signal);
-        } finally {
-          if (--asking === 0) waiting(false);
-        }
-      },
-    },
-  }) as CallContext;
-}
-
 function oneLine(s: string | undefined): string {
   return (s ?? "").split("\n")[0].slice(0, 200);
 }
@@ -71,39 +49,11 @@ function oneLine(s: string | undefined): string {
 /** The catalog of a CODE-mode server; `tools` is its TOOLS-mode catalog, which runs each inner call. */
 export function codeCatalog(def: ServerDefinition, published: Published, deps: HostedDeps, tools: HostedCatalog): Catalog {
   const names = published.tools.map((t) => t.name);
-  // a script's output may carry any of its tools' outputs: log it as the most private of them allows
-  const policies = new Set(published.tools.map((t) => t.entry.tool.outputPolicy));
-  const strictestPolicy = policies.has("omit") ? "omit" : policies.has("obfuscate") ? "obfuscate" : "retain";
+  const runScript = scriptRunner(def, published, deps, tools);
   return {
     ...tools,
     listTools: async () => [SEARCH, READ_API, EXECUTE],
     callTool: async (ctx: CallContext, name, args) => {
-      const seenSecrets = new Set<string>();
-      const runScript = (code: string) =>
-        deps.sandbox.run({
-          orgId: def.server.orgId,
-          codeKey: null,
-          code,
-          kind: "script",
-          toolNames: names,
-          context: { requestId: ctx.requestId, endUserId: def.server.endUserId, server: { id: def.server.id, slug: def.server.slug, name: def.server.name }, secrets: {} },
-          egress: egressRules(def.orgLimits),
-          limits: { timeoutMs: Math.min(deps.config.toolTimeoutMs, deps.config.toolTimeoutMaxMs) },
-          signal: ctx.signal,
-          onProgress: ctx.progress,
-          onAsk: (method, params, signal) => askClient(ctx, method, params, signal),
-          onBridge: async (tool, input, waiting) => {
-            if (deps.sandbox.size < 2) throw new Error("tools.* needs a second sandbox worker to run the tool while the script waits: set DZX_WORKERS to 2 or more");
-            if (typeof input !== "object" || input === null || Array.isArray(input)) throw new Error(`tools.${tool} takes an object of arguments`);
-            const { result, rich, output, secrets } = await tools.callWithOutput(askingWatched(ctx, waiting), tool, input as Record<string, unknown>);
-            // what the script does with a tool's output (return it, print it) is logged too: keep the tool's secrets out of it
-            if (secrets) for (const v of secrets) seenSecrets.add(v);
-            // a rich result is what the tool returned, even one it marks isError: the script inspects it, or returns it as is
-            if (rich) return { value: result, rich: true };
-            if (result.isError) throw new Error(`tools.${tool} failed: ${result.content.map((c) => (c.type === "text" ? (c as { text: string }).text : "")).join("")}`);
-            return { value: output ?? null };
-          },
-        });
       if (name === "search") {
         const words = String(args.query ?? "").toLowerCase().split(/\W+/).filter(Boolean);
         const limit = typeof args.limit === "number" ? args.limit : 20;
@@ -128,27 +78,13 @@ export function codeCatalog(def: ServerDefinition, published: Published, deps: H
       if (name === "execute") {
         const code = args.code;
         if (typeof code !== "string" || !code.trim()) return { content: [{ type: "text", text: `execute needs "code": the body of an async function` }], isError: true };
-        const gate = ExecuteGate.of(deps.sandbox);
-        let outcome: CallOutcome;
         try {
-          outcome = await gate.run(() => runScript(code), ctx.signal);
+          return await runScript(ctx, code);
         } catch (err) {
-          return { content: [{ type: "text", text: (err as Error).message }], isError: true };
+          // the sandbox budget spent: the caller's answer, as any refused call's
+          if (err instanceof DomainError) return { content: [{ type: "text", text: err.message }], isError: true };
+          throw err;
         }
-        const shaped = shapeResult(outcome, null, "script");
-        deps.onCall({
-          orgId: def.server.orgId,
-          serverId: def.server.id,
-          toolId: null,
-          toolName: "execute",
-          endUserId: def.server.endUserId,
-          ...recordedOutcome(outcome, shaped, ctx.signal),
-          input: { code },
-          outputPolicy: strictestPolicy,
-          secrets: [...seenSecrets],
-        });
-        const { result } = shaped;
-        return outcome.logs.length ? { ...result, content: [...result.content, { type: "text", text: `logs:\n${outcome.logs.map((l) => `[${l.level}] ${l.message}`).join("\n")}` }] } : result;
       }
       throw new RpcError(RpcCode.InvalidParams, `Unknown tool: "${name}"; a CODE-mode server has search, read_api and execute`);
     },

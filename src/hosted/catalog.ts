@@ -12,6 +12,7 @@ import type { Config } from "../config.ts";
 import type { Db } from "../database/index.ts";
 import { egressRules } from "../platform/limits.ts";
 import { renderContent } from "../platform/prompt.ts";
+import type { SandboxBudget } from "../platform/sandboxBudget.ts";
 import type { SecretBox } from "../platform/secretBox.ts";
 import { lifetimeText, type SetupLinks } from "../platform/setupLink.ts";
 import type { SandboxPool } from "../sandbox/pool.ts";
@@ -49,6 +50,8 @@ export interface HostedDeps {
   box: SecretBox;
   sandbox: SandboxPool;
   config: Pick<Config, "toolTimeoutMs" | "toolTimeoutMaxMs">;
+  /** The org's sandbox runs per minute: every run spends one. */
+  budget: SandboxBudget;
   onCall(record: CallRecord): void;
   /** Signs the end-user setup links of missing-secret errors (issue 17.7); absent: the errors carry none. */
   setupLinks?: SetupLinks;
@@ -147,6 +150,8 @@ export function hostedCatalog(def: ServerDefinition, published: Published, deps:
     const admission = await admitCall(secretsFrom, { orgId: def.server.orgId, endUserId: def.server.endUserId }, t, args);
     if (!admission.admitted) return refuse(admission.refusal.message, admission.input);
     const { input, secrets, secretValues } = admission;
+    const overBudget = await deps.budget.take(def.server.orgId, def.orgLimits);
+    if (overBudget) return refuse(overBudget.message, input);
     // console lines reach the client as the tool writes them (redacted in the sandbox), not after it returns
     const log = ctx.log;
     const shaped = await callTool(deps.sandbox, t.entry.tool, {

@@ -14,9 +14,9 @@ import { RpcCode } from "../mcp/jsonrpc.ts";
 import { RequestStateSeal } from "../mcp/requestState.ts";
 import type { Services } from "../services.ts";
 import { looksLikeApiKey } from "../platform/token.ts";
-import { setupLinksOf } from "../platform/setupLink.ts";
 import { requestBaseUrl } from "./baseUrl.ts";
 import { bearerToken } from "./credential.ts";
+import { hostedDepsOf } from "./hostedDeps.ts";
 import { originGuard } from "./originGuard.ts";
 import { requestIdOf } from "./requestId.ts";
 import { legacySseEndpoint } from "./legacySse.ts";
@@ -38,17 +38,7 @@ export function hostedEndpoints(services: Services) {
   const engine = new McpEngine({ name: "dzx", version: "0.1.0" }, services.drain, { requestState });
   const guard = originGuard(services.config);
   const onInternalError = (err: unknown, request: Request) => services.logger.error("hosted server request failed", { requestId: requestIdOf(request), err });
-  const deps = {
-    db: services.database.db,
-    box: services.box,
-    sandbox: services.sandbox,
-    config: services.config,
-    onCall: (r: Parameters<typeof services.callLog.record>[0]) => {
-      services.metrics.call(r.status, r.durationMs);
-      services.callLog.record(r);
-    },
-    setupLinks: setupLinksOf(services.box, services.config.setupLinkTtlMs),
-  };
+  const deps = hostedDepsOf(services);
 
   /** The server the path names, opened by the request's bearer token; or the refusal. */
   function admit(request: Request, pathId: string): Admitted<LiveServer> | Response | Promise<Admitted<LiveServer> | Response> {

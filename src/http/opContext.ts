@@ -5,6 +5,7 @@ import type { OpContext } from "../management/operation.ts";
 import type { Principal } from "../platform/principal.ts";
 import type { Services } from "../services.ts";
 import { requestBaseUrl } from "./baseUrl.ts";
+import { hostedDepsOf } from "./hostedDeps.ts";
 
 /** Operation context for one request by `principal`. */
 export function opContext(services: Services, principal: Principal, request: Request): OpContext {
@@ -17,5 +18,6 @@ export function opContext(services: Services, principal: Principal, request: Req
     config: services.config,
     announceChange: () => services.changes.publish(principal.orgId),
     flushCalls: () => services.callLog.flush(),
+    hosted: hostedDepsOf(services),
   };
 }

@@ -6,6 +6,7 @@
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import type { Config } from "../config.ts";
 import type { Db } from "../database/index.ts";
+import type { HostedDeps } from "../hosted/catalog.ts";
 import type { CancelSignal } from "../mcp/cancellation.ts";
 import type { SandboxPool } from "../sandbox/pool.ts";
 import type { Principal } from "../platform/principal.ts";
@@ -25,6 +26,8 @@ export interface OpContext {
   announceChange?(): Promise<void>;
   /** Writes the call records still queued in memory, so a read of the log sees every finished call. */
   flushCalls?(): Promise<void>;
+  /** What a hosted server's calls run with (operations that run a server's tools: execute-code). */
+  hosted?: HostedDeps;
   /** Aborted when the caller goes or the shutdown's deadline stops the request; read only by work worth stopping. */
   readonly signal?: CancelSignal;
 }

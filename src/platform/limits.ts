@@ -42,6 +42,7 @@ export const OrgLimitsSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    sandbox: Type.Optional(Type.Object({ runsPerMinute: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false })),
   },
   { additionalProperties: false },
 );
@@ -76,6 +77,24 @@ export function effectiveRate(org: OrgLimits | null | undefined, key: RateLimits
 /** The org's sandbox egress rules, with empty lists for what it does not set. */
 export function egressRules(org: OrgLimits | null | undefined) {
   return { allowHosts: org?.egress?.allowHosts ?? [], denyHosts: org?.egress?.denyHosts ?? [], allowPrivateHosts: org?.egress?.allowPrivateHosts ?? [] };
+}
+
+/** Sandbox runs an org may start per minute unless `orgs limits` says otherwise (issue 17.4). */
+export const DEFAULT_SANDBOX_RUNS_PER_MINUTE = 6000;
+
+/** The org's sandbox runs per minute. */
+export function sandboxRunsPerMinute(org: OrgLimits | null | undefined): number {
+  return org?.sandbox?.runsPerMinute ?? DEFAULT_SANDBOX_RUNS_PER_MINUTE;
+}
+
+/**
+ * The sandbox budget as rate windows, so the key rate store counts it: one minute, N runs.
+ * The hour allows 60 full minutes, which the minute window already implies, so the store
+ * keeps a minute of log, not an hour (rateWindow.ts).
+ */
+export function sandboxRate(org: OrgLimits | null | undefined): Rate {
+  const n = sandboxRunsPerMinute(org);
+  return { burst: n, burstWindowSec: 60, perMinute: n, perHour: n * 60 };
 }
 
 /** The org's cap for one asset kind. */

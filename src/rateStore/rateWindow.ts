@@ -21,6 +21,11 @@ export interface Admission {
 /** The widest window any rate can have (burstWindowSec is at most 3600): older entries never count. */
 export const HORIZON_MS = 3_600_000;
 
+/** Whether the minute window already keeps every hour within perHour (so the hour window is left out). */
+export function hourImplied(rate: Rate): boolean {
+  return rate.perHour >= 60 * rate.perMinute;
+}
+
 /** A key's admitted-request log (milliseconds, ascending). */
 export class RateWindow {
   constructor(private log: number[] = []) {}
@@ -37,8 +42,10 @@ export class RateWindow {
     const windows = [
       { ms: rate.burstWindowSec * 1000, limit: rate.burst },
       { ms: 60_000, limit: rate.perMinute },
-      { ms: 3_600_000, limit: rate.perHour },
     ];
+    // an hour is 60 minutes, none holding more than perMinute: with perHour at least 60 × that the hour
+    // never refuses, and leaving it out keeps a minute of log instead of an hour (the sandbox budget's)
+    if (!hourImplied(rate)) windows.push({ ms: 3_600_000, limit: rate.perHour });
     const horizon = Math.max(...windows.map((w) => w.ms));
     let drop = 0;
     while (drop < this.log.length && this.log[drop] <= now - horizon) drop++;

@@ -23,7 +23,11 @@ local last = redis.call('ZRANGE', log, -1, -1, 'WITHSCORES')
 if last[2] and tonumber(last[2]) > now then now = tonumber(last[2]) end
 local wms = { tonumber(ARGV[1]), 60000, 3600000 }
 local lim = { tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]) }
-local horizon = math.max(wms[1], wms[2], wms[3])
+-- as RateWindow: an hour the minute window already bounds is left out (hourImplied)
+local nw = 3
+if lim[3] >= 60 * lim[2] then nw = 2 end
+local horizon = math.max(wms[1], wms[2])
+if nw == 3 then horizon = math.max(horizon, wms[3]) end
 redis.call('ZREMRANGEBYSCORE', log, '-inf', now - horizon)
 local score = function(i) return tonumber(redis.call('ZRANGE', log, i, i, 'WITHSCORES')[2]) end
 local out = {}
@@ -31,7 +35,7 @@ for i = 1, tonumber(ARGV[5]) do
   local n = redis.call('ZCARD', log)
   local retry = 0
   local stats = {}
-  for w = 1, 3 do
+  for w = 1, nw do
     local inWin = redis.call('ZCOUNT', log, '(' .. (now - wms[w]), '+inf')
     if inWin >= lim[w] then retry = math.max(retry, score(n - lim[w]) + wms[w] - now) end
     local oldest = now
@@ -41,10 +45,10 @@ for i = 1, tonumber(ARGV[5]) do
   local ok = retry == 0
   if ok then
     redis.call('ZADD', log, now, redis.call('INCR', seq))
-    for w = 1, 3 do stats[w][2] = stats[w][2] + 1 end
+    for w = 1, nw do stats[w][2] = stats[w][2] + 1 end
   end
   local tight = stats[1]
-  for w = 2, 3 do if stats[w][1] - stats[w][2] < tight[1] - tight[2] then tight = stats[w] end end
+  for w = 2, nw do if stats[w][1] - stats[w][2] < tight[1] - tight[2] then tight = stats[w] end end
   out[i] = { ok and 1 or 0, tight[1], math.max(0, tight[1] - tight[2]), math.max(0, math.ceil(tight[3] / 1000)), ok and 0 or math.max(1, retry) }
 end
 redis.call('PEXPIRE', log, horizon)

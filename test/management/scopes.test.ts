@@ -60,6 +60,8 @@ function argsFor(name: string): Record<string, unknown> {
     "dwizi.mcp.tools.list": { server: "base-server" },
     "dwizi.mcp.resources.list": { server: ids.server },
     "dwizi.mcp.prompts.list": { server: "base-server" },
+    "dwizi.mcp.execute_code": { server: "base-server", code: "return await tools['base-tool']({})" },
+    "dwizi.mcp.declarations": { server: "base-server", integrationOrAlias: "base-tool" },
     "dwizi.mcp.tools.add": { server: "base-server", toolSlug: "base-tool", alias: "extra" },
     "dwizi.mcp.tools.update": { server: "base-server", attachmentId: ids.attachment, patch: { sortOrder: 5 } },
     "dwizi.mcp.tools.remove": { server: ids.server, attachmentId: ids.attachment },

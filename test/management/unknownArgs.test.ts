@@ -44,6 +44,8 @@ beforeAll(async () => {
     "dwizi.mcp.tools.list": { server: server.id },
     "dwizi.mcp.resources.list": { server: server.id },
     "dwizi.mcp.prompts.list": { server: server.id },
+    "dwizi.mcp.execute_code": { server: server.id, code: "return 1" },
+    "dwizi.mcp.declarations": { server: server.id, integrationOrAlias: "echo" },
     "dwizi.mcp.tools.add": { server: server.id, toolId: tool.id, alias: "again" },
     "dwizi.mcp.tools.update": { server: server.id, attachmentId, patch: { displayName: "Echo!" } },
     "dwizi.mcp.tools.remove": { server: server.id, attachmentId },

@@ -4,6 +4,9 @@
 import { Type } from "@sinclair/typebox";
 import { write } from "../../platform/assetTable.ts";
 import * as attachment from "../../platform/attachment.ts";
+import { recordAudit } from "../../platform/audit.ts";
+import { declarationsOf, executeCode, loadServerApi } from "../../codemode/serverApi.ts";
+import { NEVER_CANCELLED } from "../../mcp/cancellation.ts";
 import { invalid } from "../../platform/domainError.ts";
 import * as server from "../../platform/server.ts";
 import { listPage } from "../listPage.ts";
@@ -94,6 +97,40 @@ export const serverOperations = [
     args: ServerRef,
     rest: { method: "GET", path: "/mcp/servers/:id/prompts", rename: { id: "server" } },
     run: async (ctx, args) => ({ prompts: (await server.serverDetail(ctx.db, await serverOf(ctx, args), ctx.baseUrl)).prompts }),
+  }),
+  operation({
+    name: "dwizi.mcp.execute_code",
+    // a script runs the server's tools, which may act on the world: what may change a server may run it
+    scope: "mcp:write",
+    description:
+      "Run JavaScript against a server as its CODE-mode execute does (any mode): {server, code}; `await tools.<name>(input)` calls its tools. Answers {content, isError}; spends the org's sandbox budget.",
+    args: Type.Object({
+      server: Type.String({ minLength: 1, description: "The server's id or slug" }),
+      code: Type.String({ minLength: 1, maxLength: 100_000, description: "The body of an async function: call tools with await tools.name(input), return the result" }),
+    }),
+    rest: { method: "POST", path: "/mcp/servers/:id/execute-code", rename: { id: "server" } },
+    run: async (ctx, args) => {
+      if (!args.code.trim()) throw invalid(`"code" is empty: pass the body of an async function`);
+      if (!ctx.hosted) throw new Error("execute-code needs the hosted-call dependencies in its context");
+      const s = await serverOf(ctx, args);
+      const api = await loadServerApi(ctx.db, s.id);
+      const r = await executeCode(api, ctx.hosted, { requestId: crypto.randomUUID(), signal: ctx.signal ?? NEVER_CANCELLED }, args.code);
+      // the script's tools may have acted on the world: who ran code on which server is audited (the code itself is in the call log)
+      await recordAudit(ctx.db, { orgId: ctx.principal.orgId, actorKeyId: ctx.principal.keyId, operation: "mcp.execute_code", targetType: "server", targetId: s.id, detail: { isError: r.isError === true } });
+      // seed 001's answer, verbatim
+      return { content: r.content, isError: r.isError === true };
+    },
+  }),
+  operation({
+    name: "dwizi.mcp.declarations",
+    scope: "mcp:read",
+    description: "TypeScript declarations (as read_api gives them) of a server's tools under one alias, or of the tool with that slug: {server, integrationOrAlias}.",
+    args: Type.Object({
+      server: Type.String({ minLength: 1, description: "The server's id or slug" }),
+      integrationOrAlias: Type.String({ minLength: 1, description: "An attachment alias, or a tool's slug" }),
+    }),
+    rest: { method: "GET", path: "/mcp/servers/:id/declarations/:integrationOrAlias", rename: { id: "server" } },
+    run: async (ctx, args) => ({ declarations: declarationsOf(await loadServerApi(ctx.db, (await serverOf(ctx, args)).id), args.integrationOrAlias) }),
   }),
   operation({
     name: "dwizi.mcp.tools.add",
