@@ -150,7 +150,8 @@ export function hostedCatalog(def: ServerDefinition, published: Published, deps:
     const admission = await admitCall(secretsFrom, { orgId: def.server.orgId, endUserId: def.server.endUserId }, t, args);
     if (!admission.admitted) return refuse(admission.refusal.message, admission.input);
     const { input, secrets, secretValues } = admission;
-    const overBudget = await deps.budget.take(def.server.orgId, def.orgLimits);
+    // no budget set (the default): no await, no rate-store trip on the hot path
+    const overBudget = def.orgLimits?.sandbox?.runsPerMinute ? await deps.budget.take(def.server.orgId, def.orgLimits) : undefined;
     if (overBudget) return refuse(overBudget.message, input);
     // console lines reach the client as the tool writes them (redacted in the sandbox), not after it returns
     const log = ctx.log;

@@ -79,12 +79,13 @@ export function egressRules(org: OrgLimits | null | undefined) {
   return { allowHosts: org?.egress?.allowHosts ?? [], denyHosts: org?.egress?.denyHosts ?? [], allowPrivateHosts: org?.egress?.allowPrivateHosts ?? [] };
 }
 
-/** Sandbox runs an org may start per minute unless `orgs limits` says otherwise (issue 17.4). */
-export const DEFAULT_SANDBOX_RUNS_PER_MINUTE = 6000;
-
-/** The org's sandbox runs per minute. */
-export function sandboxRunsPerMinute(org: OrgLimits | null | undefined): number {
-  return org?.sandbox?.runsPerMinute ?? DEFAULT_SANDBOX_RUNS_PER_MINUTE;
+/**
+ * The org's sandbox runs per minute, or undefined: no budget until the operator sets one
+ * (`orgs limits`). Unset, a call pays nothing for it — no rate-store trip on the hot path;
+ * the per-key rates and the sandbox's fair queue still bound what one org can start.
+ */
+export function sandboxRunsPerMinute(org: OrgLimits | null | undefined): number | undefined {
+  return org?.sandbox?.runsPerMinute;
 }
 
 /**
@@ -92,8 +93,9 @@ export function sandboxRunsPerMinute(org: OrgLimits | null | undefined): number 
  * The hour allows 60 full minutes, which the minute window already implies, so the store
  * keeps a minute of log, not an hour (rateWindow.ts).
  */
-export function sandboxRate(org: OrgLimits | null | undefined): Rate {
+export function sandboxRate(org: OrgLimits | null | undefined): Rate | undefined {
   const n = sandboxRunsPerMinute(org);
+  if (n === undefined) return undefined;
   return { burst: n, burstWindowSec: 60, perMinute: n, perHour: n * 60 };
 }
 

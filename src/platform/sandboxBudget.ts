@@ -25,6 +25,7 @@ export class SandboxBudget {
   /** Spends one run; when the minute's runs are spent, the QUOTA_EXCEEDED error (naming the limit and when a run is admitted again) instead. */
   async take(orgId: string, limits: OrgLimits | null | undefined): Promise<DomainError | undefined> {
     const rate = sandboxRate(limits);
+    if (!rate) return undefined; // no budget set: nothing to count
     const a = await this.admit(`sandbox:${orgId}`, rate);
     if (a.ok) return undefined;
     const retryAfterSec = Math.max(1, Math.ceil(a.retryAfterMs / 1000));

@@ -24,7 +24,7 @@ setDefaultTimeout(60_000);
 
 const REDIS_URL = "redis://127.0.0.1:6379";
 const PREFIX = `dzx:test:sandbox:${crypto.randomUUID()}:`;
-const BUDGET = sandboxRate({ sandbox: { runsPerMinute: 3 } });
+const BUDGET = sandboxRate({ sandbox: { runsPerMinute: 3 } })!;
 
 let pgDb: TestDatabase;
 let pool: Database;
