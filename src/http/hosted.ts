@@ -7,7 +7,7 @@
 import { Elysia } from "elysia";
 import type { LiveServer } from "../actors/serverActors.ts";
 import { codeCatalog } from "../codemode/catalog.ts";
-import { hostedCatalog } from "../hosted/catalog.ts";
+import { hostedCatalog, type HostedDeps } from "../hosted/catalog.ts";
 import type { Catalog } from "../mcp/catalog.ts";
 import { McpEngine } from "../mcp/engine.ts";
 import { RpcCode } from "../mcp/jsonrpc.ts";
@@ -28,6 +28,21 @@ const API_KEY_SENT =
   "and a dwz_… API key was sent; API keys open the management plane (/mcp/dwizi, /api/v1)";
 const UNAUTHORIZED_HEADERS = { "www-authenticate": 'Bearer realm="dzx", error="invalid_token"' };
 
+/** What a hosted server's catalog runs with: the process's database, sandbox, call log and setup links. */
+export function hostedDeps(services: Services): HostedDeps {
+  return {
+    db: services.database.db,
+    box: services.box,
+    sandbox: services.sandbox,
+    config: services.config,
+    onCall: (r) => {
+      services.metrics.call(r.status, r.durationMs);
+      services.callLog.record(r);
+    },
+    setupLinks: setupLinksOf(services.box, services.config.setupLinkTtlMs),
+  };
+}
+
 /** The handlers of every hosted server's endpoints. */
 export type HostedEndpoints = ReturnType<typeof hostedEndpoints>;
 
@@ -38,17 +53,7 @@ export function hostedEndpoints(services: Services) {
   const engine = new McpEngine({ name: "dzx", version: "0.1.0" }, services.drain, { requestState });
   const guard = originGuard(services.config);
   const onInternalError = (err: unknown, request: Request) => services.logger.error("hosted server request failed", { requestId: requestIdOf(request), err });
-  const deps = {
-    db: services.database.db,
-    box: services.box,
-    sandbox: services.sandbox,
-    config: services.config,
-    onCall: (r: Parameters<typeof services.callLog.record>[0]) => {
-      services.metrics.call(r.status, r.durationMs);
-      services.callLog.record(r);
-    },
-    setupLinks: setupLinksOf(services.box, services.config.setupLinkTtlMs),
-  };
+  const deps = hostedDeps(services);
 
   /** The server the path names, opened by the request's bearer token; or the refusal. */
   function admit(request: Request, pathId: string): Admitted<LiveServer> | Response | Promise<Admitted<LiveServer> | Response> {
