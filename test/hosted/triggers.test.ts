@@ -10,6 +10,7 @@ import { createHmac } from "node:crypto";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { op, opError, rest } from "../support/client.ts";
+import { readmeBlocks } from "../support/readme.ts";
 import { startWithClients, type Stack } from "../support/dzx.ts";
 import { createServer, eventually, hostedClient, type HostedServer } from "./support.ts";
 
@@ -238,6 +239,18 @@ describe("the webhook", () => {
     expect((await limited!.json()).error.code).toBe("RATE_LIMITED");
     // another trigger's window is untouched
     expect((await hook(push.url, "{}", { authorization: `Bearer ${push.secret}` })).status).toBe(202);
+  });
+
+  test("README's curl + openssl example is accepted in both forms", async () => {
+    const readme = await attachTrigger("repo-push", "readme");
+    const [block] = (await readmeBlocks("Hosted MCP servers", "sh")).filter((b) => b.includes("X-Dzx-Signature"));
+    const proc = Bun.spawn(["sh", "-c", block], { env: { ...process.env, WEBHOOK_URL: readme.url, WEBHOOK_SECRET: readme.secret }, stdout: "pipe", stderr: "pipe" });
+    const [out, err] = [await new Response(proc.stdout).text(), await new Response(proc.stderr).text()];
+    expect({ code: await proc.exited, err }).toEqual({ code: 0, err: "" });
+    const answers = out.split("}").filter((x) => x.trim()).map((x) => JSON.parse(`${x}}`));
+    expect(answers).toEqual([{ accepted: true, id: expect.any(String) }, { accepted: true, id: expect.any(String) }]);
+    const kept = await eventsWhen(readme.uri, (e) => e.length === 2);
+    expect(kept.map((e) => e.event.body)).toEqual([{ ref: "refs/heads/main", commits: 3 }, { ref: "refs/heads/main", commits: 3 }]);
   });
 
   test("an unknown attachment is 404, and so is an ACTION's id", async () => {
