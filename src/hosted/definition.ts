@@ -1,7 +1,7 @@
 /**
  * A hosted server resolved for serving: the server row, its org's limits, and its
- * live tools (with attachment settings and partials), resources and prompts in
- * exposure order. Loaded once per change, not per request.
+ * live tools (with attachment settings and partials; ACTIONs apart from TRIGGERs),
+ * resources and prompts in exposure order. Loaded once per change, not per request.
  */
 import { and, asc, eq, inArray, isNull } from "drizzle-orm";
 import {

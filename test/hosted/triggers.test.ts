@@ -30,6 +30,9 @@ const issued: string[] = [];
 
 const sign = (secret: string, body: string) => `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 
+/** A webhook answer's JSON body. */
+const jsonOf = (r: Response): Promise<any> => r.json();
+
 function hook(url: string, body: string, headers: Record<string, string> = {}) {
   return fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
 }
@@ -134,7 +137,7 @@ describe("the webhook", () => {
     const body = JSON.stringify({ ref: "refs/heads/main", commits: 3 });
     const r = await hook(push.url, body, { "x-dzx-signature": sign(push.secret, body), "x-agent": "curl" });
     expect(r.status).toBe(202);
-    const answer = await r.json();
+    const answer = await jsonOf(r);
     expect(answer).toEqual({ accepted: true, id: expect.any(String) });
     await eventually(() => updated.includes(push.uri), 15_000, "resources/updated");
     const [latest] = await events(push.uri);
@@ -146,7 +149,7 @@ describe("the webhook", () => {
     for (const n of [1, 2, 3]) {
       const r = await hook(push.url, JSON.stringify({ n }), { authorization: `Bearer ${push.secret}` });
       expect(r.status).toBe(202);
-      ids.push((await r.json()).id);
+      ids.push((await jsonOf(r)).id);
       // one at a time: each kept before the next arrives, so their order is the order sent
       await eventsWhen(push.uri, (e) => e[0]?.id === ids.at(-1));
     }
@@ -160,7 +163,7 @@ describe("the webhook", () => {
 
   test("a text body reaches the tool as text", async () => {
     const r = await hook(push.url, "plain words", { authorization: `Bearer ${push.secret}`, "content-type": "text/plain" });
-    const { id } = await r.json();
+    const { id } = await jsonOf(r);
     const [latest] = await eventsWhen(push.uri, (e) => e[0]?.id === id);
     expect(latest.event.body).toBe("plain words");
   });
@@ -168,7 +171,7 @@ describe("the webhook", () => {
   test("a bad signature, a wrong or missing secret is 401 and nothing is stored", async () => {
     const before = await events(push.uri);
     const body = JSON.stringify({ evil: true });
-    const refusals = [
+    const refusals: Record<string, string>[] = [
       { "x-dzx-signature": sign("whsec_wrong", body) },
       { "x-dzx-signature": sign(push.secret, `${body} `) },
       { "x-dzx-signature": "sha256=nothex" },
@@ -187,7 +190,7 @@ describe("the webhook", () => {
     }
     // a good one after them: once it is kept, anything the refused ones had started would show too
     const ok = await hook(push.url, JSON.stringify({ after: true }), { authorization: `Bearer ${push.secret}` });
-    const { id } = await ok.json();
+    const { id } = await jsonOf(ok);
     const after = await eventsWhen(push.uri, (e) => e[0]?.id === id);
     expect(after.slice(1)).toEqual(before);
     expect(JSON.stringify(after)).not.toContain("evil");
@@ -214,13 +217,13 @@ describe("the webhook", () => {
   test("a body past DZX_MAX_BODY_BYTES is 413 with a JSON error", async () => {
     const r = await hook(push.url, JSON.stringify({ pad: "x".repeat(MAX_BODY) }), { authorization: `Bearer ${push.secret}` });
     expect(r.status).toBe(413);
-    expect((await r.json()).error.code).toBe("PAYLOAD_TOO_LARGE");
+    expect((await jsonOf(r)).error.code).toBe("PAYLOAD_TOO_LARGE");
   });
 
   test("a body nested past DZX_MAX_JSON_DEPTH is refused", async () => {
     const r = await hook(push.url, "[".repeat(100) + "]".repeat(100), { authorization: `Bearer ${push.secret}` });
     expect(r.status).toBe(400);
-    expect((await r.json()).error.message).toContain("DZX_MAX_JSON_DEPTH");
+    expect((await jsonOf(r)).error.message).toContain("DZX_MAX_JSON_DEPTH");
   });
 
   test("each trigger has its own rate: past the burst it is 429 with Retry-After", async () => {
@@ -236,7 +239,7 @@ describe("the webhook", () => {
     expect(statuses.slice(0, 20)).toEqual(Array(20).fill(202));
     expect(limited?.status).toBe(429);
     expect(Number(limited!.headers.get("retry-after"))).toBeGreaterThan(0);
-    expect((await limited!.json()).error.code).toBe("RATE_LIMITED");
+    expect((await jsonOf(limited!)).error.code).toBe("RATE_LIMITED");
     // another trigger's window is untouched
     expect((await hook(push.url, "{}", { authorization: `Bearer ${push.secret}` })).status).toBe(202);
   });
@@ -256,7 +259,7 @@ describe("the webhook", () => {
   test("an unknown attachment is 404, and so is an ACTION's id", async () => {
     const unknown = await hook(`${stack.dzx.url}/hooks/${crypto.randomUUID()}`, "{}", { authorization: `Bearer ${push.secret}` });
     expect(unknown.status).toBe(404);
-    expect((await unknown.json()).error.code).toBe("NOT_FOUND");
+    expect((await jsonOf(unknown)).error.code).toBe("NOT_FOUND");
     const echo = (await op(admin, "dwizi.mcp.tools.list", { server: server.id })).tools.find((a: any) => a.toolSlug === "echo" && a.toolType === "ACTION");
     const action = await hook(`${stack.dzx.url}/hooks/${echo.id}`, "{}", { authorization: `Bearer ${push.secret}` });
     expect(action.status).toBe(404);
