@@ -223,6 +223,13 @@ export const serverTools = pgTable(
     partialIds: jsonb("partial_ids").$type<string[]>().notNull().default([]),
     secretBindings: jsonb("secret_bindings").$type<Record<string, string>>(),
     sortOrder: integer("sort_order").notNull().default(0),
+    /** ACTION: published as an MCP tool; TRIGGER: fed by its inbound webhook, published as a resource (seed 001 toolType). */
+    toolType: text("tool_type").$type<"ACTION" | "TRIGGER">().notNull().default("ACTION"),
+    /**
+     * A TRIGGER's webhook secret, sealed like secrets (AES-256-GCM under DZX_SECRET_KEY), not hashed:
+     * checking an HMAC signature needs the secret itself. Shown once; null for an ACTION.
+     */
+    webhookSecret: text("webhook_secret"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -336,3 +343,22 @@ export const rateWindows = pgTable("rate_windows", {
   log: bigint("log", { mode: "number" }).array().notNull().default(sql`'{}'::bigint[]`),
   updatedAt: updatedAt(),
 });
+
+/**
+ * Events a TRIGGER attachment's webhook accepted (src/platform/trigger.ts), as its tool shaped them;
+ * a bounded history per trigger (the newest 1,000, at most 7 days old). No foreign keys, like calls:
+ * detaching a trigger deletes its events itself.
+ */
+export const triggerEvents = pgTable(
+  "trigger_events",
+  {
+    /** UUID v7: ordered by when the webhook received it, so ties of `receivedAt` still read newest first. */
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull(),
+    serverId: text("server_id").notNull(),
+    attachmentId: text("attachment_id").notNull(),
+    receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
+    event: jsonb("event").notNull(),
+  },
+  (t) => [index("trigger_events_attachment_received").on(t.attachmentId, t.receivedAt), index("trigger_events_received").on(t.receivedAt)],
+);

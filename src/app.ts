@@ -11,6 +11,7 @@ import { metrics } from "./http/metrics.ts";
 import { managementMcp } from "./http/management.ts";
 import { restApi } from "./http/rest.ts";
 import { setupPage } from "./http/setupPage.ts";
+import { webhooks } from "./http/webhook.ts";
 import { requestIdOf } from "./http/requestId.ts";
 import { json } from "./http/jsonResponse.ts";
 import type { Services } from "./services.ts";
@@ -48,7 +49,8 @@ export function buildApp(services: Services): App {
     .use(managementMcp(services))
     .use(hostedMcp(hosted))
     .use(restApi(services))
-    .use(setupPage(services));
+    .use(setupPage(services))
+    .use(webhooks(services));
   return {
     handle: (request) => {
       const refused = methodRefusal(request);

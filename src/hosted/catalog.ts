@@ -1,6 +1,7 @@
 /**
- * The catalog of a hosted server in TOOLS mode: one MCP tool per attachment (and
- * its companion `list_<property>s` tools), the server's resources and prompts. Arguments are checked against the published
+ * The catalog of a hosted server in TOOLS mode: one MCP tool per ACTION attachment (and
+ * its companion `list_<property>s` tools), the server's resources and prompts, and each
+ * TRIGGER's events resource. Arguments are checked against the published
  * schema before the sandbox is touched; tool failures are isError results.
  */
 import type { CancelSignal } from "../mcp/cancellation.ts";
@@ -22,7 +23,8 @@ import { callTool } from "../sandbox/toolCall.ts";
 import { admitCall, type SecretSource } from "./callAdmission.ts";
 import { completeArgument, serverCompletes, type RunBacking } from "./completion.ts";
 import type { ServerDefinition } from "./definition.ts";
-import { publishCompanion, publishTool, type PublishedTool } from "./publishedTool.ts";
+import { publishCompanion, publishTool, publishTrigger, type PublishedTool, type PublishedTrigger } from "./publishedTool.ts";
+import { recentEvents } from "../platform/trigger.ts";
 import { readResource } from "./resourceRead.ts";
 import { ResourceIndex } from "./resourceIndex.ts";
 
@@ -66,6 +68,8 @@ export interface Published {
   index: ResourceIndex;
   /** The tools behind resources and completions, by tool id. */
   backing: Map<string, PublishedTool>;
+  /** TRIGGER attachments, by attachment id: what their webhooks run. */
+  triggers: Map<string, PublishedTrigger>;
   /** Whether anything can complete (the `completions` capability). */
   completes: boolean;
   prompts: McpPrompt[];
@@ -75,13 +79,15 @@ export interface Published {
 export function publish(def: ServerDefinition): Published {
   // companions after the attachments: a real tool already won any name they share (definition.ts)
   const tools = [...def.tools.map(publishTool), ...def.companions.map(publishCompanion)];
-  const index = new ResourceIndex(def.resources);
+  const triggers = def.triggers.map(publishTrigger);
+  const index = new ResourceIndex(def.resources, triggers);
   return {
     tools,
     byName: new Map(tools.map((t) => [t.name, t])),
     resources: index.listing,
     index,
     backing: new Map([...def.backing].map(([id, entry]) => [id, publishTool(entry)])),
+    triggers: new Map(triggers.map((t) => [t.attachmentId, t])),
     completes: serverCompletes(def, index),
     prompts: def.prompts.map((p) => ({
       name: p.slug,
@@ -124,6 +130,14 @@ export interface HostedCatalog extends Catalog {
    * and `rich` says the result is the tool's own, built with the mcp.* helpers.
    */
   callWithOutput(ctx: CallContext, name: string, args: Record<string, unknown>): Promise<{ result: CallToolResult; rich?: boolean; output?: unknown; secrets?: string[] }>;
+  /** Runs a trigger's tool on one webhook event (logged as `trigger:<name>`); `output` when it succeeded. */
+  runTrigger(ctx: CallContext, trigger: PublishedTrigger, input: Record<string, unknown>): Promise<{ result: CallToolResult; output?: unknown }>;
+}
+
+/** A trigger's events resource: its recent events, newest first, as one JSON document. */
+async function triggerContents(db: Db, t: PublishedTrigger) {
+  const events = await recentEvents(db, t.attachmentId);
+  return { contents: [{ uri: t.uri, mimeType: "application/json", text: JSON.stringify({ events }) }] };
 }
 
 /** Where a server's calls read secrets; on an end user's server, with the setup page's links under `baseUrl`. */
@@ -178,11 +192,15 @@ export function hostedCatalog(def: ServerDefinition, published: Published, deps:
   const backing = (ctx: CallContext): RunBacking => (toolId, input, name) => run(ctx, published.backing.get(toolId)!, input, name);
   return {
     callWithOutput,
+    runTrigger: (ctx, t, input) => run(ctx, t.tool, input, `trigger:${t.tool.name}`),
     listTools: async () => published.tools.map((t) => t.listing),
     callTool: async (ctx, name, args) => (await callWithOutput(ctx, name, args)).result,
     listResources: async () => published.resources,
     listResourceTemplates: async () => published.index.templateListing,
-    readResource: async (ctx, uri) => readResource(published.index, backing(ctx), uri),
+    readResource: async (ctx, uri) => {
+      const trigger = published.index.trigger(uri);
+      return trigger ? triggerContents(deps.db, trigger) : readResource(published.index, backing(ctx), uri);
+    },
     listPrompts: async () => published.prompts,
     getPrompt: async (_ctx, name, args) => {
       const p = def.prompts.find((x) => x.slug === name);

@@ -1,7 +1,7 @@
 /**
  * A hosted server resolved for serving: the server row, its org's limits, and its
- * live tools (with attachment settings and partials), resources and prompts in
- * exposure order. Loaded once per change, not per request.
+ * live tools (with attachment settings and partials; ACTIONs apart from TRIGGERs),
+ * resources and prompts in exposure order. Loaded once per change, not per request.
  */
 import { and, asc, eq, inArray, isNull } from "drizzle-orm";
 import {
@@ -44,7 +44,10 @@ export type PromptRow = typeof prompts.$inferSelect;
 export interface ServerDefinition {
   server: ServerRow;
   orgLimits: OrgLimits;
+  /** ACTION attachments: the tools clients list and call. */
   tools: AttachedTool[];
+  /** TRIGGER attachments: fed by their webhooks, published as `trigger://<name>/events` resources, never listed as tools. */
+  triggers: AttachedTool[];
   resources: ResourceRow[];
   prompts: PromptRow[];
   /** Live tools that back resources or completions (attached or not), by id, published without attachment settings. */
@@ -82,6 +85,8 @@ export function unattached(tool: ToolRow, serverId: string): AttachedTool {
     partialIds: [],
     secretBindings: null,
     sortOrder: 0,
+    toolType: "ACTION",
+    webhookSecret: null,
     createdAt: tool.createdAt,
     updatedAt: tool.updatedAt,
   };
@@ -146,18 +151,21 @@ export async function loadDefinition(db: Db, serverId: string): Promise<ServerDe
     : [];
   const backing = new Map(backingRows.map((t) => [t.id, unattached(t, serverId)]));
   const liveTools = attached.map((a) => ({ ...a, partials: a.attachment.partialIds.flatMap((id) => byId.get(id) ?? []) }));
-  const optionSlugs = optionToolSlugs(liveTools);
+  // a trigger is no tool a client calls: no companions of its own
+  const actions = liveTools.filter((t) => t.attachment.toolType !== "TRIGGER");
+  const optionSlugs = optionToolSlugs(actions);
   const optionRows = optionSlugs.length
     ? await db
         .select()
         .from(tools)
         .where(and(eq(tools.orgId, row.server.orgId), inArray(tools.slug, optionSlugs), isNull(tools.deletedAt)))
     : [];
-  const { companions, warnings } = companionsOf(liveTools, new Map(optionRows.map((t) => [t.slug, t])));
+  const { companions, warnings } = companionsOf(actions, new Map(optionRows.map((t) => [t.slug, t])));
   return {
     server: row.server,
     orgLimits: row.orgLimits,
-    tools: liveTools,
+    tools: actions,
+    triggers: liveTools.filter((t) => t.attachment.toolType === "TRIGGER"),
     // a resource whose tool was deleted goes with it, as an attachment does
     resources: res.map((r) => r.r).filter((r) => r.toolId === null || backing.has(r.toolId)),
     prompts: prm.map((p) => p.p),

@@ -5,8 +5,9 @@
  * sandbox is touched — defaults, presets, validation, enforced values.
  */
 import Ajv2020, { type ValidateFunction } from "ajv/dist/2020.js";
-import type { McpTool } from "../mcp/catalog.ts";
+import type { McpResource, McpTool } from "../mcp/catalog.ts";
 import { exposedName } from "../platform/slug.ts";
+import { triggerUri } from "../platform/trigger.ts";
 import type { Companion } from "./companion.ts";
 import type { AttachedTool } from "./definition.ts";
 
@@ -59,6 +60,27 @@ export function publishTool(entry: AttachedTool): PublishedTool {
     inputSchema: t.inputSchema,
     outputSchema: t.outputSchema,
   });
+}
+
+/** A TRIGGER attachment as its server publishes it: a resource of its events, not a tool. */
+export interface PublishedTrigger {
+  uri: string;
+  attachmentId: string;
+  /** How its tool runs on each event (defaults, partials and secrets as for a call). */
+  tool: PublishedTool;
+  listing: McpResource;
+}
+
+/** Publishes a trigger as the resource `trigger://<exposed-name>/events`. */
+export function publishTrigger(entry: AttachedTool): PublishedTrigger {
+  const tool = publishTool(entry);
+  const uri = triggerUri(tool.name);
+  return {
+    uri,
+    attachmentId: entry.attachment.id,
+    tool,
+    listing: { uri, name: tool.name, title: `${tool.listing.title} events`, description: `Recent events of the ${tool.name} trigger, newest first.`, mimeType: "application/json" },
+  };
 }
 
 /**

@@ -1,11 +1,13 @@
 /**
  * Which of a server's resources serves a URI: a resource whose uri is the URI itself
  * first, else the first template (in the server's order) the URI is an expansion of.
- * Templates are parsed once per definition.
+ * A trigger's events resource (`trigger://<name>/events`) is listed after them and
+ * served by the trigger. Templates are parsed once per definition.
  */
 import type { McpResource, McpResourceTemplate } from "../mcp/catalog.ts";
 import { isUriTemplate, parseUriTemplate, type UriTemplate } from "../uriTemplate.ts";
 import type { ResourceRow } from "./definition.ts";
+import type { PublishedTrigger } from "./publishedTool.ts";
 
 /** A resource and the variables the URI gave it. */
 export interface ResourceMatch {
@@ -19,8 +21,9 @@ export class ResourceIndex {
   readonly templateListing: McpResourceTemplate[] = [];
   private readonly plain = new Map<string, ResourceRow>();
   private readonly templates: { resource: ResourceRow; template: UriTemplate }[] = [];
+  private readonly triggers = new Map<string, PublishedTrigger>();
 
-  constructor(rows: ResourceRow[]) {
+  constructor(rows: ResourceRow[], triggers: PublishedTrigger[] = []) {
     for (const r of rows) {
       const shown = { name: r.slug, title: r.name, ...(r.description ? { description: r.description } : {}), ...(r.mimeType ? { mimeType: r.mimeType } : {}) };
       if (!isUriTemplate(r.uri)) {
@@ -38,6 +41,17 @@ export class ResourceIndex {
       this.templates.push({ resource: r, template });
       this.templateListing.push({ uriTemplate: r.uri, ...shown });
     }
+    for (const t of triggers) {
+      // a stored resource of the same uri was there first
+      if (this.plain.has(t.uri) || this.triggers.has(t.uri)) continue;
+      this.triggers.set(t.uri, t);
+      this.listing.push(t.listing);
+    }
+  }
+
+  /** The trigger whose events `uri` names, or undefined. */
+  trigger(uri: string): PublishedTrigger | undefined {
+    return this.plain.has(uri) ? undefined : this.triggers.get(uri);
   }
 
   /** The resource serving `uri`, or undefined. */

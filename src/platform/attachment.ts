@@ -1,6 +1,7 @@
 /**
  * Tools attached to a server, each with its per-server presentation (seed 001 "Add Tool"):
- * alias, display name, description, input defaults, partials, order, secret bindings.
+ * alias, display name, description, input defaults, partials, order, secret bindings,
+ * and its type: an ACTION (a tool clients call) or a TRIGGER (fed by its webhook, trigger.ts).
  */
 import { Type, type Static } from "@sinclair/typebox";
 import { and, asc, eq, inArray, isNull } from "drizzle-orm";
@@ -9,6 +10,7 @@ import type { Db } from "../database/index.ts";
 import { findLive } from "./assetTable.ts";
 import { DomainError, invalid, notFound } from "./domainError.ts";
 import { AliasField, exposedName } from "./slug.ts";
+import { dropEvents, triggerUri, webhookPath } from "./trigger.ts";
 import { newId } from "./token.ts";
 
 /** Per-attachment settings, shared by add and update. */
@@ -22,6 +24,19 @@ export const AttachmentSettings = Type.Object({
   secretBindings: Type.Optional(Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()])),
 });
 export type AttachmentSettings = Static<typeof AttachmentSettings>;
+
+/** An attachment's type (seed 001 `toolType`), chosen when it is added. */
+export const ToolTypeField = Type.Union([Type.Literal("ACTION"), Type.Literal("TRIGGER")], {
+  description: "ACTION (default): an MCP tool clients call; TRIGGER: run on each event its inbound webhook receives",
+});
+
+/** Settings of a new attachment: the shared ones and its type. */
+export const AttachmentAdd = Type.Composite([AttachmentSettings, Type.Object({ toolType: Type.Optional(ToolTypeField) })]);
+export type AttachmentAdd = Static<typeof AttachmentAdd>;
+
+/** A patch of an attachment: the shared settings; `toolType` may be restated but not changed. */
+export const AttachmentPatch = AttachmentAdd;
+export type AttachmentPatch = AttachmentAdd;
 
 type AttachmentRow = typeof serverTools.$inferSelect;
 
@@ -41,6 +56,9 @@ export function attachmentView(a: AttachmentRow, tool: { slug: string; name: str
     partialIds: a.partialIds,
     secretBindings: a.secretBindings,
     sortOrder: a.sortOrder,
+    toolType: a.toolType,
+    // where a trigger's events arrive and are published; its secret is never shown here
+    ...(a.toolType === "TRIGGER" ? { webhookPath: webhookPath(a.id), resourceUri: triggerUri(exposedName(a.alias, tool.slug)) } : {}),
     createdAt: a.createdAt.toISOString(),
     updatedAt: a.updatedAt.toISOString(),
   };
@@ -69,7 +87,7 @@ export async function listAttachments(db: Db, serverId: string) {
 }
 
 /** Attaches a live tool of the org; DUPLICATE when the same tool already has that alias here. */
-export async function attachTool(db: Db, orgId: string, serverId: string, toolRef: string, settings: AttachmentSettings) {
+export async function attachTool(db: Db, orgId: string, serverId: string, toolRef: string, settings: AttachmentAdd) {
   const tool = await findLive(db, tools, orgId, { id: toolRef });
   const alias = settings.alias ?? null;
   const existing = await listAttachments(db, serverId);
@@ -92,6 +110,7 @@ export async function attachTool(db: Db, orgId: string, serverId: string, toolRe
       partialIds: (await resolvePartials(db, orgId, settings.partialIds)) ?? [],
       secretBindings: settings.secretBindings ?? null,
       sortOrder: settings.sortOrder ?? existing.length,
+      toolType: settings.toolType ?? "ACTION",
     })
     .returning();
   return attachmentView(row, tool);
@@ -106,9 +125,14 @@ export async function findAttachment(db: Db, serverId: string, ref: string) {
 }
 
 /** Updates an attachment's settings; renaming into a taken name is an ALIAS_CONFLICT. */
-export async function updateAttachment(db: Db, orgId: string, serverId: string, ref: string, patch: AttachmentSettings) {
+export async function updateAttachment(db: Db, orgId: string, serverId: string, ref: string, given: AttachmentPatch) {
   const cur = await findAttachment(db, serverId, ref);
-  patch = { ...patch, partialIds: await resolvePartials(db, orgId, patch.partialIds) };
+  const { toolType, ...rest } = given;
+  // a trigger has a webhook, a secret and events; an action has callers: neither becomes the other in place
+  if (toolType !== undefined && toolType !== cur.toolType) {
+    throw invalid(`An attachment's toolType cannot change (this one is ${cur.toolType}): remove it and add the tool again with toolType "${toolType}"`);
+  }
+  const patch: AttachmentSettings = { ...rest, partialIds: await resolvePartials(db, orgId, rest.partialIds) };
   if (patch.alias !== undefined && patch.alias !== cur.alias) {
     const exposed = exposedName(patch.alias, cur.toolSlug);
     const all = await listAttachments(db, serverId);
@@ -118,7 +142,8 @@ export async function updateAttachment(db: Db, orgId: string, serverId: string, 
       throw new DomainError("ALIAS_CONFLICT", `The name "${exposed}" is already used by another tool on this server; choose another alias`);
     }
   }
-  const set = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+  // only the settings' own fields: a patch is an open object, and serverId or webhookSecret are columns too
+  const set = Object.fromEntries(Object.entries(patch).filter(([k, v]) => v !== undefined && k in AttachmentSettings.properties));
   if (Object.keys(set).length === 0) throw invalid("The patch is empty: pass at least one field to change");
   const [row] = await db
     .update(serverTools)
@@ -132,6 +157,7 @@ export async function updateAttachment(db: Db, orgId: string, serverId: string, 
 export async function detachTool(db: Db, serverId: string, ref: string) {
   const cur = await findAttachment(db, serverId, ref);
   await db.delete(serverTools).where(eq(serverTools.id, cur.id));
+  await dropEvents(db, [cur.id]);
   return { deleted: true, id: cur.id };
 }
 
@@ -144,7 +170,10 @@ export async function syncToolIds(db: Db, orgId: string, serverId: string, toolI
   }
   const current = await db.select().from(serverTools).where(eq(serverTools.serverId, serverId));
   const drop = current.filter((a) => !wanted.includes(a.toolId)).map((a) => a.id);
-  if (drop.length) await db.delete(serverTools).where(inArray(serverTools.id, drop));
+  if (drop.length) {
+    await db.delete(serverTools).where(inArray(serverTools.id, drop));
+    await dropEvents(db, drop);
+  }
   const have = new Set(current.map((a) => a.toolId));
   let order = current.length;
   for (const toolId of wanted) {

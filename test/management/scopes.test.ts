@@ -65,6 +65,7 @@ function argsFor(name: string): Record<string, unknown> {
     "dwizi.mcp.tools.add": { server: "base-server", toolSlug: "base-tool", alias: "extra" },
     "dwizi.mcp.tools.update": { server: "base-server", attachmentId: ids.attachment, patch: { sortOrder: 5 } },
     "dwizi.mcp.tools.remove": { server: ids.server, attachmentId: ids.attachment },
+    "dwizi.mcp.tools.rotate_webhook_secret": { server: "base-server", attachmentId: ids.trigger },
     "dwizi.workspaces.list": {},
     "dwizi.workspaces.get": { slug: "default" },
     "dwizi.workspaces.create": { workspace: { name: "Scoped Workspace" } },
@@ -121,6 +122,7 @@ beforeAll(async () => {
   const srv = await op(admin, "dwizi.mcp.create", { server });
   ids.server = srv.server.id;
   ids.attachment = srv.tools[0].id;
+  ids.trigger = (await op(admin, "dwizi.mcp.tools.add", { server: ids.server, toolSlug: "base-tool", alias: "hook", toolType: "TRIGGER" })).attachment.id;
   await op(admin, "dwizi.secrets.set", { name: "BASE_SECRET", value: "base-value-1234" });
   ids.partial = (await op(admin, "dwizi.partials.create", { partial: { name: "Base Partial", slug: "base-partial", values: { region: "eu" } } })).partial.id;
   ids.victim = (await op(admin, "dwizi.keys.create", { name: "victim", scopes: ["keys:write"], rate: RATE })).keyId;

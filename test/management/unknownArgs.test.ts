@@ -49,6 +49,7 @@ beforeAll(async () => {
     "dwizi.mcp.tools.add": { server: server.id, toolId: tool.id, alias: "again" },
     "dwizi.mcp.tools.update": { server: server.id, attachmentId, patch: { displayName: "Echo!" } },
     "dwizi.mcp.tools.remove": { server: server.id, attachmentId },
+    "dwizi.mcp.tools.rotate_webhook_secret": { server: server.id, attachmentId },
     "dwizi.keys.list": {},
     "dwizi.keys.create": { scopes: ["tools:read"] },
     "dwizi.keys.revoke": { keyId },

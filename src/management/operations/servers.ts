@@ -9,6 +9,7 @@ import { declarationsOf, executeCode, loadServerApi } from "../../codemode/serve
 import { NEVER_CANCELLED } from "../../mcp/cancellation.ts";
 import { invalid } from "../../platform/domainError.ts";
 import * as server from "../../platform/server.ts";
+import { issueWebhookSecret, webhookPath } from "../../platform/trigger.ts";
 import { listPage } from "../listPage.ts";
 import { operation, PageArgs, Ref, type OpContext } from "../operation.ts";
 
@@ -22,6 +23,9 @@ async function serverOf(ctx: OpContext, args: { server?: string; id?: string; sl
   if (!ref) throw invalid(`Pass "server": the server's id or slug`);
   return server.getServer(ctx.db, ctx.principal, { id: ref });
 }
+
+/** A trigger's webhook as shown once: its URL and the secret just issued. */
+const webhookOf = (ctx: OpContext, attachmentId: string, secret: string) => ({ url: `${ctx.baseUrl}${webhookPath(attachmentId)}`, secret });
 
 /** Every dwizi.mcp.* operation. */
 export const serverOperations = [
@@ -135,14 +139,16 @@ export const serverOperations = [
   operation({
     name: "dwizi.mcp.tools.add",
     scope: "mcp:write",
-    description: "Attach a tool to a server: {server, toolId|toolSlug, alias?, displayName?, description?, inputDefaults?, partialIds?, sortOrder?, secretBindings?}.",
+    description:
+      "Attach a tool to a server: {server, toolId|toolSlug, alias?, displayName?, description?, inputDefaults?, partialIds?, sortOrder?, secretBindings?, toolType?}. " +
+      "A TRIGGER gets an inbound webhook; its secret is returned once, as webhook.secret.",
     args: Type.Composite([
       Type.Object({
         server: Type.String({ minLength: 1, description: "The server's id or slug" }),
         toolId: Type.Optional(Type.String({ minLength: 1 })),
         toolSlug: Type.Optional(Type.String({ minLength: 1 })),
       }),
-      attachment.AttachmentSettings,
+      attachment.AttachmentAdd,
     ]),
     rest: { method: "POST", path: "/mcp/servers/:id/tools", status: 201, rename: { id: "server" } },
     run: async (ctx, args) => {
@@ -152,7 +158,10 @@ export const serverOperations = [
       const s = await serverOf(ctx, { server: ref });
       return write(ctx.db, ctx.principal, "mcp.tools.add", "server", async (tx) => {
         const a = await attachment.attachTool(tx, ctx.principal.orgId, s.id, tool, settings);
-        return { result: { attachment: a }, targetId: s.id, detail: { attachmentId: a.id, toolId: a.toolId, alias: a.alias } };
+        const detail = { attachmentId: a.id, toolId: a.toolId, alias: a.alias, toolType: a.toolType };
+        // a trigger's secret is issued in the same transaction, and shown only in this answer
+        const webhook = a.toolType === "TRIGGER" ? webhookOf(ctx, a.id, await issueWebhookSecret(tx, ctx.box, a)) : undefined;
+        return { result: { attachment: a, ...(webhook ? { webhook } : {}) }, targetId: s.id, detail };
       });
     },
   }),
@@ -163,7 +172,7 @@ export const serverOperations = [
     args: Type.Object({
       server: Type.String({ minLength: 1 }),
       attachmentId: Type.String({ minLength: 1, description: "The attachment's id (or the attached tool's id or slug)" }),
-      patch: attachment.AttachmentSettings,
+      patch: attachment.AttachmentPatch,
     }),
     rest: { method: "PATCH", path: "/mcp/servers/:id/tools/:toolId", body: "patch", rename: { id: "server", toolId: "attachmentId" } },
     run: async (ctx, args) => {
@@ -171,6 +180,21 @@ export const serverOperations = [
       return write(ctx.db, ctx.principal, "mcp.tools.update", "server", async (tx) => {
         const a = await attachment.updateAttachment(tx, ctx.principal.orgId, s.id, args.attachmentId, args.patch);
         return { result: { attachment: a }, targetId: s.id, detail: { attachmentId: a.id, fields: Object.keys(args.patch) } };
+      });
+    },
+  }),
+  operation({
+    name: "dwizi.mcp.tools.rotate_webhook_secret",
+    scope: "mcp:write",
+    description: "Issue a new webhook secret for a TRIGGER attachment (shown once): {server, attachmentId}; the old one stops working at once.",
+    args: Type.Object({ server: Type.String({ minLength: 1 }), attachmentId: Type.String({ minLength: 1 }) }),
+    rest: { method: "POST", path: "/mcp/servers/:id/tools/:toolId/rotate-webhook-secret", rename: { id: "server", toolId: "attachmentId" } },
+    run: async (ctx, args) => {
+      const s = await serverOf(ctx, args);
+      return write(ctx.db, ctx.principal, "mcp.tools.rotate_webhook_secret", "server", async (tx) => {
+        const a = await attachment.findAttachment(tx, s.id, args.attachmentId);
+        const secret = await issueWebhookSecret(tx, ctx.box, a);
+        return { result: { attachmentId: a.id, webhook: webhookOf(ctx, a.id, secret) }, targetId: s.id, detail: { attachmentId: a.id } };
       });
     },
   }),
