@@ -1,12 +1,14 @@
 /**
  * What a tool call must pass before the sandbox is touched: its arguments checked
  * against the published schema (defaults, presets, enforced keys applied) and every
- * secret the tool declares resolved — the end user's value first, then the org's.
+ * secret the tool declares resolved — from the attachment's connection first (issue 17.2),
+ * then the end user's value, then the org's.
  * A hosted call and `dwizi.tools.test` both come through here, so a test refuses
  * exactly what a hosted call refuses, with the same message (issue 15, point 5).
  */
 import type { Db } from "../database/index.ts";
 import { operationHint } from "../management/hint.ts";
+import { connectionForCall } from "../platform/connection.ts";
 import { resolveSecrets } from "../platform/secret.ts";
 import type { SecretBox } from "../platform/secretBox.ts";
 import type { PublishedTool } from "./publishedTool.ts";
@@ -36,13 +38,21 @@ export type Admission =
   | { admitted: true; input: Record<string, unknown>; secrets: Record<string, string>; secretValues?: string[] }
   | { admitted: false; refusal: Refusal; input: unknown };
 
-/** Secrets the tool declares, by their declared names; or every missing one, by its stored name. */
+/**
+ * Secrets the tool declares, by their declared names; or every missing one, by its stored name.
+ * A stored name is looked up in the call's connection first, then among the secrets.
+ */
 async function secretsFor(source: SecretSource, owner: CallOwner, t: PublishedTool): Promise<Record<string, string> | { missing: string[] }> {
-  const declared = t.entry.tool.secrets;
+  const { tool, attachment } = t.entry;
+  const declared = tool.secrets;
   if (!declared.length) return {};
-  const bindings = t.entry.attachment.secretBindings ?? {};
+  const bindings = attachment.secretBindings ?? {};
   const stored = declared.map((n) => bindings[n] ?? n);
-  const values = await resolveSecrets(source.db, source.box, owner.orgId, stored, owner.endUserId);
+  const call = { connectionId: attachment.connectionId, integration: tool.integration, endUserId: owner.endUserId };
+  const connection = await connectionForCall(source.db, source.box, owner.orgId, call);
+  const fromConnection = connection?.values ?? {};
+  const rest = stored.filter((n) => fromConnection[n] === undefined);
+  const values = { ...(await resolveSecrets(source.db, source.box, owner.orgId, rest, owner.endUserId)), ...fromConnection };
   const out: Record<string, string> = {};
   const missing = new Set<string>();
   for (let i = 0; i < declared.length; i++) {

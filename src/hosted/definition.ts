@@ -68,7 +68,7 @@ function namedTools(res: ResourceRow[], prm: PromptRow[]): string[] {
 
 /**
  * A tool as it runs behind a resource or a completion, or in `dwizi.tools.test` (no server: `serverId` empty):
- * as if attached with no alias, defaults, partials or bindings.
+ * as if attached with no alias, defaults, partials, bindings or connection.
  */
 export function unattached(tool: ToolRow, serverId: string): AttachedTool {
   const attachment: AttachedTool["attachment"] = {
@@ -81,6 +81,8 @@ export function unattached(tool: ToolRow, serverId: string): AttachedTool {
     inputDefaults: null,
     partialIds: [],
     secretBindings: null,
+    connectionId: null,
+    toolType: "ACTION",
     sortOrder: 0,
     createdAt: tool.createdAt,
     updatedAt: tool.updatedAt,

@@ -2,7 +2,6 @@
  * dwizi.mcp.*: hosted MCP server records, their attachments and their tokens.
  */
 import { Type } from "@sinclair/typebox";
-import { write } from "../../platform/assetTable.ts";
 import * as attachment from "../../platform/attachment.ts";
 import { invalid } from "../../platform/domainError.ts";
 import * as server from "../../platform/server.ts";
@@ -14,7 +13,8 @@ const ServerRef = Type.Composite([
   Ref,
 ]);
 
-async function serverOf(ctx: OpContext, args: { server?: string; id?: string; slug?: string }) {
+/** The server an operation's `server` (or `id`/`slug`) names, as the principal may see it. */
+export async function serverOf(ctx: OpContext, args: { server?: string; id?: string; slug?: string }) {
   const ref = args.server ?? args.id ?? args.slug;
   if (!ref) throw invalid(`Pass "server": the server's id or slug`);
   return server.getServer(ctx.db, ctx.principal, { id: ref });
@@ -94,61 +94,5 @@ export const serverOperations = [
     args: ServerRef,
     rest: { method: "GET", path: "/mcp/servers/:id/prompts", rename: { id: "server" } },
     run: async (ctx, args) => ({ prompts: (await server.serverDetail(ctx.db, await serverOf(ctx, args), ctx.baseUrl)).prompts }),
-  }),
-  operation({
-    name: "dwizi.mcp.tools.add",
-    scope: "mcp:write",
-    description: "Attach a tool to a server: {server, toolId|toolSlug, alias?, displayName?, description?, inputDefaults?, partialIds?, sortOrder?, secretBindings?}.",
-    args: Type.Composite([
-      Type.Object({
-        server: Type.String({ minLength: 1, description: "The server's id or slug" }),
-        toolId: Type.Optional(Type.String({ minLength: 1 })),
-        toolSlug: Type.Optional(Type.String({ minLength: 1 })),
-      }),
-      attachment.AttachmentSettings,
-    ]),
-    rest: { method: "POST", path: "/mcp/servers/:id/tools", status: 201, rename: { id: "server" } },
-    run: async (ctx, args) => {
-      const { server: ref, toolId, toolSlug, ...settings } = args;
-      const tool = toolId ?? toolSlug;
-      if (!tool) throw invalid(`Pass "toolId" or "toolSlug": the tool to attach`);
-      const s = await serverOf(ctx, { server: ref });
-      return write(ctx.db, ctx.principal, "mcp.tools.add", "server", async (tx) => {
-        const a = await attachment.attachTool(tx, ctx.principal.orgId, s.id, tool, settings);
-        return { result: { attachment: a }, targetId: s.id, detail: { attachmentId: a.id, toolId: a.toolId, alias: a.alias } };
-      });
-    },
-  }),
-  operation({
-    name: "dwizi.mcp.tools.update",
-    scope: "mcp:write",
-    description: "Change an attachment's settings: {server, attachmentId, patch}.",
-    args: Type.Object({
-      server: Type.String({ minLength: 1 }),
-      attachmentId: Type.String({ minLength: 1, description: "The attachment's id (or the attached tool's id or slug)" }),
-      patch: attachment.AttachmentSettings,
-    }),
-    rest: { method: "PATCH", path: "/mcp/servers/:id/tools/:toolId", body: "patch", rename: { id: "server", toolId: "attachmentId" } },
-    run: async (ctx, args) => {
-      const s = await serverOf(ctx, args);
-      return write(ctx.db, ctx.principal, "mcp.tools.update", "server", async (tx) => {
-        const a = await attachment.updateAttachment(tx, ctx.principal.orgId, s.id, args.attachmentId, args.patch);
-        return { result: { attachment: a }, targetId: s.id, detail: { attachmentId: a.id, fields: Object.keys(args.patch) } };
-      });
-    },
-  }),
-  operation({
-    name: "dwizi.mcp.tools.remove",
-    scope: "mcp:write",
-    description: "Detach a tool from a server: {server, attachmentId}.",
-    args: Type.Object({ server: Type.String({ minLength: 1 }), attachmentId: Type.String({ minLength: 1 }) }),
-    rest: { method: "DELETE", path: "/mcp/servers/:id/tools/:toolId", rename: { id: "server", toolId: "attachmentId" } },
-    run: async (ctx, args) => {
-      const s = await serverOf(ctx, args);
-      return write(ctx.db, ctx.principal, "mcp.tools.remove", "server", async (tx) => {
-        const r = await attachment.detachTool(tx, s.id, args.attachmentId);
-        return { result: r, targetId: s.id, detail: { attachmentId: r.id } };
-      });
-    },
   }),
 ];
