@@ -25,7 +25,7 @@ const EndUser = Type.String({ minLength: 1, maxLength: 256, description: "The en
 export const ConnectionInput = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200, description: "Unique among the org's (or the end user's) connections" }),
   integration: IntegrationField,
-  values: Type.Record(ValueName, Value, { minProperties: 1, maxProperties: 64, description: "Secret name → value; write-only, stored encrypted" }),
+  values: Type.Record(ValueName, Value, { minProperties: 1, maxProperties: 64, additionalProperties: false, description: "Secret name → value; write-only, stored encrypted" }),
   endUserId: Type.Optional(EndUser),
 });
 export type ConnectionInput = Static<typeof ConnectionInput>;
@@ -33,7 +33,7 @@ export type ConnectionInput = Static<typeof ConnectionInput>;
 /** A patch: a new name, and values to set (a string) or remove (null); unnamed values are kept. */
 export const ConnectionPatch = Type.Object({
   name: Type.Optional(ConnectionInput.properties.name),
-  values: Type.Optional(Type.Record(ValueName, Type.Union([Value, Type.Null()]), { maxProperties: 64, description: "Secret name → new value, or null to remove it; others are kept" })),
+  values: Type.Optional(Type.Record(ValueName, Type.Union([Value, Type.Null()]), { maxProperties: 64, additionalProperties: false, description: "Secret name → new value, or null to remove it; others are kept" })),
 });
 export type ConnectionPatch = Static<typeof ConnectionPatch>;
 
