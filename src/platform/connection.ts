@@ -179,6 +179,7 @@ export async function deleteConnection(db: Db, p: Principal, ref: ConnectionRef)
 
 /** What a call reads first: the connection's name and its values in clear. */
 export interface OpenConnection {
+  id: string;
   name: string;
   values: Record<string, string>;
 }
@@ -223,5 +224,5 @@ export async function connectionForCall(
     const plain = openSealed(box, sealed);
     if (plain !== undefined) values[k] = plain;
   }
-  return { name: row.name, values };
+  return { id: row.id, name: row.name, values };
 }

@@ -233,6 +233,18 @@ describe("attachments with a connection (seed 002: the same integration twice un
     expect(await op(admin, "dwizi.mcp.tools.list", { server: hub.id })).toEqual(before);
   });
 
+  test("a secret neither the connection nor the org has is a tool error saying where to add it", async () => {
+    const thin = (await op(admin, "dwizi.connections.create", { connection: { name: "github-thin", integration: "github", values: { OTHER: `other-${rand()}` } } })).connection;
+    await op(admin, "dwizi.mcp.tools.add", { server: hub.id, toolSlug: "create_issue", alias: "gh_thin", connectionId: thin.id });
+    const r = await c.callTool({ name: "gh_thin__create_issue", arguments: {} });
+    expect(r.isError).toBe(true);
+    const text = (r.content as any)[0].text as string;
+    expect(text).toStartWith(`Missing secret "GH_TOKEN": the tool needs it.`);
+    expect(text).toContain(`Or add it to the tool's connection "github-thin" with dwizi.connections.update {"id":"${thin.id}","patch":{"values":{"GH_TOKEN":"…"}}} (REST: PATCH /api/v1/connections/${thin.id}`);
+    await op(admin, "dwizi.mcp.tools.remove", { server: hub.id, attachmentId: "gh_thin__create_issue" });
+    await op(admin, "dwizi.connections.delete", { id: thin.id });
+  });
+
   test("an unknown or another org's connection is NOT_FOUND, read exactly alike", async () => {
     const theirs = (await op(other, "dwizi.connections.create", { connection: { name: "their-slack", integration: "slack", values: { SLACK_TOKEN: `theirs-${rand()}` } } })).connection.id;
     const missing = crypto.randomUUID();
