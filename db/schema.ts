@@ -109,6 +109,8 @@ export const tools = pgTable(
     outputPolicy: text("output_policy").$type<"retain" | "omit" | "obfuscate">().notNull().default("retain"),
     secrets: jsonb("secrets").$type<string[]>().notNull().default([]),
     timeoutMs: integer("timeout_ms"),
+    /** The service the tool belongs to (e.g. `slack`), grouping it with others; a connection is for one integration. */
+    integration: text("integration"),
     /** Bumped on every update so compiled code can be cached per version. */
     version: integer("version").notNull().default(1),
     createdBy: text("created_by"),
@@ -209,6 +211,32 @@ export const servers = pgTable(
   (t) => [uniqueIndex("servers_org_slug_live").on(t.orgId, t.slug).where(sql`${t.deletedAt} is null`)],
 );
 
+/**
+ * A named, org-level set of secret values for one integration (issue 17.2): an attachment's
+ * connection is read before the org's secrets. Each value is sealed on its own, like a secret;
+ * the names are not secret. `endUserId` is empty for the org's own connections.
+ */
+export const connections = pgTable(
+  "connections",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => orgs.id),
+    name: text("name").notNull(),
+    integration: text("integration").notNull(),
+    endUserId: text("end_user_id").notNull().default(""),
+    /** Secret name → AES-256-GCM ciphertext (base64) under DZX_SECRET_KEY. */
+    values: jsonb("values").$type<Record<string, string>>().notNull().default({}),
+    createdBy: text("created_by"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    deletedAt: deletedAt(),
+  },
+  (t) => [
+    uniqueIndex("connections_org_user_name_live").on(t.orgId, t.endUserId, t.name).where(sql`${t.deletedAt} is null`),
+    index("connections_org_integration").on(t.orgId, t.integration),
+  ],
+);
+
 /** A tool attached to a server, with its per-server presentation (seed 001 "Add Tool"). */
 export const serverTools = pgTable(
   "server_tools",
@@ -222,6 +250,8 @@ export const serverTools = pgTable(
     inputDefaults: jsonb("input_defaults").$type<Record<string, unknown>>(),
     partialIds: jsonb("partial_ids").$type<string[]>().notNull().default([]),
     secretBindings: jsonb("secret_bindings").$type<Record<string, string>>(),
+    /** Where the tool's secrets are read first (a connection of the tool's integration). */
+    connectionId: text("connection_id").references(() => connections.id),
     sortOrder: integer("sort_order").notNull().default(0),
     /** ACTION: published as an MCP tool; TRIGGER: fed by its inbound webhook, published as a resource (seed 001 toolType). */
     toolType: text("tool_type").$type<"ACTION" | "TRIGGER">().notNull().default("ACTION"),

@@ -1,12 +1,14 @@
 /**
  * What a tool call must pass before the sandbox is touched: its arguments checked
  * against the published schema (defaults, presets, enforced keys applied) and every
- * secret the tool declares resolved — the end user's value first, then the org's.
+ * secret the tool declares resolved — from the attachment's connection first (issue 17.2),
+ * then the end user's value, then the org's.
  * A hosted call and `dwizi.tools.test` both come through here, so a test refuses
  * exactly what a hosted call refuses, with the same message (issue 15, point 5).
  */
 import type { Db } from "../database/index.ts";
 import { operationHint } from "../management/hint.ts";
+import { connectionForCall, type OpenConnection } from "../platform/connection.ts";
 import { resolveSecrets } from "../platform/secret.ts";
 import type { SecretBox } from "../platform/secretBox.ts";
 import type { PublishedTool } from "./publishedTool.ts";
@@ -36,13 +38,21 @@ export type Admission =
   | { admitted: true; input: Record<string, unknown>; secrets: Record<string, string>; secretValues?: string[] }
   | { admitted: false; refusal: Refusal; input: unknown };
 
-/** Secrets the tool declares, by their declared names; or every missing one, by its stored name. */
-async function secretsFor(source: SecretSource, owner: CallOwner, t: PublishedTool): Promise<Record<string, string> | { missing: string[] }> {
-  const declared = t.entry.tool.secrets;
+/**
+ * Secrets the tool declares, by their declared names; or every missing one, by its stored name.
+ * A stored name is looked up in the call's connection first, then among the secrets.
+ */
+async function secretsFor(source: SecretSource, owner: CallOwner, t: PublishedTool): Promise<Record<string, string> | { missing: string[]; connection?: OpenConnection }> {
+  const { tool, attachment } = t.entry;
+  const declared = tool.secrets;
   if (!declared.length) return {};
-  const bindings = t.entry.attachment.secretBindings ?? {};
+  const bindings = attachment.secretBindings ?? {};
   const stored = declared.map((n) => bindings[n] ?? n);
-  const values = await resolveSecrets(source.db, source.box, owner.orgId, stored, owner.endUserId);
+  const call = { connectionId: attachment.connectionId, integration: tool.integration, endUserId: owner.endUserId };
+  const connection = await connectionForCall(source.db, source.box, owner.orgId, call);
+  const fromConnection = connection?.values ?? {};
+  const rest = stored.filter((n) => fromConnection[n] === undefined);
+  const values = { ...(await resolveSecrets(source.db, source.box, owner.orgId, rest, owner.endUserId)), ...fromConnection };
   const out: Record<string, string> = {};
   const missing = new Set<string>();
   for (let i = 0; i < declared.length; i++) {
@@ -50,14 +60,21 @@ async function secretsFor(source: SecretSource, owner: CallOwner, t: PublishedTo
     if (v === undefined) missing.add(stored[i]);
     else out[declared[i]] = v;
   }
-  return missing.size ? { missing: [...missing] } : out;
+  return missing.size ? { missing: [...missing], connection } : out;
 }
 
-/** Names the first missing secret; on an end user's server, also the setup page where that end user enters all of them. */
-function missingSecretMessage(source: SecretSource, missing: string[], endUserId: string | null): string {
+/**
+ * Names the first missing secret; when the call read a connection, also how to add it there; on an
+ * end user's server, also the setup page where that end user enters all of them.
+ */
+function missingSecretMessage(source: SecretSource, missing: string[], endUserId: string | null, connection?: OpenConnection): string {
   const name = missing[0];
   const hint = operationHint("dwizi.secrets.set", endUserId ? { name, value: "…", endUserId } : { name, value: "…" });
-  const base = `Missing secret "${name}"${endUserId ? ` for end user "${endUserId}"` : ""}: the tool needs it. Set it with the management operation ${hint}, then call again.`;
+  let base = `Missing secret "${name}"${endUserId ? ` for end user "${endUserId}"` : ""}: the tool needs it. Set it with the management operation ${hint}, then call again.`;
+  if (connection) {
+    const add = operationHint("dwizi.connections.update", { id: connection.id, patch: { values: { [name]: "…" } } });
+    base += ` Or add it to the tool's connection "${connection.name}" with ${add}.`;
+  }
   const link = endUserId ? source.setupLink?.(missing) : undefined;
   // the hint first, as `dwizi.tools.test` words it (no server there, so no link)
   return link ? `${base} Or the end user enters it at ${link.url} (the link is valid for ${link.lifetime}).` : base;
@@ -70,8 +87,9 @@ export async function admitCall(source: SecretSource, owner: CallOwner, t: Publi
   if (!t.entry.tool.secrets.length) return { admitted: true, input: prepared.input, secrets: {} };
   const secrets = await secretsFor(source, owner, t);
   if ("missing" in secrets) {
-    const missing = secrets.missing as string[];
-    return { admitted: false, refusal: { kind: "secret", secret: missing[0], message: missingSecretMessage(source, missing, owner.endUserId) }, input: prepared.input };
+    const { missing, connection } = secrets as { missing: string[]; connection?: OpenConnection };
+    const message = missingSecretMessage(source, missing, owner.endUserId, connection);
+    return { admitted: false, refusal: { kind: "secret", secret: missing[0], message }, input: prepared.input };
   }
   return { admitted: true, input: prepared.input, secrets, secretValues: Object.values(secrets) };
 }

@@ -71,7 +71,7 @@ function namedTools(res: ResourceRow[], prm: PromptRow[]): string[] {
 
 /**
  * A tool as it runs behind a resource or a completion, or in `dwizi.tools.test` (no server: `serverId` empty):
- * as if attached with no alias, defaults, partials or bindings.
+ * as if attached with no alias, defaults, partials, bindings or connection.
  */
 export function unattached(tool: ToolRow, serverId: string): AttachedTool {
   const attachment: AttachedTool["attachment"] = {
@@ -84,6 +84,7 @@ export function unattached(tool: ToolRow, serverId: string): AttachedTool {
     inputDefaults: null,
     partialIds: [],
     secretBindings: null,
+    connectionId: null,
     sortOrder: 0,
     toolType: "ACTION",
     webhookSecret: null,

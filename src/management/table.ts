@@ -4,8 +4,10 @@
 import type { Operation } from "./operation.ts";
 import { accountOperations, orgOperations } from "./operations/account.ts";
 import { callOperations } from "./operations/calls.ts";
+import { connectionOperations } from "./operations/connections.ts";
 import { partialOperations, promptOperations, resourceOperations, toolOperations, toolTestOperation } from "./operations/library.ts";
 import { serverOperations } from "./operations/servers.ts";
+import { serverToolOperations } from "./operations/serverTools.ts";
 import { workspaceOperations } from "./operations/workspaces.ts";
 
 /** All operations, in the order tools/list shows them. */
@@ -16,9 +18,11 @@ export const operations: Operation[] = [
   ...resourceOperations,
   ...promptOperations,
   ...serverOperations,
+  ...serverToolOperations,
   ...workspaceOperations,
   ...partialOperations,
   ...accountOperations,
+  ...connectionOperations,
   ...callOperations,
 ];
 

@@ -48,16 +48,25 @@ export async function setEndUserSecrets(db: Db, box: SecretBox, orgId: string, e
   });
 }
 
+/** A sealed value in clear, or undefined when it was sealed under another key (then it counts as missing). */
+export function openSealed(box: SecretBox, sealed: string): string | undefined {
+  try {
+    return box.open(sealed);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The placeholder a list shows for a sealed value; fully masked when it was sealed under another key. */
+export function maskSealed(box: SecretBox, sealed: string): string {
+  const plain = openSealed(box, sealed);
+  return plain === undefined ? "••••" : mask(plain);
+}
+
 /** Names, end users and masked placeholders; never values. */
 export async function listSecrets(db: Db, box: SecretBox, orgId: string) {
   const rows = await db.select().from(secrets).where(eq(secrets.orgId, orgId)).orderBy(asc(secrets.name), asc(secrets.endUserId));
-  return rows.map((r) => {
-    let masked = "••••";
-    try {
-      masked = mask(box.open(r.ciphertext));
-    } catch {} // a value sealed under another key still lists, fully masked
-    return { name: r.name, ...(r.endUserId ? { endUserId: r.endUserId } : {}), masked, updatedAt: r.updatedAt.toISOString() };
-  });
+  return rows.map((r) => ({ name: r.name, ...(r.endUserId ? { endUserId: r.endUserId } : {}), masked: maskSealed(box, r.ciphertext), updatedAt: r.updatedAt.toISOString() }));
 }
 
 /** Clear values of the named secrets: the end user's value first, then the org-wide one. Absent names are left out. */
@@ -69,9 +78,8 @@ export async function resolveSecrets(db: Db, box: SecretBox, orgId: string, name
     .where(and(eq(secrets.orgId, orgId), inArray(secrets.name, names), inArray(secrets.endUserId, endUserId ? ["", endUserId] : [""])));
   const out: Record<string, string> = {};
   for (const r of rows.sort((a, b) => a.endUserId.length - b.endUserId.length)) {
-    try {
-      out[r.name] = box.open(r.ciphertext);
-    } catch {} // sealed under another key: treated as missing
+    const plain = openSealed(box, r.ciphertext);
+    if (plain !== undefined) out[r.name] = plain;
   }
   return out;
 }

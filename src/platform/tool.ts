@@ -12,8 +12,10 @@ import { checkObjectSchema } from "./jsonSchema.ts";
 import { checkOptionSources } from "./optionSource.ts";
 import type { Principal } from "./principal.ts";
 import { resolveSlug, SlugField } from "./slug.ts";
+import { IntegrationField } from "./integration.ts";
 import { newId } from "./token.ts";
 import { checkToolSource } from "./toolSource.ts";
+import { ensureIntegrationChangeFits } from "./attachmentRules.ts";
 
 const JsonObject = Type.Record(Type.String(), Type.Unknown());
 
@@ -29,6 +31,7 @@ export const ToolInput = Type.Object({
   outputPolicy: Type.Optional(Type.Union([Type.Literal("retain"), Type.Literal("omit"), Type.Literal("obfuscate")])),
   secrets: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 64, description: "Names of secrets the tool may read" })),
   timeoutMs: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 600000 }), Type.Null()])),
+  integration: Type.Optional(Type.Union([IntegrationField, Type.Null()], { description: "The service the tool belongs to (e.g. slack); connections of it can be attached with it" })),
 });
 export type ToolInput = Static<typeof ToolInput>;
 
@@ -53,6 +56,7 @@ export function toolView(t: ToolRow) {
     outputPolicy: t.outputPolicy,
     secrets: t.secrets,
     timeoutMs: t.timeoutMs ?? null,
+    integration: t.integration ?? null,
     version: t.version,
     createdAt: t.createdAt.toISOString(),
     updatedAt: t.updatedAt.toISOString(),
@@ -123,6 +127,7 @@ export async function createTool(db: Db, p: Principal, input: ToolInput, verify?
         outputPolicy: input.outputPolicy ?? "retain",
         secrets: input.secrets ?? [],
         timeoutMs: input.timeoutMs ?? null,
+        integration: input.integration ?? null,
         createdBy: p.keyId,
       })
       .returning();
@@ -145,11 +150,13 @@ export async function updateTool(db: Db, p: Principal, ref: AssetRef, patch: Too
       outputPolicy: patch.outputPolicy ?? cur.outputPolicy,
       secrets: patch.secrets ?? cur.secrets,
       timeoutMs: patch.timeoutMs === undefined ? cur.timeoutMs : patch.timeoutMs,
+      integration: patch.integration === undefined ? cur.integration : patch.integration,
     };
     check(next);
     if (patch.source !== undefined || patch.language !== undefined) await verified(verify, next.source, next.language);
     if (next.slug !== cur.slug) await ensureSlugFree(tx, tools, p.orgId, next.slug, cur.id);
     if (patch.inputSchema !== undefined) await checkOptions(tx, p.orgId, next.inputSchema);
+    if (next.integration !== cur.integration) await ensureIntegrationChangeFits(tx, cur.id, next.integration);
     const [row] = await tx
       .update(tools)
       .set({ ...next, version: cur.version + 1, updatedAt: new Date() })

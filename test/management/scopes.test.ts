@@ -78,6 +78,11 @@ function argsFor(name: string): Record<string, unknown> {
     "dwizi.secrets.list": {},
     "dwizi.secrets.set": { name: "BASE_SECRET", value: "new-value-9999" },
     "dwizi.secrets.delete": { name: "BASE_SECRET" },
+    "dwizi.connections.list": { integration: "slack" },
+    "dwizi.connections.get": { id: ids.connection },
+    "dwizi.connections.create": { connection: { name: "scoped-conn", integration: "slack", values: { SLACK_TOKEN: "scoped-value-1234" } } },
+    "dwizi.connections.update": { name: "base-conn", patch: { values: { SLACK_TOKEN: "changed-value-5678" } } },
+    "dwizi.connections.delete": { id: ids.connection },
     "dwizi.audit.list": { limit: 50 },
     "dwizi.partials.list": {},
     "dwizi.partials.get": { slug: "base-partial" },
@@ -97,7 +102,7 @@ function argsFor(name: string): Record<string, unknown> {
 /** Everything orgA's admin can observe; any write changes some part of it (at least the audit log). */
 async function snapshot() {
   const out: Record<string, any> = { org: await op(admin, "dwizi.org.get") };
-  for (const n of ["tools", "resources", "prompts", "mcp", "workspaces", "partials", "secrets", "keys"]) out[n] = await op(admin, `dwizi.${n}.list`);
+  for (const n of ["tools", "resources", "prompts", "mcp", "workspaces", "partials", "secrets", "connections", "keys"]) out[n] = await op(admin, `dwizi.${n}.list`);
   for (const k of out.keys.keys) delete k.lastUsedAt; // touched by any authenticated request, by design
   for (const s of out.mcp.servers) out[s.id] = await op(admin, "dwizi.mcp.get", { id: s.id });
   out.audit = await op(admin, "dwizi.audit.list", { limit: 500 });
@@ -124,6 +129,8 @@ beforeAll(async () => {
   ids.attachment = srv.tools[0].id;
   ids.trigger = (await op(admin, "dwizi.mcp.tools.add", { server: ids.server, toolSlug: "base-tool", alias: "hook", toolType: "TRIGGER" })).attachment.id;
   await op(admin, "dwizi.secrets.set", { name: "BASE_SECRET", value: "base-value-1234" });
+  const conn = { name: "base-conn", integration: "slack", values: { SLACK_TOKEN: "base-value-5678" } };
+  ids.connection = (await op(admin, "dwizi.connections.create", { connection: conn })).connection.id;
   ids.partial = (await op(admin, "dwizi.partials.create", { partial: { name: "Base Partial", slug: "base-partial", values: { region: "eu" } } })).partial.id;
   ids.victim = (await op(admin, "dwizi.keys.create", { name: "victim", scopes: ["keys:write"], rate: RATE })).keyId;
   ids.workspace = (await op(admin, "dwizi.workspaces.create", { workspace: { name: "Base Workspace" } })).workspace.id;

@@ -39,12 +39,15 @@ beforeAll(async () => {
   B.attachment = srv.tools[0].id;
   await op(b, "dwizi.secrets.set", { name: "B_ONLY", value: "b-only-2222" });
   await op(b, "dwizi.secrets.set", { name: "SHARED_NAME", value: "b-shared-1111" });
+  B.connection = (await op(b, "dwizi.connections.create", { connection: { name: "b-conn", integration: "slack", values: { TOKEN: "b-conn-4444" } } })).connection.id;
   const extra = await op(b, "dwizi.keys.create", { name: "b-extra", scopes: ["tools:read"] });
   B.extraKey = extra.keyId;
   B.extraSecret = extra.key;
 
-  A.tool = (await op(a, "dwizi.tools.create", { tool: { name: "A Tool", slug: "a-tool", source: SOURCE } })).tool.id;
-  A.server = (await op(a, "dwizi.mcp.create", { server: { name: "A Server", slug: "a-server", toolIds: [A.tool] } })).server.id;
+  A.tool = (await op(a, "dwizi.tools.create", { tool: { name: "A Tool", slug: "a-tool", integration: "slack", source: SOURCE } })).tool.id;
+  const aSrv = await op(a, "dwizi.mcp.create", { server: { name: "A Server", slug: "a-server", toolIds: [A.tool] } });
+  A.server = aSrv.server.id;
+  A.attachment = aSrv.tools[0].id;
   await op(a, "dwizi.secrets.set", { name: "A_SECRET", value: "a-secret-3333" });
 }, 60_000);
 afterAll(async () => {
@@ -56,7 +59,7 @@ afterAll(async () => {
 /** Everything an org's admin can observe (lastUsedAt aside, which any request touches). */
 async function snapshot(c: Client) {
   const out: Record<string, any> = { org: await op(c, "dwizi.org.get") };
-  for (const n of ["tools", "resources", "prompts", "mcp", "secrets", "keys"]) out[n] = await op(c, `dwizi.${n}.list`);
+  for (const n of ["tools", "resources", "prompts", "mcp", "secrets", "connections", "keys"]) out[n] = await op(c, `dwizi.${n}.list`);
   for (const k of out.keys.keys) delete k.lastUsedAt;
   for (const s of out.mcp.servers) out[s.id] = await op(c, "dwizi.mcp.get", { id: s.id });
   out.audit = await op(c, "dwizi.audit.list", { limit: 500 });
@@ -104,6 +107,12 @@ cases.push(
   { name: "mcp.create attaching B's tool", args: () => ({ server: { name: "Grab", toolIds: [B.tool] } }), rest: () => ["POST", "/mcp/servers", { name: "Grab", toolIds: [B.tool] }] },
   { name: "mcp.create attaching B's resource", args: () => ({ server: { name: "Grab", resourceIds: [B.resource] } }), rest: () => ["POST", "/mcp/servers", { name: "Grab", resourceIds: [B.resource] }] },
   { name: "mcp.update attaching B's prompt", args: () => ({ id: A.server, patch: { promptIds: [B.prompt] } }), rest: () => ["PATCH", `/mcp/servers/${A.server}`, { promptIds: [B.prompt] }] },
+  { name: "connections.get by id", args: () => ({ id: B.connection }), rest: () => ["GET", `/connections/${B.connection}`], swap: () => [B.connection, crypto.randomUUID()] },
+  { name: "connections.get by name", args: () => ({ name: "b-conn" }), rest: () => ["GET", "/connections/b-conn"], swap: () => ["b-conn", "never-was"] },
+  { name: "connections.update", args: () => ({ id: B.connection, patch: { name: "hijacked", values: { TOKEN: "mine-0000" } } }), rest: () => ["PATCH", `/connections/${B.connection}`, { name: "hijacked" }], swap: () => [B.connection, crypto.randomUUID()] },
+  { name: "connections.delete", args: () => ({ id: B.connection }), rest: () => ["DELETE", `/connections/${B.connection}`], swap: () => [B.connection, crypto.randomUUID()] },
+  { name: "mcp.tools.add (B's connection onto A's server)", args: () => ({ server: A.server, toolId: A.tool, alias: "grab", connectionId: B.connection }), rest: () => ["POST", `/mcp/servers/${A.server}/tools`, { toolId: A.tool, alias: "grab", connectionId: B.connection }], swap: () => [B.connection, crypto.randomUUID()] },
+  { name: "mcp.tools.update (B's connection on A's attachment)", args: () => ({ server: A.server, attachmentId: A.attachment, patch: { connectionId: B.connection } }), rest: () => ["PATCH", `/mcp/servers/${A.server}/tools/${A.attachment}`, { connectionId: "b-conn" }], swap: () => [B.connection, crypto.randomUUID()] },
   { name: "secrets.delete", args: () => ({ name: "B_ONLY" }), rest: () => ["DELETE", "/secrets/B_ONLY"], swap: () => ["B_ONLY", "NEVER_WAS"] },
   { name: "keys.revoke", args: () => ({ keyId: B.extraKey }), rest: () => ["DELETE", `/keys/${B.extraKey}`], swap: () => [B.extraKey, crypto.randomUUID()] },
   { name: "keys.rotate", args: () => ({ keyId: keyB.keyId }), rest: () => ["POST", `/keys/${keyB.keyId}/rotate`], swap: () => [keyB.keyId, crypto.randomUUID()] },

@@ -36,6 +36,7 @@ beforeAll(async () => {
   const attachmentId = (await op(admin, "dwizi.mcp.tools.list", { server: server.id })).tools[0].id;
   const { keyId } = await op(admin, "dwizi.keys.create", { scopes: ["tools:read"] });
   await op(admin, "dwizi.secrets.set", { name: "API_KEY", value: "s3cret-value" });
+  const conn = (await op(admin, "dwizi.connections.create", { connection: { name: "conn", integration: "slack", values: { API_KEY: "s3cret-value" } } })).connection;
   const byId = (id: string) => ({ id });
   valid = {
     "dwizi.org.get": {},
@@ -57,6 +58,11 @@ beforeAll(async () => {
     "dwizi.secrets.list": {},
     "dwizi.secrets.set": { name: "API_KEY", value: "another-value" },
     "dwizi.secrets.delete": { name: "API_KEY" },
+    "dwizi.connections.list": {},
+    "dwizi.connections.get": byId(conn.id),
+    "dwizi.connections.create": { connection: { name: "conn-2", integration: "slack", values: { API_KEY: "another-value" } } },
+    "dwizi.connections.update": { id: conn.id, patch: { name: "renamed" } },
+    "dwizi.connections.delete": byId(conn.id),
     "dwizi.audit.list": {},
     "dwizi.calls.list": {},
     "dwizi.notifications.list": {},
@@ -87,7 +93,7 @@ afterAll(async () => {
 /** What the org holds, to show a refused call wrote nothing: every write is audited, and the lists carry updatedAt. */
 async function holdings() {
   const lists = await Promise.all(
-    ["dwizi.audit.list", "dwizi.tools.list", "dwizi.resources.list", "dwizi.prompts.list", "dwizi.partials.list", "dwizi.mcp.list", "dwizi.secrets.list"].map((name) => op(admin, name)),
+    ["dwizi.audit.list", "dwizi.tools.list", "dwizi.resources.list", "dwizi.prompts.list", "dwizi.partials.list", "dwizi.mcp.list", "dwizi.secrets.list", "dwizi.connections.list"].map((name) => op(admin, name)),
   );
   const keys = (await op(admin, "dwizi.keys.list")).keys.map((k: any) => ({ keyId: k.keyId, prefix: k.prefix, revokedAt: k.revokedAt }));
   return { lists, keys, attachments: await op(admin, "dwizi.mcp.tools.list", { server: "srv" }) };

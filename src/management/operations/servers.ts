@@ -18,14 +18,16 @@ const ServerRef = Type.Composite([
   Ref,
 ]);
 
-async function serverOf(ctx: OpContext, args: { server?: string; id?: string; slug?: string }) {
+/** The server an operation's `server` (or `id`/`slug`) names, as the principal may see it. */
+export async function serverOf(ctx: OpContext, args: { server?: string; id?: string; slug?: string }) {
   const ref = args.server ?? args.id ?? args.slug;
   if (!ref) throw invalid(`Pass "server": the server's id or slug`);
   return server.getServer(ctx.db, ctx.principal, { id: ref });
 }
 
 /** A trigger's webhook as shown once: its URL and the secret just issued. */
-const webhookOf = (ctx: OpContext, attachmentId: string, secret: string) => ({ url: `${ctx.baseUrl}${webhookPath(attachmentId)}`, secret });
+/** A trigger's webhook as its add and rotate answers show it: the URL and the secret, this once. */
+export const webhookOf = (ctx: OpContext, attachmentId: string, secret: string) => ({ url: `${ctx.baseUrl}${webhookPath(attachmentId)}`, secret });
 
 /** Every dwizi.mcp.* operation. */
 export const serverOperations = [
@@ -137,53 +139,6 @@ export const serverOperations = [
     run: async (ctx, args) => ({ declarations: declarationsOf(await loadServerApi(ctx.db, (await serverOf(ctx, args)).id), args.integrationOrAlias) }),
   }),
   operation({
-    name: "dwizi.mcp.tools.add",
-    scope: "mcp:write",
-    description:
-      "Attach a tool to a server: {server, toolId|toolSlug, alias?, displayName?, description?, inputDefaults?, partialIds?, sortOrder?, secretBindings?, toolType?}. " +
-      "A TRIGGER gets an inbound webhook; its secret is returned once, as webhook.secret.",
-    args: Type.Composite([
-      Type.Object({
-        server: Type.String({ minLength: 1, description: "The server's id or slug" }),
-        toolId: Type.Optional(Type.String({ minLength: 1 })),
-        toolSlug: Type.Optional(Type.String({ minLength: 1 })),
-      }),
-      attachment.AttachmentAdd,
-    ]),
-    rest: { method: "POST", path: "/mcp/servers/:id/tools", status: 201, rename: { id: "server" } },
-    run: async (ctx, args) => {
-      const { server: ref, toolId, toolSlug, ...settings } = args;
-      const tool = toolId ?? toolSlug;
-      if (!tool) throw invalid(`Pass "toolId" or "toolSlug": the tool to attach`);
-      const s = await serverOf(ctx, { server: ref });
-      return write(ctx.db, ctx.principal, "mcp.tools.add", "server", async (tx) => {
-        const a = await attachment.attachTool(tx, ctx.principal.orgId, s.id, tool, settings);
-        const detail = { attachmentId: a.id, toolId: a.toolId, alias: a.alias, toolType: a.toolType };
-        // a trigger's secret is issued in the same transaction, and shown only in this answer
-        const webhook = a.toolType === "TRIGGER" ? webhookOf(ctx, a.id, await issueWebhookSecret(tx, ctx.box, a)) : undefined;
-        return { result: { attachment: a, ...(webhook ? { webhook } : {}) }, targetId: s.id, detail };
-      });
-    },
-  }),
-  operation({
-    name: "dwizi.mcp.tools.update",
-    scope: "mcp:write",
-    description: "Change an attachment's settings: {server, attachmentId, patch}.",
-    args: Type.Object({
-      server: Type.String({ minLength: 1 }),
-      attachmentId: Type.String({ minLength: 1, description: "The attachment's id (or the attached tool's id or slug)" }),
-      patch: attachment.AttachmentPatch,
-    }),
-    rest: { method: "PATCH", path: "/mcp/servers/:id/tools/:toolId", body: "patch", rename: { id: "server", toolId: "attachmentId" } },
-    run: async (ctx, args) => {
-      const s = await serverOf(ctx, args);
-      return write(ctx.db, ctx.principal, "mcp.tools.update", "server", async (tx) => {
-        const a = await attachment.updateAttachment(tx, ctx.principal.orgId, s.id, args.attachmentId, args.patch);
-        return { result: { attachment: a }, targetId: s.id, detail: { attachmentId: a.id, fields: Object.keys(args.patch) } };
-      });
-    },
-  }),
-  operation({
     name: "dwizi.mcp.tools.rotate_webhook_secret",
     scope: "mcp:write",
     description: "Issue a new webhook secret for a TRIGGER attachment (shown once): {server, attachmentId}; the old one stops working at once.",
@@ -195,20 +150,6 @@ export const serverOperations = [
         const a = await attachment.findAttachment(tx, s.id, args.attachmentId);
         const secret = await issueWebhookSecret(tx, ctx.box, a);
         return { result: { attachmentId: a.id, webhook: webhookOf(ctx, a.id, secret) }, targetId: s.id, detail: { attachmentId: a.id } };
-      });
-    },
-  }),
-  operation({
-    name: "dwizi.mcp.tools.remove",
-    scope: "mcp:write",
-    description: "Detach a tool from a server: {server, attachmentId}.",
-    args: Type.Object({ server: Type.String({ minLength: 1 }), attachmentId: Type.String({ minLength: 1 }) }),
-    rest: { method: "DELETE", path: "/mcp/servers/:id/tools/:toolId", rename: { id: "server", toolId: "attachmentId" } },
-    run: async (ctx, args) => {
-      const s = await serverOf(ctx, args);
-      return write(ctx.db, ctx.principal, "mcp.tools.remove", "server", async (tx) => {
-        const r = await attachment.detachTool(tx, s.id, args.attachmentId);
-        return { result: r, targetId: s.id, detail: { attachmentId: r.id } };
       });
     },
   }),
