@@ -134,7 +134,7 @@ for (const mode of ["TOOLS", "CODE"] as const) {
   // the search as an agent sends it by default, and with a small limit (the tool offers one)
   for (const limit of [undefined, 10]) {
     const found = await send("tools/call", { name: "search", arguments: { query: QUERY, ...(limit ? { limit } : {}) } });
-    const names = (found.result.structuredContent.tools as { name: string }[]).map((t) => t.name);
+    const names = (found.result.content[0].text as string).split("\n").filter((l) => !l.startsWith("(")).map((l) => l.split(":")[0]);
     for (const n of NEEDED) if (!names.includes(n)) fail(`search "${QUERY}" (limit ${limit ?? "default"}) did not find ${n}: ${names.join(", ")}`);
     const search = loaded(`search "${QUERY}"${limit ? `, limit ${limit}` : ""} → ${names.length} hits`, found.result, true);
     rows.push({ mode: limit ? `CODE, search limit ${limit}` : "CODE", items: [loaded("tools/list", list.result), search, readApi] });
@@ -163,3 +163,6 @@ for (const { mode, items } of rows.slice(1)) {
   const t = sum(items);
   console.log(`- ${mode}: ${pct(t.bytes, tools.bytes)} of result bytes, ${pct(t.shown, tools.shown)} of shown bytes`);
 }
+
+// the open MCP session and the child process would keep the loop alive; cleanUp runs on exit
+process.exit(0);

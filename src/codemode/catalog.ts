@@ -20,7 +20,10 @@ const SEARCH: McpTool = {
   description: "Find this server's tools by words; returns their names and one-line descriptions. Then read_api for their types, then execute a script that calls them.",
   inputSchema: {
     type: "object",
-    properties: { query: { type: "string", description: "Words to look for in tool names and descriptions; empty lists every tool" }, limit: { type: "integer", minimum: 1, maximum: 100 } },
+    properties: {
+      query: { type: "string", description: "Words to look for in tool names and descriptions; empty lists every tool" },
+      limit: { type: "integer", minimum: 1, maximum: 100, description: `At most this many tools, best first (default ${10})` },
+    },
     additionalProperties: false,
   },
 };
@@ -34,12 +37,38 @@ const EXECUTE: McpTool = {
   name: "execute",
   title: "Run a script",
   description:
-    "Run JavaScript in the sandbox as the body of an async function: call tools with `await tools.name(input)` (or tools[\"name\"](input)) and `return` the result (a tool built with the mcp.* helpers answers with its MCP result, {content, structuredContent?, isError?}; return it, or blocks made with mcp.text/image/audio/resource/resourceLink/result, to answer with content blocks). console.log output is returned in the logs.",
+    "Run JavaScript in the sandbox as the body of an async function: `await tools.name(input)` calls a tool (read_api gives the types), `return` answers. " +
+    "Return a tool's MCP result, or mcp.text/image/audio/resource/resourceLink/result blocks, to answer with content blocks. console.log lines come back as logs.",
   inputSchema: { type: "object", properties: { code: { type: "string", minLength: 1, maxLength: 100_000 } }, required: ["code"], additionalProperties: false },
 };
 
-function textResult(value: Record<string, unknown>, text: string): CallToolResult {
-  return { content: [{ type: "text", text }], structuredContent: value };
+/**
+ * search and read_api answer with text only: what the model reads is all an agent loads,
+ * and a structuredContent copy of the same answer would double it (bench/context.ts).
+ */
+function textResult(text: string): CallToolResult {
+  return { content: [{ type: "text", text }] };
+}
+
+/** How many tools search shows unless asked for more. */
+const SEARCH_LIMIT = 10;
+
+/**
+ * How well a tool matches the query's words: a word that is a whole part of the tool's
+ * name counts most, one inside the name next, one starting a word of its title or
+ * description least ("send" finds "sending", not "resend").
+ */
+function matchScore(t: { name: string; listing: McpTool }, words: string[]): number {
+  const name = t.name.toLowerCase();
+  const parts = new Set(name.split(/[^a-z0-9]+/));
+  const prose = ` ${`${t.listing.title ?? ""} ${t.listing.description ?? ""}`.toLowerCase().replace(/[^a-z0-9]+/g, " ")}`;
+  let score = 0;
+  for (const w of words) {
+    if (parts.has(w)) score += 4;
+    else if (name.includes(w)) score += 2;
+    else if (prose.includes(` ${w}`)) score += 1;
+  }
+  return score;
 }
 
 function oneLine(s: string | undefined): string {
@@ -55,25 +84,21 @@ export function codeCatalog(def: ServerDefinition, published: Published, deps: H
     listTools: async () => [SEARCH, READ_API, EXECUTE],
     callTool: async (ctx: CallContext, name, args) => {
       if (name === "search") {
-        const words = String(args.query ?? "").toLowerCase().split(/\W+/).filter(Boolean);
-        const limit = typeof args.limit === "number" ? args.limit : 20;
+        const words = String(args.query ?? "").toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+        const limit = typeof args.limit === "number" ? args.limit : SEARCH_LIMIT;
         const scored = published.tools
-          .map((t) => {
-            const hay = `${t.name} ${t.listing.title ?? ""} ${t.listing.description ?? ""}`.toLowerCase();
-            return { t, score: words.length ? words.filter((w) => hay.includes(w)).length : 1 };
-          })
+          .map((t) => ({ t, score: words.length ? matchScore(t, words) : 1 }))
           .filter((x) => x.score > 0)
-          .sort((a, b) => b.score - a.score)
-          .slice(0, limit)
-          .map(({ t }) => ({ name: t.name, description: oneLine(t.listing.description) }));
-        return textResult({ tools: scored }, scored.map((t) => `${t.name}: ${t.description}`).join("\n") || "No tool matches those words.");
+          .sort((a, b) => b.score - a.score);
+        const shown = scored.slice(0, limit).map(({ t }) => `${t.name}: ${oneLine(t.listing.description)}`);
+        const more = scored.length > limit ? `\n(${scored.length - limit} more match: search with a higher limit or more words)` : "";
+        return textResult(shown.length ? shown.join("\n") + more : "No tool matches those words.");
       }
       if (name === "read_api") {
         const wanted = Array.isArray(args.tools) ? args.tools.map(String) : names;
         const unknown = wanted.filter((n) => !names.includes(n));
         if (unknown.length) return { content: [{ type: "text", text: `Unknown tools: ${unknown.join(", ")}. search lists this server's tools.` }], isError: true };
-        const text = declarations(published.tools.filter((t) => wanted.includes(t.name)).map((t) => t.listing));
-        return textResult({ declarations: text }, text);
+        return textResult(declarations(published.tools.filter((t) => wanted.includes(t.name)).map((t) => t.listing)));
       }
       if (name === "execute") {
         const code = args.code;

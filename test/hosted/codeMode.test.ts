@@ -48,16 +48,27 @@ describe("CODE mode", () => {
     expect((await client.listTools()).tools.map((t) => t.name)).toEqual(["search", "read_api", "execute"]);
   });
 
-  test("search finds tools by words, best match first", async () => {
+  test("search finds tools by words, best match first, as text only (no structuredContent copy doubling what an agent loads)", async () => {
     const r = await client.callTool({ name: "search", arguments: { query: "add numbers" } });
-    expect((r.structuredContent as any).tools[0]).toEqual({ name: "add", description: "Add two numbers" });
+    expect(text(r).split("\n")[0]).toBe("add: Add two numbers");
+    expect(r.structuredContent).toBeUndefined();
     const all = await client.callTool({ name: "search", arguments: {} });
-    expect((all.structuredContent as any).tools.map((t: any) => t.name).sort()).toEqual(["add", "whoami"]);
+    expect(text(all).split("\n").map((l) => l.split(":")[0]).sort()).toEqual(["add", "whoami"]);
+    const one = await client.callTool({ name: "search", arguments: { limit: 1 } });
+    expect(text(one)).toMatch(/^\w+: .*\n\(1 more match: search with a higher limit or more words\)$/);
+  });
+
+  test("search ranks a tool whose name holds the words above ones that only mention them", async () => {
+    const r = await client.callTool({ name: "search", arguments: { query: "key" } });
+    expect(text(r).split("\n")[0]).toBe("whoami: Says which key it holds");
+    const named = await client.callTool({ name: "search", arguments: { query: "add key" } });
+    expect(text(named).split("\n").map((l) => l.split(":")[0])).toEqual(["add", "whoami"]);
   });
 
   test("read_api returns TypeScript declarations generated from the schemas; unknown names are a tool error", async () => {
     const r = await client.callTool({ name: "read_api", arguments: { tools: ["add"] } });
-    const d = (r.structuredContent as any).declarations as string;
+    const d = text(r);
+    expect(r.structuredContent).toBeUndefined();
     expect(d).toContain("declare const tools: {");
     expect(d).toContain("/** Add two numbers */");
     expect(d).toMatch(/add\(input: \{\s+\/\*\* first \*\/\s+a: number;\s+b: number;\s+\}\): Promise<unknown>;/);

@@ -104,7 +104,7 @@ describe("CODE mode", () => {
   test("search finds the companion and a script calls it", async () => {
     const c = await connect({ name: "Coder", mode: "CODE" }, [{ toolSlug: "send-message", alias: "team" }]);
     const found = await c.callTool({ name: "search", arguments: { query: "channel values" } });
-    const names = (found.structuredContent as any).tools.map((t: any) => t.name);
+    const names = (found.content as { text: string }[])[0].text.split("\n").map((l) => l.split(":")[0]);
     expect(names).toContain("team__list_channels");
     const api = await c.callTool({ name: "read_api", arguments: { tools: ["team__list_channels"] } });
     expect(textOf(api)).toContain("team__list_channels");

@@ -152,7 +152,7 @@ describe("GET /api/v1/mcp/servers/:id/declarations/:integrationOrAlias", () => {
     const hosted = await hostedClient(coder.endpoint, coder.token);
     try {
       const api = await hosted.callTool({ name: "read_api", arguments: { tools: ["echo"] } });
-      expect(r.json.declarations).toBe((api.structuredContent as any).declarations);
+      expect(r.json.declarations).toBe((api.content as { text: string }[])[0].text);
     } finally {
       await hosted.close();
     }
