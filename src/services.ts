@@ -99,6 +99,12 @@ export async function openServices(config: Config, logger: Logger = createLogger
     );
     const changes = config.databaseUrl ? await postgresChangeBus(config.databaseUrl, onError("change bus failed")) : memoryChangeBus();
     changes.subscribe((orgId) => servers.orgChanged(orgId));
+    // new contents of one resource (a trigger's events): its subscribers on this process are told
+    changes.subscribeResources((serverId, uri) => {
+      for (const s of hostedSessions.inGroup(serverId)) {
+        if (s.subscriptions.has(uri)) s.outbox.send({ jsonrpc: "2.0", method: "notifications/resources/updated", params: { uri } });
+      }
+    });
     const callLog = new CallLog(database, {
       maxJsonDepth: config.maxJsonDepth,
       onError: (err, detail) =>

@@ -79,9 +79,8 @@ export function webhooks(services: Services) {
         return;
       }
       await keepEvent(db, { id: d.id, orgId: server.orgId, serverId: server.id, attachmentId: trigger.attachmentId, receivedAt: d.receivedAt, event: output });
-      for (const s of services.hostedSessions.inGroup(server.id)) {
-        if (s.subscriptions.has(trigger.uri)) s.outbox.send({ jsonrpc: "2.0", method: "notifications/resources/updated", params: { uri: trigger.uri } });
-      }
+      // every process tells its own subscribers (services.ts listens on the change bus)
+      await services.changes.publishResource(server.id, trigger.uri);
     } catch (err) {
       services.logger.error("trigger event failed", { serverId: server.id, attachmentId: trigger.attachmentId, eventId: d.id, err });
     } finally {

@@ -4,7 +4,7 @@
  * is single-process, so there a second process is refused instead.
  */
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
-import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import { ResourceUpdatedNotificationSchema, ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { managementClient, op } from "../support/client.ts";
 import { usingPostgres } from "../support/database.ts";
@@ -62,7 +62,35 @@ test(
       await fresh.close();
       await client.close().catch(() => {});
     } finally {
-      await b.stop();
+      await b?.stop();
+    }
+  },
+);
+
+test(
+  usingPostgres
+    ? "a trigger's event accepted by process A reaches a subscriber on process B as resources/updated (NOTIFY)"
+    : "on the embedded database a trigger's event reaches a subscriber of the same process through the in-process bus",
+  async () => {
+    await op(admin, "dwizi.tools.create", { tool: { name: "relay", source: "export default async ({ body }) => ({ got: body })" } });
+    const server = await createServer(admin, { name: "Hooks", toolIds: ["first"] });
+    const added = await op(admin, "dwizi.mcp.tools.add", { server: server.id, toolSlug: "relay", toolType: "TRIGGER" });
+    // one process only on the embedded database: the subscriber then sits on A itself
+    const b = usingPostgres ? await startDzx({ db: a.db }) : undefined;
+    try {
+      const client = await hostedClient(b ? server.endpoint.replace(a.url, b.url) : server.endpoint, server.token);
+      const updated: string[] = [];
+      client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updated.push(n.params.uri));
+      await client.subscribeResource({ uri: added.attachment.resourceUri });
+      // the webhook goes to process A; the subscriber sits on B
+      const res = await fetch(added.webhook.url, { method: "POST", headers: { authorization: `Bearer ${added.webhook.secret}`, "content-type": "application/json" }, body: '{"n":1}' });
+      expect(res.status).toBe(202);
+      await eventually(() => updated.includes(added.attachment.resourceUri), 15_000, "resources/updated relayed by NOTIFY");
+      const read = await client.readResource({ uri: added.attachment.resourceUri });
+      expect(JSON.parse(String((read.contents[0] as { text: string }).text)).events[0].event).toEqual({ got: { n: 1 } });
+      await client.close().catch(() => {});
+    } finally {
+      await b?.stop();
     }
   },
 );
