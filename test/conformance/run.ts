@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { managementClient } from "../support/client.ts";
 import { freshDatabase } from "../support/database.ts";
-import { cliKey, runCli, startDzx } from "../support/dzx.ts";
+import { cliKey, runCli, startDzx, type Dzx } from "../support/dzx.ts";
 import { startDev } from "../dev/support.ts";
 import { startAuthProxy } from "./authProxy.ts";
 import { createFixtures } from "./fixtures.ts";
@@ -73,6 +73,19 @@ async function platform() {
   return { dzx, key };
 }
 
+/** A platform's hosted server behind a proxy that adds its token (the suite sends none); stopping it stops the platform. */
+function proxied(dzx: Dzx, token: string, endpoint: string, refused: string[]): Face {
+  const proxy = startAuthProxy(dzx.url, token);
+  return {
+    endpoint: `${proxy.url}${new URL(endpoint).pathname}`,
+    refused,
+    stop: async () => {
+      proxy.stop();
+      await dzx.dispose();
+    },
+  };
+}
+
 /** The platform: fixtures made through /mcp/dwizi, a hosted server behind a proxy that adds its token. */
 async function platformFace(): Promise<Face> {
   const { dzx, key } = await platform();
@@ -80,15 +93,7 @@ async function platformFace(): Promise<Face> {
     const admin = await managementClient(dzx.url, key.key);
     const fixtures = await createFixtures(admin);
     await admin.close();
-    const proxy = startAuthProxy(dzx.url, fixtures.token);
-    return {
-      endpoint: `${proxy.url}${new URL(fixtures.endpoint).pathname}`,
-      refused: fixtures.refused,
-      stop: async () => {
-        proxy.stop();
-        await dzx.dispose();
-      },
-    };
+    return proxied(dzx, fixtures.token, fixtures.endpoint, fixtures.refused);
   } catch (e) {
     await dzx.dispose();
     throw e;
@@ -117,15 +122,7 @@ async function deployedFace(): Promise<Face> {
     const again = second.stdout + second.stderr;
     const refused = second.code === 0 && again.includes("No changes") ? [] : [`a second dzx deploy changed something (exit ${second.code}):\n${again}`];
     console.log(`dzx deploy, second run: ${again.split("\n").find((l) => l.includes("No changes")) ?? "(changed something)"}`);
-    const proxy = startAuthProxy(dzx.url, token);
-    return {
-      endpoint: `${proxy.url}${new URL(endpoint).pathname}`,
-      refused,
-      stop: async () => {
-        proxy.stop();
-        await dzx.dispose();
-      },
-    };
+    return proxied(dzx, token, endpoint, refused);
   } catch (e) {
     await dzx.dispose();
     throw e;
@@ -141,7 +138,7 @@ if (faces.some((f) => !FACES[f])) {
   console.error(`--face must be one of ${Object.keys(FACES).join(", ")}`);
   process.exit(2);
 }
-const only = argv.filter((_, i) => i !== faceAt && i !== faceAt + 1)[0];
+const only = argv.filter((_, i) => faceAt < 0 || (i !== faceAt && i !== faceAt + 1))[0];
 const summary: string[] = [];
 let status = 0;
 for (const name of faces) {
