@@ -122,6 +122,7 @@ export async function startDev(dirArg: string, config: Config, say: (line: strin
       if (m === "POST") return endpoint.post(request);
       if (m === "GET") return endpoint.get(request);
       if (m === "DELETE") return endpoint.delete(request);
+      return json({ error: { code: "METHOD_NOT_ALLOWED", message: `${m} is not served on ${base}: POST sends messages, GET opens the session's event stream, DELETE ends it` } }, 405, { allow: "GET, POST, DELETE" });
     }
     if (path === `${base}/sse` && m === "GET") return legacy.stream(request);
     if (path === `${base}/messages` && m === "POST") return legacy.message(request);

@@ -111,6 +111,13 @@ test("the dashboard shows the server, its tools with schemas, resources, prompts
   expect(html).toContain("[log] adding 20 22");
 });
 
+test("another method on the MCP endpoint is 405 naming the ones it serves", async () => {
+  const res = await fetch(served.dev.endpoint, { method: "PUT", body: "{}" });
+  expect(res.status).toBe(405);
+  expect(res.headers.get("allow")).toBe("GET, POST, DELETE");
+  expect(((await res.json()) as any).error.code).toBe("METHOD_NOT_ALLOWED");
+});
+
 test("an unknown path names what the dev server serves", async () => {
   const res = await fetch(`${served.dev.url}/mcp/other`, { method: "POST", body: "{}" });
   expect(res.status).toBe(404);
