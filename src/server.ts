@@ -8,6 +8,7 @@ import { buildApp } from "./app.ts";
 import type { Config } from "./config.ts";
 import { assignRequestId, requestIds } from "./http/requestId.ts";
 import { refuseWhileDraining } from "./http/drainGate.ts";
+import { malformedPath } from "./http/pathGuard.ts";
 import { addressOf, bindListener } from "./http/listener.ts";
 import { pathOf } from "./http/mcpEndpoint.ts";
 import { json } from "./http/jsonResponse.ts";
@@ -63,7 +64,7 @@ export async function startServer(config: Config, logger?: Logger): Promise<Runn
       services.metrics.httpRequests++;
       const requestId = assignRequestId(request, nextRequestId);
       // draining: new work gets 503 while the calls in flight finish (shutdown.ts)
-      const refused = drain.draining ? refuseWhileDraining(request) : undefined;
+      const refused = drain.draining ? refuseWhileDraining(request) : malformedPath(request);
       if (refused) refused.headers.set("x-request-id", requestId);
       const answer = refused
         ? Promise.resolve(refused)

@@ -13,6 +13,7 @@ import type { Config } from "../config.ts";
 import { legacySseEndpoint } from "../http/legacySse.ts";
 import { json } from "../http/jsonResponse.ts";
 import { methodRefusal } from "../http/methodGuard.ts";
+import { malformedPath } from "../http/pathGuard.ts";
 import { originGuard } from "../http/originGuard.ts";
 import { streamableEndpoint, type EndpointOptions } from "../http/streamable.ts";
 import { Drain } from "../mcp/drain.ts";
@@ -114,7 +115,7 @@ export async function startDev(dirArg: string, config: Config, say: (line: strin
   };
 
   const fetch = async (request: Request): Promise<Response> => {
-    const refused = methodRefusal(request);
+    const refused = methodRefusal(request) ?? malformedPath(request);
     if (refused) return refused;
     const path = new URL(request.url).pathname.replace(/\/+$/, "") || "/";
     const m = request.method;

@@ -73,6 +73,24 @@ describe("methods", () => {
   });
 });
 
+describe("paths", () => {
+  test("a path whose percent-encoding does not decode is a JSON 400 on every route, never a 500", async () => {
+    const bad = ["/mcp/%E0%A4%A", "/mcp/srv_%E0%A4%A", "/setup/%E0%A4%A", "/hooks/%E0%A4%A", "/api/v1/tools/%E0%A4%A", "/api/v1/mcp/servers/%ZZ/protocol", "/%"];
+    for (const target of bad) {
+      for (const method of ["GET", "POST"]) {
+        const r = await rawRequest(method, target, { authorization: `Bearer ${key.key}`, "content-type": "application/json" }, method === "POST" ? "{}" : undefined);
+        expect({ method, target, status: r.status }).toEqual({ method, target, status: 400 });
+        expectJsonError(r.body, "VALIDATION_ERROR");
+        expect(r.body).toContain("percent-encoding");
+      }
+    }
+    // an escape that decodes still reaches its route
+    const ok = await rawRequest("GET", "/api/v1/tools/%65cho", { authorization: `Bearer ${key.key}` });
+    expect(ok.status).toBe(404);
+    expectJsonError(ok.body, "NOT_FOUND");
+  });
+});
+
 describe("sizes", () => {
   const big = 20 * 1024 * 1024;
 
