@@ -118,6 +118,12 @@ test("another method on the MCP endpoint is 405 naming the ones it serves", asyn
   expect(((await res.json()) as any).error.code).toBe("METHOD_NOT_ALLOWED");
 });
 
+test("a path whose percent-encoding does not decode is a JSON 400", async () => {
+  const res = await fetch(`${served.dev.url}/mcp/%E0%A4%A`, { method: "POST", body: "{}" });
+  expect(res.status).toBe(400);
+  expect(((await res.json()) as any).error.code).toBe("VALIDATION_ERROR");
+});
+
 test("an unknown path names what the dev server serves", async () => {
   const res = await fetch(`${served.dev.url}/mcp/other`, { method: "POST", body: "{}" });
   expect(res.status).toBe(404);
