@@ -9,6 +9,7 @@ import type { Config } from "./config.ts";
 import { assignRequestId, requestIds } from "./http/requestId.ts";
 import { refuseWhileDraining } from "./http/drainGate.ts";
 import { malformedPath } from "./http/pathGuard.ts";
+import { drainUnread } from "./http/unreadBody.ts";
 import { addressOf, bindListener } from "./http/listener.ts";
 import { pathOf } from "./http/mcpEndpoint.ts";
 import { json } from "./http/jsonResponse.ts";
@@ -66,11 +67,13 @@ export async function startServer(config: Config, logger?: Logger): Promise<Runn
       // draining: new work gets 503 while the calls in flight finish (shutdown.ts)
       const refused = drain.draining ? refuseWhileDraining(request) : malformedPath(request);
       if (refused) refused.headers.set("x-request-id", requestId);
+      // a body the answer did not read is drained (unreadBody.ts); a hosted POST reads its own, off this hot path's promise chain
+      if (refused) drainUnread(request);
       const answer = refused
         ? Promise.resolve(refused)
         : hostedPost
           ? app.hostedPost(request, { "x-request-id": requestId })
-          : app.handle(request).then((response) => (response.headers.set("x-request-id", requestId), response));
+          : app.handle(request).then((response) => (response.headers.set("x-request-id", requestId), drainUnread(request), response));
       return debug ? answer.then((response) => (log(request, requestId, response.status, started), response)) : answer;
     };
     listener.serve({

@@ -29,6 +29,14 @@ export interface RawRequest {
 }
 
 const CRLF2 = Buffer.from("\r\n\r\n");
+/**
+ * Bodies larger than the loopback socket buffers take at once are sent as curl sends
+ * them: `Expect: 100-continue`, then in pieces that stop once an answer came. A server
+ * that refuses a body by its declared length (413) answers and closes; writing on into
+ * the closed connection makes the kernel reset it, and the answer is lost unread.
+ */
+const LARGE_BODY = 4 * 1024 * 1024;
+const BODY_PIECE = 256 * 1024;
 
 /** The body of a chunked message, or null while it is incomplete. */
 function dechunk(buf: Buffer): Buffer | null {
@@ -51,6 +59,8 @@ export function rawRequest(host: string, port: number, req: RawRequest): Promise
   return new Promise((resolve) => {
     let buf = Buffer.alloc(0);
     let done = false;
+    /** A large body waits for the server's 100 Continue (or its final answer). */
+    let waitingToSend: Uint8Array | undefined;
     const socket = connect({ host, port });
     const finish = (a: Partial<RawAnswer>) => {
       if (done) return;
@@ -67,6 +77,9 @@ export function rawRequest(host: string, port: number, req: RawRequest): Promise
       const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? "")?.[1] ?? 0);
       if (status === 100) {
         buf = buf.subarray(end + 4); // an interim answer: the real one follows
+        const body = waitingToSend;
+        waitingToSend = undefined;
+        if (body) writePieces(body);
         return tryParse(closed, timedOut);
       }
       const headers: Record<string, string> = {};
@@ -100,9 +113,24 @@ export function rawRequest(host: string, port: number, req: RawRequest): Promise
       if (req.body && !Object.keys(headers).some((h) => h.toLowerCase() === "content-length" || h.toLowerCase() === "transfer-encoding")) {
         (headers as Record<string, string>)["content-length"] = String(req.body.byteLength);
       }
+      const large = req.body !== undefined && req.body.byteLength > LARGE_BODY;
+      if (large) (headers as Record<string, string>).expect = "100-continue";
       const head = `${req.method} ${req.target} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join("\r\n")}\r\n\r\n`;
       socket.write(Buffer.from(head, "latin1"));
-      if (req.body) socket.write(req.body);
+      if (large) waitingToSend = req.body;
+      else if (req.body) socket.write(req.body);
     });
+    /** Writes a body piece by piece, stopping once any answer arrived. */
+    const writePieces = (body: Uint8Array) => {
+      let at = 0;
+      const more = () => {
+        while (at < body.byteLength && !done && buf.length === 0) {
+          const piece = body.subarray(at, at + BODY_PIECE);
+          at += piece.byteLength;
+          if (!socket.write(piece)) return void socket.once("drain", more);
+        }
+      };
+      more();
+    };
   });
 }
