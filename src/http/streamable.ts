@@ -9,6 +9,7 @@ import { decode, failure, RpcCode, RpcError, type Incoming, type RpcResponse } f
 import { clientRequestsOf, type Session, type SessionStore, type SessionStream } from "../mcp/session.ts";
 import { initializeProblem, isSupported, negotiate } from "../mcp/version.ts";
 import { BodyTooLargeError, readBody, type BodyLimits } from "./body.ts";
+import { drainUnread } from "./unreadBody.ts";
 import { textTooDeep, tooDeepMessage } from "../jsonDepth.ts";
 import { envelopeOf, isModernVersion } from "../mcp/rev2026.ts";
 import { serveModern } from "./modernLane.ts";
@@ -171,7 +172,11 @@ export function parseBody(request: Request, limits: BodyLimits, headers: Record<
   return readBody(request, limits.maxBodyBytes).then(
     (text) => parseMessages(text, limits.maxJsonDepth, headers),
     (err) => {
-      if (err instanceof BodyTooLargeError) return rpcErrorResponse(413, { code: RpcCode.InvalidRequest, message: err.message }, headers);
+      if (err instanceof BodyTooLargeError) {
+        // refused by its declared length, unread: drained so closing does not reset the 413 away
+        drainUnread(request);
+        return rpcErrorResponse(413, { code: RpcCode.InvalidRequest, message: err.message }, headers);
+      }
       throw err;
     },
   );
@@ -239,6 +244,8 @@ export function streamableEndpoint<A>(opts: EndpointOptions<A>) {
     if (admitted instanceof Promise) admitted = await admitted;
     if (admitted instanceof Response) {
       if (base) for (const k in base) admitted.headers.set(k, base[k]!);
+      // refused unread (a bad token): drained so closing does not reset the refusal away
+      drainUnread(request);
       return admitted;
     }
     const headers = base ? { ...admitted.headers, ...base } : { ...admitted.headers };
