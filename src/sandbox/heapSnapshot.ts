@@ -40,6 +40,14 @@ export class HeapSnapshot {
     return new HeapSnapshot(memory, layout, heapEnd);
   }
 
+  /**
+   * Takes the snapshot of a module in use, whose heap ends at its program break
+   * (programBreak.ts): past the break, memory holds only what earlier calls freed.
+   */
+  static upTo(memory: WebAssembly.Memory, layout: WasmLayout, heapEnd: number): HeapSnapshot {
+    return new HeapSnapshot(memory, layout, Math.min(memory.buffer.byteLength, heapEnd));
+  }
+
   /** Bytes copied per restore. */
   get bytes(): number {
     return this.statics.byteLength + this.heap.byteLength;

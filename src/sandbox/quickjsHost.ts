@@ -14,6 +14,8 @@ import { describeError, isHostStackOverflow, isModuleFault, stopError, type Call
 import { CallLog } from "./callLog.ts";
 import { HeapSnapshot } from "./heapSnapshot.ts";
 import { HostBridge } from "./hostBridge.ts";
+import { ModuleImages, type ModuleImage } from "./moduleImage.ts";
+import { findBreakWord } from "./programBreak.ts";
 import type { BridgeAnswer, CallOutcome, LogLine, RunMessage } from "./protocol.ts";
 import { residentContext, type ResidentContext } from "./residentContext.ts";
 import { serializeResult } from "./resultJson.ts";
@@ -55,6 +57,10 @@ interface Engine {
   memory: WebAssembly.Memory;
   resident: ResidentContext;
   snapshot: HeapSnapshot;
+  /** Tools' modules kept loaded (absent where the heap's end cannot be told). */
+  images?: ModuleImages;
+  /** The image memory was last put back to (or taken from); undefined: the bare snapshot. */
+  at?: ModuleImage;
   /** The last call's changes are still in memory: restored before the next call, or when idle. */
   dirty: boolean;
 }
@@ -83,7 +89,11 @@ async function loadEngine(memoryBytes: number): Promise<Engine> {
   const mod = await newQuickJSWASMModuleFromVariant(variant as never);
   const resident = residentContext(mod.newRuntime());
   const snapshot = HeapSnapshot.take(memory, layout ?? { staticEnd: 0, heapStart: 0 });
-  return { memory, resident, snapshot, dirty: false };
+  // the probe allocates: the snapshot puts the heap back
+  const breakWord = layout ? findBreakWord(memory, layout, (mod as unknown as { module?: { _malloc?: (n: number) => number } }).module?._malloc) : undefined;
+  snapshot.restore();
+  const images = layout && breakWord !== undefined ? new ModuleImages(memory, layout, breakWord) : undefined;
+  return { memory, resident, snapshot, images, dirty: false };
 }
 
 /** Four random 32-bit words: each call's Math.random seed. */
@@ -152,9 +162,10 @@ export class QuickJsHost {
     });
   }
 
-  /** Undoes the last call on a module now. */
-  private restore(engine: Engine): void {
-    engine.snapshot.restore();
+  /** Undoes the last call on a module now: back to `to` (an image, or undefined: the bare snapshot). */
+  private restore(engine: Engine, to: ModuleImage | undefined): void {
+    (to?.snapshot ?? engine.snapshot).restore();
+    engine.at = to;
     engine.dirty = false;
   }
 
@@ -164,22 +175,62 @@ export class QuickJsHost {
    */
   private restoreSoon(engine: Engine): void {
     setImmediate(() => {
-      if (engine === this.engine && engine.dirty && !this.busy) this.restore(engine);
+      if (engine === this.engine && engine.dirty && !this.busy) this.restore(engine, engine.at);
     });
   }
 
   /** A parked call ended on its own module: restored, it becomes a spare (or is let go). */
   private retire(engine: Engine, broken: boolean): void {
     if (broken || this.atCeiling(engine) || this.spares.length >= SPARE_ENGINES) return;
-    this.restore(engine);
+    this.restore(engine, engine.at);
     this.spares.push(engine);
+  }
+
+  /**
+   * Compiles and evaluates the call's module and takes its default export; keeps an
+   * image of the heap then, when the module's top level ended at once (moduleImage.ts).
+   */
+  private load(
+    engine: Engine,
+    msg: RunMessage & { code: string },
+    key: string | null,
+    describe: (h: QuickJSHandle) => CallError,
+    stopped: () => Stop | undefined,
+    log: CallLog,
+    host: HostBridge,
+  ): { fn: QuickJSHandle } | { error: CallError } {
+    const { ctx, rt } = engine.resident;
+    const subject = msg.kind === "script" ? "script" : "tool";
+    const source = msg.kind === "script" ? `export default async (input, context) => {\n${msg.code}\n};` : msg.code;
+    const loaded = ctx.evalCode(source, msg.kind === "script" ? SCRIPT_FILE : MODULE_FILE, { type: "module" });
+    if (loaded.error) {
+      const e = describe(loaded.error);
+      const stop = stopped();
+      return { error: stop ? stopError(stop, msg.limits) : e.limit ? e : { message: `The ${subject} failed to load: ${e.message}` } };
+    }
+    const fnHandle = ctx.getProp(loaded.value, "default");
+    if (ctx.typeof(fnHandle) !== "function") {
+      const message =
+        msg.kind === "check"
+          ? "Tool source must export a default function: export default async (input, context) => { ... }"
+          : "The tool module must export a default function: export default async (input, context) => { ... }";
+      return { error: { message } };
+    }
+    if (key !== null && engine.images && !stopped() && log.lines.length === 0 && host.pending === 0 && !rt.hasPendingJob()) {
+      const image = engine.images.take(key, msg.code, fnHandle);
+      if (image) engine.at = image;
+    }
+    return { fn: fnHandle };
   }
 
   /** Runs a call to completion; never throws (but a failed module reload rejects). */
   async run(msg: RunMessage & { code: string }, hooks: CallHooks): Promise<CallOutcome> {
     while (!this.engine) await this.renewal;
     const engine = this.engine;
-    if (engine.dirty) this.restore(engine);
+    // a tool's module loaded before, kept: its call starts from there and skips compiling it
+    const key = msg.kind === "module" ? msg.codeKey : null;
+    const image = key === null ? undefined : engine.images?.get(key, msg.code);
+    if (engine.dirty || engine.at !== image) this.restore(engine, image);
     const started = performance.now();
     const { limits } = msg;
     /** Moves on by the time the call spends parked: waiting on the client is not the tool's time. */
@@ -225,21 +276,10 @@ export class QuickJsHost {
       const origin = () => new SourceOrigin(msg.code, msg.kind);
       const describe = (handle: QuickJSHandle) => describeError(ctx, handle, limits, this.atCeiling(engine), { origin, subject });
       resident.bridge = host.bridge();
-      const source = msg.kind === "script" ? `export default async (input, context) => {\n${msg.code}\n};` : msg.code;
-      const loaded = ctx.evalCode(source, msg.kind === "script" ? SCRIPT_FILE : MODULE_FILE, { type: "module" });
-      if (loaded.error) {
-        const e = describe(loaded.error);
-        return fail(stop ? stopError(stop, limits) : e.limit ? e : { message: `The ${subject} failed to load: ${e.message}` });
-      }
-      const fnHandle = ctx.getProp(loaded.value, "default");
-      if (msg.kind === "check") {
-        return ctx.typeof(fnHandle) === "function"
-          ? finish({ ok: true })
-          : fail({ message: "Tool source must export a default function: export default async (input, context) => { ... }" });
-      }
-      if (ctx.typeof(fnHandle) !== "function") {
-        return fail({ message: "The tool module must export a default function: export default async (input, context) => { ... }" });
-      }
+      const module = image ? { fn: image.fn } : this.load(engine, msg, key, describe, () => stop, log, host);
+      if ("error" in module) return fail(module.error);
+      if (msg.kind === "check") return finish({ ok: true });
+      const fnHandle = module.fn;
       let inputText: string;
       try {
         inputText = JSON.stringify(msg.input ?? {});
