@@ -50,3 +50,46 @@ test("full batches and the final flush store every record, and a reopened databa
     await tdb.drop();
   }
 });
+
+test("every character a value may hold comes back as it was logged, and so does the call's time", async () => {
+  const tdb = await freshDatabase();
+  try {
+    const database = await openDatabase({ databaseUrl: tdb.env.DATABASE_URL, dataDir: tdb.dataDir });
+    const errors: unknown[] = [];
+    const log = new CallLog(database, { onError: (e) => errors.push(e), flushMs: 60_000 });
+    // COPY's own separators and escapes, JSON's escapes, a NUL, astral and combining characters, a line separator
+    const odd = "tab\there\nnew\rline \\ back\\slash \\N \\t \"quoted\" \u0000nul é 🙂 e\u0301 \u2028";
+    const before = Date.now();
+    log.record({
+      orgId: "org_chars",
+      serverId: "srv_chars",
+      toolId: "tool_chars",
+      toolName: "odd\ttool\\name",
+      endUserId: "user\nwith newline",
+      outputPolicy: "retain",
+      status: "error",
+      durationMs: 7,
+      input: { odd, nested: [odd, { odd }] },
+      output: { odd },
+      error: `failed: ${odd}`,
+      logs: [{ level: "log", message: odd }],
+    });
+    await log.flush();
+    const after = Date.now();
+    const [row] = await database.db.select().from(calls).where(eq(calls.orgId, "org_chars"));
+    await database.close();
+    expect(errors).toEqual([]);
+    // the one exception: no driver stores U+0000 alike, so the log keeps U+FFFD in its place
+    const kept = odd.replace("\u0000", "\uFFFD");
+    expect(row!.toolName).toBe("odd\ttool\\name");
+    expect(row!.endUserId).toBe("user\nwith newline");
+    expect(row!.input).toEqual({ odd: kept, nested: [kept, { odd: kept }] });
+    expect(row!.output).toEqual({ odd: kept });
+    expect(row!.logs).toEqual([{ level: "log", message: kept }]);
+    expect(row!.error).toBe(`failed: ${kept}`);
+    expect(row!.at.getTime()).toBeGreaterThanOrEqual(before);
+    expect(row!.at.getTime()).toBeLessThanOrEqual(after);
+  } finally {
+    await tdb.drop();
+  }
+});
