@@ -57,8 +57,4 @@ export class ModuleImages {
     if (this.images.size > MAX_IMAGES) this.images.delete(this.images.keys().next().value!);
     return image;
   }
-
-  get size(): number {
-    return this.images.size;
-  }
 }
