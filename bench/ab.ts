@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
+import { expectResult, hasContent, post, setUpHosted, startDzx } from "./dzxServer.ts";
 import { cpuGroups, threadCpuMs } from "./threadCpu.ts";
 import { parseWrk, runWrk, writeLuaScript, type WrkResult } from "./wrk.ts";
 
@@ -45,40 +46,14 @@ interface Side {
   cpu: { main: number; workers: number; other: number };
 }
 
-async function post(url: string, headers: Record<string, string>, body: unknown) {
-  const res = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json", Accept: ACCEPT, ...headers }, body: JSON.stringify(body) });
-  return { res, json: (await res.json().catch(() => null)) as any };
-}
-
 async function start(name: string, dir: string, extra: Record<string, string>): Promise<Side> {
-  const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const port = probe.port!;
-  probe.stop(true);
-  const key = `dwz_live_ab${name}${crypto.randomUUID().replaceAll("-", "")}`;
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("DZX_") && k !== "DATABASE_URL") env[k] = v;
-  Object.assign(env, { PORT: String(port), DZX_DATA_DIR: join(tmp, name), DZX_ADMIN_KEY: key, DZX_LOG_LEVEL: "warn" }, extra);
-  const child = Bun.spawn(["bun", "src/main.ts", "start"], { cwd: resolve(dir), env, stdout: "ignore", stderr: "inherit" });
-  children.push(child);
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (await fetch(`${base}/ready`).then((r) => r.ok, () => false)) break;
-    if (i > 300 || child.exitCode !== null) throw new Error(`${name}: dzx did not start`);
-    await Bun.sleep(200);
-  }
-  const auth = { Authorization: `Bearer ${key}` };
-  const call = (n: string, args: unknown) => ({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: n, arguments: args } });
-  await post(`${base}/mcp/dwizi`, auth, call("dwizi.tools.create", { tool: { name: "echo", slug: "echo", source: "export default async (input) => input" } }));
-  const created = (await post(`${base}/mcp/dwizi`, auth, call("dwizi.mcp.create", { server: { name: "AB", toolIds: ["echo"] } }))).json.result.structuredContent;
-  const token = { Authorization: `Bearer ${created.bearerToken}` };
-  const init = await post(created.mcpEndpoint, token, { jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "ab", version: "0" } } });
-  const headers = { ...token, "Mcp-Session-Id": init.res.headers.get("mcp-session-id")!, "MCP-Protocol-Version": "2025-06-18" };
-  await post(created.mcpEndpoint, headers, { jsonrpc: "2.0", method: "notifications/initialized" });
-  const body = call("echo", { text: "hi" });
-  const check = await post(created.mcpEndpoint, headers, body);
-  if (!check.json?.result?.content) throw new Error(`${name}: tools/call failed: ${JSON.stringify(check.json)}`);
+  const adminKey = `dwz_live_ab${name}${crypto.randomUUID().replaceAll("-", "")}`;
+  const dzx = await startDzx({ root: resolve(dir), dataDir: join(tmp, name), adminKey, env: extra, track: (c) => children.push(c) });
+  const { endpoint, headers } = await setUpHosted(dzx.base, adminKey);
+  const body = { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo", arguments: { text: "hi" } } };
+  expectResult(`${name}: tools/call echo`, endpoint, body, await post(endpoint, headers, body), hasContent);
   const script = writeLuaScript(join(tmp, `${name}.lua`), { "Content-Type": "application/json", Accept: ACCEPT, ...headers }, body);
-  return { name, pid: child.pid, script, url: created.mcpEndpoint, rounds: [], cpu: { main: 0, workers: 0, other: 0 } };
+  return { name, pid: dzx.child.pid, script, url: endpoint, rounds: [], cpu: { main: 0, workers: 0, other: 0 } };
 }
 
 const wrk = (s: Side, seconds: number) => runWrk(["-t1", "-c20", `-d${seconds}s`, "--latency", "-s", s.script, s.url], s.name, (p) => children.push(p));

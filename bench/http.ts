@@ -14,6 +14,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { cpuGroups, threadCpuMs } from "./threadCpu.ts";
+import { collect, expectResult, hasContent, post, setUpHosted, startDzx } from "./dzxServer.ts";
 import { BenchError, parseWrk, runWrk, writeLuaScript, type WrkResult } from "./wrk.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -62,20 +63,6 @@ process.on("exit", () => {
 });
 for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => process.exit(130));
 
-/** Drains a child's stream into a string so its pipe never fills and blocks the child. */
-function collect(stream: ReadableStream<Uint8Array>, onText?: (all: string) => void): { text: () => string } {
-  let all = "";
-  void (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of stream) {
-      all += decoder.decode(chunk, { stream: true });
-      if (all.length > 200_000) all = all.slice(-100_000);
-      onText?.(all);
-    }
-  })();
-  return { text: () => all };
-}
-
 /** Starts one of bench/servers/* on a free port; resolves once it printed "listening <port>". */
 async function startServer(name: string, cmd: string[]): Promise<{ url: string; child: Subprocess }> {
   const child = Bun.spawn(cmd, { cwd: ROOT, env: { ...process.env, PORT: "0" }, stdout: "pipe", stderr: "pipe" });
@@ -92,21 +79,9 @@ async function startServer(name: string, cmd: string[]): Promise<{ url: string; 
   return { url: `http://127.0.0.1:${port}/mcp`, child };
 }
 
-/** dzx binds the port we give it; ask the kernel for one that is free right now. */
-function freePort(): number {
-  const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const port = probe.port!;
-  probe.stop(true);
-  return port;
-}
-
-/** Starts a real dzx on a temp PGlite directory; resolves once /ready answers 200. */
-async function startDzx(adminKey: string): Promise<{ base: string; child: Subprocess; err: { text: () => string } }> {
-  const port = freePort();
-  // strip inherited dzx settings so the run is the same everywhere: PGlite in a temp dir, defaults otherwise
+/** Starts the dzx under test with the BENCH_* settings (see bench/README.md). */
+function startBenchDzx(adminKey: string) {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("DZX_") && k !== "DATABASE_URL") env[k] = v;
-  Object.assign(env, { PORT: String(port), DZX_DATA_DIR: join(tmp, "dzx-data"), DZX_ADMIN_KEY: adminKey, DZX_LOG_LEVEL: "warn" });
   // BENCH_WORKERS=<n>: the sandbox pool's size (default: dzx's own, the core count)
   if (process.env.BENCH_WORKERS) env.DZX_WORKERS = process.env.BENCH_WORKERS;
   // BENCH_WORKER_NICE=<n>: the sandbox workers' niceness (DZX_WORKER_NICE; default 0)
@@ -114,77 +89,8 @@ async function startDzx(adminKey: string): Promise<{ base: string; child: Subpro
   // BENCH_WORKER_QUEUE=<n>: calls a busy worker may hold queued (DZX_WORKER_QUEUE; default 8)
   if (process.env.BENCH_WORKER_QUEUE) env.DZX_WORKER_QUEUE = process.env.BENCH_WORKER_QUEUE;
   // BENCH_CPU_PROF=<dir>: dzx writes a CPU profile (markdown) there when it stops
-  const prof = process.env.BENCH_CPU_PROF ? ["--cpu-prof-md", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = Bun.spawn(["bun", ...prof, "src/main.ts", "start"], { cwd: ROOT, env, stdout: "ignore", stderr: "pipe" });
-  children.push(child);
-  const err = collect(child.stderr);
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000; // first start runs initdb: ~4 s here
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) fail(`dzx exited (${child.exitCode}) during start-up:\n${err.text()}`);
-    const ok = await fetch(`${base}/ready`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
-    if (ok) return { base, child, err };
-    await Bun.sleep(200);
-  }
-  fail(`dzx did not become ready within 60 s:\n${err.text()}`);
-}
-
-// ---------------------------------------------------------------- JSON-RPC over HTTP
-
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-  body: any;
-}
-
-/** POSTs one JSON-RPC message the way an MCP client does and parses a JSON answer, if any. */
-async function post(url: string, headers: Record<string, string>, message: unknown): Promise<Answer> {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", Accept: ACCEPT, ...headers },
-    body: JSON.stringify(message),
-    signal: AbortSignal.timeout(15_000),
-  });
-  const text = await res.text();
-  const body = (() => {
-    try {
-      return JSON.parse(text);
-    } catch {}
-  })();
-  return { status: res.status, headers: res.headers, text, body };
-}
-
-/** Fails with the exact request and response unless the answer is a JSON-RPC result that `ok` accepts. */
-function expectResult(what: string, url: string, message: unknown, a: Answer, ok: (result: any) => boolean): any {
-  const ct = a.headers.get("content-type") ?? "";
-  if (a.status === 200 && ct.startsWith("application/json") && a.body?.result !== undefined && ok(a.body.result)) return a.body.result;
-  fail(`${what} failed.\n  request:  POST ${url}\n            ${JSON.stringify(message)}\n  response: ${a.status} ${ct}\n            ${a.text.slice(0, 2000)}`);
-}
-
-const hasContent = (r: any) => Array.isArray(r?.content) && r.content.length > 0 && !r.isError;
-
-/** Creates the echo tool and a hosted server through /mcp/dwizi, then opens an MCP session on it. */
-async function setUpHosted(base: string, adminKey: string): Promise<{ endpoint: string; headers: Record<string, string> }> {
-  const mgmt = `${base}/mcp/dwizi`;
-  const auth = { Authorization: `Bearer ${adminKey}` };
-  const call = (id: number, name: string, args: unknown) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } });
-  const createTool = call(1, "dwizi.tools.create", { tool: { name: "echo", slug: "echo", source: "export default async (input) => input" } });
-  expectResult("dwizi.tools.create", mgmt, createTool, await post(mgmt, auth, createTool), hasContent);
-  const createServer = call(2, "dwizi.mcp.create", { server: { name: "Bench", toolIds: ["echo"] } });
-  const created = expectResult("dwizi.mcp.create", mgmt, createServer, await post(mgmt, auth, createServer), (r) => hasContent(r) && r.structuredContent?.bearerToken && r.structuredContent?.mcpEndpoint);
-  const endpoint: string = created.structuredContent.mcpEndpoint;
-  const token = { Authorization: `Bearer ${created.structuredContent.bearerToken}` };
-
-  const init = { jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "dzx-bench", version: "0" } } };
-  const initAnswer = await post(endpoint, token, init);
-  expectResult("initialize", endpoint, init, initAnswer, (r) => r.protocolVersion === "2025-06-18");
-  const session = initAnswer.headers.get("mcp-session-id") ?? fail(`initialize answered without an Mcp-Session-Id header:\n  ${initAnswer.text}`);
-  const headers = { ...token, "Mcp-Session-Id": session, "MCP-Protocol-Version": "2025-06-18" };
-  const initialized = { jsonrpc: "2.0", method: "notifications/initialized" };
-  const n = await post(endpoint, headers, initialized);
-  if (n.status !== 202 && n.status !== 200) fail(`notifications/initialized answered ${n.status}: ${n.text}`);
-  return { endpoint, headers };
+  const bunArgs = process.env.BENCH_CPU_PROF ? ["--cpu-prof-md", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  return startDzx({ root: ROOT, dataDir: join(tmp, "dzx-data"), adminKey, env, bunArgs, track: (c) => children.push(c) });
 }
 
 // ---------------------------------------------------------------- wrk
@@ -287,7 +193,7 @@ async function main(): Promise<number> {
   // 1–2: dzx, hosted server with the sandboxed echo tool
   const adminKey = `dwz_live_bench${crypto.randomUUID().replace(/-/g, "")}`;
   process.stdout.write("starting dzx (temp PGlite)… ");
-  const dzx = await startDzx(adminKey);
+  const dzx = await startBenchDzx(adminKey);
   const { endpoint, headers } = await setUpHosted(dzx.base, adminKey);
   console.log(endpoint);
   expectResult("dzx tools/call echo", endpoint, ECHO_CALL, await post(endpoint, headers, ECHO_CALL), hasContent);
