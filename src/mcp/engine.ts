@@ -8,8 +8,9 @@ import { failure, result, RpcCode, RpcError, type RpcRequest, type RpcResponse }
 import type { Session } from "./session.ts";
 import { MODERN_VERSIONS } from "./rev2026.ts";
 import { initializeProblem, negotiate, SUPPORTED_VERSIONS } from "./version.ts";
-import { Cancellation, type CancelSignal } from "./cancellation.ts";
-import { ServerShutdown, type Drain } from "./drain.ts";
+import type { CancelSignal } from "./cancellation.ts";
+import type { Drain } from "./drain.ts";
+import { Call } from "./call.ts";
 import { InputRound } from "./inputRound.ts";
 import type { RequestStateSeal } from "./requestState.ts";
 
@@ -213,78 +214,18 @@ export class McpEngine {
     const method = canonicalMethod(req.method);
     const handler = Object.hasOwn(this.methods, method) ? this.methods[method] : undefined;
     if (!handler) return failure(req.id, { code: RpcCode.MethodNotFound, message: `Method not found: ${req.method}` });
-    const key = String(req.id);
-    // made on first read of the signal: most methods never look at it, and making it costs more than the method
-    let controller: Cancellation | undefined;
-    let cancelled: { reason: unknown } | undefined;
-    const cancel = {
-      abort(reason?: unknown) {
-        cancelled ??= { reason };
-        controller?.abort(reason);
-      },
-    };
-    const inflight = scope.session?.inflight;
-    const drain = this.drain;
-    const ctx: CallContext = {
-      requestId: key,
-      sessionId: scope.session?.id,
-      get signal(): CancelSignal {
-        if (!controller) {
-          const c = (controller = new Cancellation());
-          // the request's own signal (client gone) feeds this one: a listener costs less than AbortSignal.any
-          const outer = scope.signal;
-          if (cancelled) c.abort(cancelled.reason);
-          else if (outer.aborted) c.abort(outer.reason);
-          else outer.addEventListener("abort", () => c.abort(outer.reason), { once: true });
-        }
-        return controller;
-      },
-      progress: scope.progress,
-      log: scope.log,
-      // read by the few calls that ask the client: nothing is made for the others
-      get clientCapabilities() {
-        return scope.clientCapabilities ?? scope.session?.clientCapabilities;
-      },
-      get ask(): CallContext["ask"] {
-        return scope.ask && ((method, params, signal) => scope.ask!(method, params, ctx.signal, signal));
-      },
-    };
-    const done = () => {
-      if (inflight?.get(key) === cancel) inflight.delete(key);
-      drain?.untrack(cancel);
-    };
-    /**
-     * A cancelled request's answer: none for its client's cancel; the shutdown's error when the
-     * shutdown stopped it; undefined (its own outcome stands) when the work never read its signal,
-     * so was never stopped.
-     */
-    const stoppedAnswer = (): RpcResponse | null | undefined => {
-      const reason = cancelled!.reason;
-      if (!(reason instanceof ServerShutdown)) return null;
-      return controller ? failure(req.id, { code: RpcCode.InternalError, message: reason.message }) : undefined;
-    };
-    const ok = (value: unknown) => {
-      done();
-      const stopped = cancelled && stoppedAnswer();
-      return stopped !== undefined ? stopped : result(req.id, value);
-    };
-    const fail = (err: unknown) => {
-      done();
-      const stopped = cancelled && stoppedAnswer();
-      if (stopped !== undefined) return stopped;
-      if (err instanceof RpcError) return failure(req.id, err.toBody());
-      scope.onInternalError?.(err);
-      return failure(req.id, { code: RpcCode.InternalError, message: "Internal error" });
-    };
+    const call = new Call(req.id, scope, this.drain);
     try {
-      const value = handler(catalog, req.params ?? {}, ctx, scope);
-      if (!(value instanceof Promise)) return ok(value);
+      const value = handler(catalog, req.params ?? {}, call, scope);
+      if (!(value instanceof Promise)) return call.answer(value);
       // only work that outlives this turn can be cancelled: no notification arrives before it returns
-      inflight?.set(key, cancel);
-      drain?.track(cancel);
-      return value.then(ok, fail);
+      call.track();
+      return value.then(
+        (v) => call.answer(v),
+        (err) => call.fail(err),
+      );
     } catch (err) {
-      return fail(err);
+      return call.fail(err);
     }
   }
 
