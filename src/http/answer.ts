@@ -33,12 +33,15 @@ function jsonAnswer(headers: Record<string, string>, batch: boolean, responses: 
   return responses.length === 0 ? new Response(null, { status: 202, headers }) : json(batch ? responses : responses[0], 200, headers);
 }
 
+/** Whether a message is owed a response (a request, or one that did not decode). */
+const owesResponse = (m: Incoming) => m.kind === "request" || m.kind === "invalid";
+
 /** Answers a POST's messages as JSON or SSE (see the rule above); `session` is the one they run in, if any. */
 export function answer(request: Request, headers: Record<string, string>, batch: boolean, messages: Incoming[], run: Run, session?: Session): Response | Promise<Response> {
   const accept = request.headers.get("accept") ?? "";
-  const owesAnswer = messages.some((m) => m.kind === "request" || m.kind === "invalid");
+  const owesAnswer = messages.some(owesResponse);
   const eager = owesAnswer && wantsSse(request, accept);
-  if (eager || (owesAnswer && acceptsSse(request, accept))) return streamed(request, headers, batch, run, session, eager);
+  if (eager || (owesAnswer && acceptsSse(request, accept))) return new StreamedAnswer(request, headers, batch, session).run(run, eager);
   // JSON only: what the requests send goes on the session's own stream
   const outbox = owesAnswer ? session?.outbox : undefined;
   const channel = outbox && { send: (m: unknown) => outbox.send(m), requests: outbox.connected };
@@ -52,67 +55,98 @@ export function answer(request: Request, headers: Record<string, string>, batch:
   return responses instanceof Promise ? responses.then(reply) : reply(responses);
 }
 
-/** An answer that is SSE from the start (`eager`), or from the first message sent before the results. */
-function streamed(request: Request, headers: Record<string, string>, batch: boolean, run: Run, session: Session | undefined, eager: boolean): Response | Promise<Response> {
-  let watch: DisconnectWatch | undefined;
-  const watched = () => (watch ??= disconnectWatch(request));
-  let live: LiveSse | undefined;
-  let write: (message: unknown) => unknown = () => {};
-  let opened: Response | undefined;
-  let settle: ((response: Response) => void) | undefined;
-  let ended = false;
-  const open = () => {
-    // the reader leaving the stream cancels the requests still running, as a dropped connection does
-    const l = (live = liveSse(() => ended || watched().abort(new Error("client went away")), false));
-    const events = session && SessionEvents.of(session);
-    write = events ? events.requestStream(l) : (m) => l.send(m);
-    opened = new Response(l.body, { status: 200, headers: { ...headers, ...SSE_HEADERS } });
-    settle?.(opened);
-  };
-  const channel: Channel = {
-    send: (m) => {
-      if (!live) open();
+/**
+ * An answer that is SSE from the start (`eager`), or from the first message sent before the
+ * results. One object per POST, its parts made when needed: a request that answers at once and
+ * sends nothing first (ping, a list) makes no stream, no watch and no sender.
+ */
+class StreamedAnswer implements Channel {
+  readonly requests: boolean;
+  private watch: DisconnectWatch | undefined;
+  private live: LiveSse | undefined;
+  private write: (message: unknown) => unknown = () => {};
+  private opened: Response | undefined;
+  private settle: ((response: Response) => void) | undefined;
+  private ended = false;
+  private sender: ((message: unknown) => void) | undefined;
+
+  constructor(
+    private readonly request: Request,
+    private readonly headers: Record<string, string>,
+    private readonly batch: boolean,
+    private readonly session: Session | undefined,
+  ) {
+    this.requests = session !== undefined;
+  }
+
+  /** Channel.send, callable detached. */
+  get send(): (message: unknown) => void {
+    return (this.sender ??= (m) => {
+      if (!this.live) this.open();
       // a stream that carries messages before its results may wait long (a person answering): keep proxies from closing it
-      live!.keepAlive();
-      write(m);
-    },
-    requests: session !== undefined,
-  };
-  const finish = (responses: RpcResponse[]) => {
-    ended = true;
-    for (const r of responses) write(r);
-    live!.close();
-    watch?.stop();
-  };
+      this.live!.keepAlive();
+      this.write(m);
+    });
+  }
+
+  private watched(): DisconnectWatch {
+    return (this.watch ??= disconnectWatch(this.request));
+  }
+
+  private open(): void {
+    // the reader leaving the stream cancels the requests still running, as a dropped connection does
+    const l = (this.live = liveSse(() => this.ended || this.watched().abort(new Error("client went away")), false));
+    const events = this.session && SessionEvents.of(this.session);
+    this.write = events ? events.requestStream(l) : (m) => l.send(m);
+    this.opened = new Response(l.body, { status: 200, headers: { ...this.headers, ...SSE_HEADERS } });
+    this.settle?.(this.opened);
+  }
+
+  private finish(responses: RpcResponse[]): void {
+    this.ended = true;
+    for (const r of responses) this.write(r);
+    this.live!.close();
+    this.watch?.stop();
+  }
+
   // the requests answer every fault themselves: this only keeps a surprise from escaping the stream
-  const fault = () => finish([failure(null, { code: RpcCode.InternalError, message: "Internal error" })]);
-  if (eager) open();
-  const out = run(() => watched().signal(), channel);
-  if (!(out instanceof Promise)) {
-    if (live) {
-      finish(out);
-      return opened!;
+  private fault(): void {
+    this.finish([failure(null, { code: RpcCode.InternalError, message: "Internal error" })]);
+  }
+
+  /** Runs the POST's messages and answers. */
+  run(run: Run, eager: boolean): Response | Promise<Response> {
+    if (eager) this.open();
+    const out = run(() => this.watched().signal(), this);
+    if (!(out instanceof Promise)) {
+      if (this.live) {
+        this.finish(out);
+        return this.opened!;
+      }
+      this.watch?.stop();
+      return jsonAnswer(this.headers, this.batch, out);
     }
-    watch?.stop();
-    return jsonAnswer(headers, batch, out);
+    if (this.opened) {
+      out.then(
+        (responses) => this.finish(responses),
+        () => this.fault(),
+      );
+      return this.opened;
+    }
+    return new Promise<Response>((resolve, reject) => {
+      this.settle = resolve;
+      out.then(
+        (responses) => {
+          if (this.live) return this.finish(responses);
+          this.watch?.stop();
+          resolve(jsonAnswer(this.headers, this.batch, responses));
+        },
+        (err) => {
+          if (this.live) return this.fault();
+          this.watch?.stop();
+          reject(err);
+        },
+      );
+    });
   }
-  if (opened) {
-    out.then(finish, fault);
-    return opened;
-  }
-  return new Promise<Response>((resolve, reject) => {
-    settle = resolve;
-    out.then(
-      (responses) => {
-        if (live) return finish(responses);
-        watch?.stop();
-        resolve(jsonAnswer(headers, batch, responses));
-      },
-      (err) => {
-        if (live) return fault();
-        watch?.stop();
-        reject(err);
-      },
-    );
-  });
 }
