@@ -85,8 +85,14 @@ export function hostedEndpoints(services: Services) {
     return c;
   };
 
-  /** `/mcp/srv_<id>` or `/api/v1/mcp/servers/<id>/protocol` → the id segment. */
+  /**
+   * `/mcp/srv_<id>` or `/api/v1/mcp/servers/<id>/protocol` → the id segment: from Bun's router when
+   * it routed the request (server.ts; it has parsed the path already), else from the URL.
+   */
   const pathId = (request: Request) => {
+    const params = (request as Request & { params?: Record<string, string> }).params;
+    const routed = params?.name ?? params?.id;
+    if (routed !== undefined) return routed;
     const url = request.url;
     const start = url.indexOf("/", url.indexOf("//") + 2);
     const query = url.indexOf("?", start);

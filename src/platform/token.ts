@@ -34,7 +34,8 @@ export function newServerToken(): string {
 
 /** The only form in which keys and tokens are stored (Bun's one-shot SHA-256: every request pays it). */
 export function hashToken(token: string): string {
-  return Bun.CryptoHasher.hash("sha256", token, "hex");
+  // Bun.SHA256 is the same digest as CryptoHasher("sha256"), at ~60 % of its cost (it runs on every hosted request)
+  return Bun.SHA256.hash(token, "hex");
 }
 
 /** A new opaque id (UUID v4). */
