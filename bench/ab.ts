@@ -7,6 +7,7 @@
  *   bun bench/ab.ts <dirA> <dirB>                 # two checkouts (e.g. a git worktree of HEAD~1)
  *   AB_ENV_B="DZX_WORKERS=1" bun bench/ab.ts . .  # one checkout, two settings (AB_ENV_A too)
  *   AB_ROUNDS=10 AB_SECONDS=3 AB_WARMUP=8 …       # defaults
+ *   AB_METHOD=ping …                               # measure ping (the path without the sandbox) instead
  *
  * Prints each side's median req/s, p50/p99 and CPU µs per call by thread (main,
  * workers — the sandbox's and PGlite's —, the rest), and B ÷ A.
@@ -28,6 +29,7 @@ const ROUNDS = Number(process.env.AB_ROUNDS ?? 10);
 const SECONDS = Number(process.env.AB_SECONDS ?? 3);
 const WARMUP = Number(process.env.AB_WARMUP ?? 8);
 const ACCEPT = "application/json, text/event-stream";
+const PING = process.env.AB_METHOD === "ping";
 const tmp = mkdtempSync(join(tmpdir(), "dzx-ab-"));
 const children: Subprocess[] = [];
 process.on("exit", () => {
@@ -50,8 +52,8 @@ async function start(name: string, dir: string, extra: Record<string, string>): 
   const adminKey = `dwz_live_ab${name}${crypto.randomUUID().replaceAll("-", "")}`;
   const dzx = await startDzx({ root: resolve(dir), dataDir: join(tmp, name), adminKey, env: extra, track: (c) => children.push(c) });
   const { endpoint, headers } = await setUpHosted(dzx.base, adminKey);
-  const body = { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo", arguments: { text: "hi" } } };
-  expectResult(`${name}: tools/call echo`, endpoint, body, await post(endpoint, headers, body), hasContent);
+  const body = PING ? { jsonrpc: "2.0", id: 1, method: "ping" } : { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo", arguments: { text: "hi" } } };
+  expectResult(`${name}: ${body.method}`, endpoint, body, await post(endpoint, headers, body), PING ? () => true : hasContent);
   const script = writeLuaScript(join(tmp, `${name}.lua`), { "Content-Type": "application/json", Accept: ACCEPT, ...headers }, body);
   return { name, pid: dzx.child.pid, script, url: endpoint, rounds: [], cpu: { main: 0, workers: 0, other: 0 } };
 }
