@@ -18,13 +18,12 @@ import { runMessage, type CallRequest, type PoolOptions } from "./callRequest.ts
 import { DEFAULT_LIMITS, type CallLimits } from "./limits.ts";
 import { FairQueue, QueueFullError } from "./fairQueue.ts";
 import { Parking } from "./parking.ts";
-import { ABORT, failure, freeCell, newSlot, OVERRUN_MS, posted, SHORT_CALL_MS, runsShort, shortestQueue, waitedTooLong, warmestIdle, withdraw, type Job, type Posted, type Slot, type SlotTiming } from "./poolSlot.ts";
+import { armWatchdog, releasePosted, watchAbort, watchQueueWait, type WatchedPool } from "./postedWatch.ts";
+import { failure, freeCell, newSlot, OVERRUN_MS, posted, SHORT_CALL_MS, runsShort, shortestQueue, waitedTooLong, warmestIdle, withdraw, type Job, type Posted, type Slot, type SlotTiming } from "./poolSlot.ts";
 import { StuckThreads } from "./stuckThreads.ts";
 import { decodeMessage, type CallOutcome, type FromWorker } from "./protocol.ts";
 
 export type { CallRequest, PoolOptions } from "./callRequest.ts";
-
-const GRACE_MS = 1000;
 
 /** The sandbox worker pool. */
 export class SandboxPool {
@@ -42,6 +41,8 @@ export class SandboxPool {
   /** Runs dispatch again once queued calls may have waited long enough to move. */
   private rebalance?: Timer;
   private readonly parking: Parking;
+  /** What the watches of posted calls (postedWatch.ts) reach of the pool. */
+  private readonly watched: WatchedPool;
 
   private constructor(private readonly opts: PoolOptions) {
     this.queue = new FairQueue(opts.perOrgQueue, opts.totalQueue);
@@ -57,6 +58,11 @@ export class SandboxPool {
       arm: (slot, p) => this.arm(slot, p),
       release: (p) => this.release(p),
     });
+    this.watched = {
+      parking: this.parking,
+      unqueue: (slot, p) => this.unqueue(slot, p),
+      replace: (slot, culprit, message, limit) => this.replace(slot, culprit, message, limit),
+    };
   }
 
   /** Starts the workers and resolves once all are ready. */
@@ -293,39 +299,14 @@ export class SandboxPool {
       queueMicrotask(() => this.dispatch());
       return;
     }
-    if (!queued) this.arm(slot, posted);
-    else {
-      posted.waitTimer = setTimeout(() => {
-        if (!slot.queued.includes(posted) || !withdraw(slot, posted)) return;
-        this.unqueue(slot, posted);
-        this.release(posted);
-        job.resolve(waitedTooLong(job));
-      }, (job.startBy ?? performance.now() + limits.timeoutMs) - performance.now());
-    }
-    if (req.signal) {
-      const onAbort = () => {
-        if (slot.parked.get(callId) === posted) return this.parking.cancel(slot, posted);
-        if (slot.queued.includes(posted) && withdraw(slot, posted)) {
-          // it never started: nothing to stop
-          this.unqueue(slot, posted);
-          this.release(posted);
-          job.resolve(failure("The call was cancelled", "cancelled"));
-          return;
-        }
-        Atomics.store(slot.flag, ABORT, callId);
-        posted.graceTimer = setTimeout(() => this.replace(slot, posted, "The call was cancelled", "cancelled"), GRACE_MS);
-      };
-      req.signal.addEventListener("abort", onAbort, { once: true });
-      posted.detachAbort = () => req.signal?.removeEventListener("abort", onAbort);
-    }
+    if (queued) watchQueueWait(this.watched, slot, posted);
+    else this.arm(slot, posted);
+    watchAbort(this.watched, slot, posted);
   }
 
-  /** The interrupt handler should stop the code at the deadline (what is left of it, for a resumed call); if it cannot, the worker goes. */
+  /** Starts the watchdog of the worker's running call (postedWatch.ts). */
   private arm(slot: Slot, p: Posted): void {
-    p.since = performance.now();
-    clearTimeout(p.waitTimer);
-    const left = p.job.limits.timeoutMs - (p.ranMs ?? 0);
-    p.watchdog = setTimeout(() => this.replace(slot, p, `Timed out after ${p.job.limits.timeoutMs} ms`, "timeout"), Math.max(0, left) + GRACE_MS);
+    armWatchdog(this.watched, slot, p);
   }
 
   /** The worker's running call (or none) is done with its turn: the oldest queued call starts now, else the worker is idle. */
@@ -368,14 +349,9 @@ export class SandboxPool {
     }
   }
 
-  /** Stops a posted job's timers and listeners, and withdraws its questions to the client. */
+  /** Stops a posted call's timers and listeners, and withdraws its questions to the client. */
   private release(p: Posted): void {
-    clearTimeout(p.waitTimer);
-    clearTimeout(p.watchdog);
-    clearTimeout(p.graceTimer);
-    p.detachAbort?.();
-    p.detachAbort = undefined;
-    this.parking.withdraw(p);
+    releasePosted(this.parking, p);
   }
 
   /**
