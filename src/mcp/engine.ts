@@ -4,7 +4,7 @@
  */
 import { decodeOffset, encodeOffset } from "../offsetCursor.ts";
 import type { CallContext, Catalog, CompletionContext, CompletionRef, ServerInfo } from "./catalog.ts";
-import { failure, result, RpcCode, RpcError, type RpcRequest, type RpcResponse } from "./jsonrpc.ts";
+import { failure, RpcCode, RpcError, type RpcRequest, type RpcResponse } from "./jsonrpc.ts";
 import type { Session } from "./session.ts";
 import { MODERN_VERSIONS } from "./rev2026.ts";
 import { initializeProblem, negotiate, SUPPORTED_VERSIONS } from "./version.ts";
