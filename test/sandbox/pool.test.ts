@@ -351,8 +351,14 @@ describe("scheduling priority", () => {
 
   test("worker threads run at the niceness the pool was given; the main thread keeps its own", async () => {
     const mainBefore = Number(readFileSync("/proc/thread-self/stat", "utf8").split(") ")[1]!.split(" ")[16]);
-    expect(await newWorkers({ size: 2, nice: 7 })).toEqual([7, 7]);
-    expect(await newWorkers({ size: 1 })).toEqual([0]);
+    // in a full run another file's pool may start a worker meanwhile (a replacement after its grace time): that
+    // thread is at the process's niceness, 0, so the pool's own are told apart by theirs
+    const reniced = await newWorkers({ size: 2, nice: 7 });
+    expect(reniced.filter((n) => n === 7)).toEqual([7, 7]);
+    expect(reniced.filter((n) => n !== 7 && n !== 0)).toEqual([]);
+    const plain = await newWorkers({ size: 1 });
+    expect(plain.length).toBeGreaterThanOrEqual(1);
+    expect(plain.filter((n) => n !== 0)).toEqual([]);
     expect(Number(readFileSync("/proc/thread-self/stat", "utf8").split(") ")[1]!.split(" ")[16])).toBe(mainBefore);
   });
 });
